@@ -1,0 +1,8 @@
+//! The api function's binary: everything is in [`dashboard_api::router`].
+
+use dashboard_api::{AppState, router};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    dashboard_shared::serve::run(|db| router(AppState { db })).await
+}

@@ -1,0 +1,8 @@
+//! The linker function's binary: everything is in [`dashboard_linker::router`].
+
+use dashboard_linker::{AppState, router};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    dashboard_shared::serve::run(|db| router(AppState { db })).await
+}

@@ -1,0 +1,8 @@
+//! The webhook function's binary: everything is in [`dashboard_webhook::router`].
+
+use dashboard_webhook::{AppState, router};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    dashboard_shared::serve::run(|db| router(AppState { db })).await
+}

@@ -1,0 +1,85 @@
+//! `dashboard`: the local all-in-one runner. Mounts every function's routes on one port with its
+//! own PostgreSQL when `DATABASE_URL` is unset (`up`), runs migrations for deploys (`migrate`), and
+//! manages a private PostgreSQL cluster for scripts (`db start|stop`).
+
+mod postgres;
+mod seed;
+mod up;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use dashboard_shared::{config::LogFormat, db::MIGRATOR, telemetry};
+use secrecy::{ExposeSecret as _, SecretString};
+
+#[derive(Parser)]
+#[command(name = "dashboard", version, about = "Dashboard on one machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every function on one port (its own PostgreSQL when DATABASE_URL is unset).
+    Up(up::Args),
+    /// Apply the migrations to DATABASE_URL (the deploy step; needs a role that may create roles).
+    Migrate,
+    /// Manage a private PostgreSQL cluster (used by scripts/test).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create (if needed) and start a cluster; print its superuser URL.
+    Start {
+        /// Directory of the cluster.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Throwaway cluster: trust authentication on loopback and no fsync. Tests only.
+        #[arg(long)]
+        ephemeral: bool,
+    },
+    /// Stop a cluster started with `db start`.
+    Stop {
+        /// Directory of the cluster.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(LogFormat::from_lookup(&dashboard_shared::config::Env::process())?);
+    match cli.command {
+        Command::Up(args) => up::run(args).await,
+        Command::Migrate => migrate().await,
+        Command::Db(DbCommand::Start { dir, ephemeral }) => {
+            let auth = if ephemeral { postgres::Auth::Trust } else { postgres::Auth::Password };
+            println!("{}", postgres::Cluster::new(&dir, auth)?.start("postgres")?);
+            Ok(())
+        }
+        Command::Db(DbCommand::Stop { dir }) => {
+            postgres::Cluster::new(&dir, postgres::Auth::Trust)?.stop()
+        }
+    }
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let url = dashboard_shared::config::Env::process().secret("DATABASE_URL")?;
+    let admin = connect_admin(&url).await?;
+    MIGRATOR.run(&admin).await?;
+    tracing::info!(migrations = MIGRATOR.iter().count(), "database is up to date");
+    Ok(())
+}
+
+/// A short-lived pool for an administrative role (migrations, seeding).
+async fn connect_admin(url: &SecretString) -> anyhow::Result<sqlx::PgPool> {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url.expose_secret())
+        .await
+        .map_err(|error| anyhow::anyhow!("failed to connect to the database: {error}"))
+}

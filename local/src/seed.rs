@@ -1,0 +1,48 @@
+//! The demo organizations of the original plan, created idempotently by `dashboard up`.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Slug, name and plan of each demo tenant.
+pub const DEMO_TENANTS: [(&str, &str, &str); 3] = [
+    ("coditect-ai", "CODITECT AI", "enterprise"),
+    ("find-me-a-mechanic", "Find Me A Mechanic", "team"),
+    ("hookup-app", "Hookup App", "free"),
+];
+
+/// A seeded tenant as the start-up log shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SeededTenant {
+    /// The tenant's id.
+    pub id: Uuid,
+    /// Its slug.
+    pub slug: String,
+    /// Its plan tier.
+    pub plan: String,
+}
+
+/// Creates the demo tenants that do not exist yet (an administrative role: tenants are provisioned,
+/// not created by the runtime role) and returns all three.
+pub async fn seed_demo_tenants(admin: &PgPool) -> Result<Vec<SeededTenant>, sqlx::Error> {
+    let slugs: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.0).collect();
+    let names: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.1).collect();
+    let plans: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.2).collect();
+    sqlx::query(
+        "insert into app.tenants (slug, name, subdomain, plan, max_users, max_repositories, max_projects)
+         select slug, name, slug, plan,
+                case plan when 'enterprise' then 500 when 'team' then 25 else 5 end,
+                case plan when 'enterprise' then 500 when 'team' then 25 else 3 end,
+                case plan when 'enterprise' then 5000 when 'team' then 500 else 100 end
+         from unnest($1::text[], $2::text[], $3::text[]) as t (slug, name, plan)
+         on conflict (slug) do nothing",
+    )
+    .bind(&slugs)
+    .bind(&names)
+    .bind(&plans)
+    .execute(admin)
+    .await?;
+    sqlx::query_as("select id, slug, plan from app.tenants where slug = any($1) order by slug")
+        .bind(&slugs)
+        .fetch_all(admin)
+        .await
+}

@@ -1,0 +1,131 @@
+//! `dashboard up`: PostgreSQL (ours, unless `DATABASE_URL` names one), migrations, the demo tenants,
+//! then every function's routes on one port until Ctrl-C or SIGTERM.
+//!
+//! With `DATABASE_URL` unset, the cluster lives in `.dashboard/postgres` of the repository (or
+//! `$DASHBOARD_DATA_DIR/postgres`), is reused by the next `up`, and is stopped on exit. The services
+//! run as the runtime role `dashboard_app`, whose password is generated anew at every start.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use anyhow::Context as _;
+use axum::Router;
+use dashboard_shared::{
+    Db,
+    db::{MIGRATOR, RUNTIME_ROLE},
+    health, serve, telemetry,
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use sqlx::{PgPool, postgres::PgConnectOptions};
+
+use crate::{connect_admin, postgres, seed};
+
+/// Options of `dashboard up`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port to serve on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to bind; loopback by default, so nothing is exposed beyond this machine.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+}
+
+/// Starts everything and serves until told to stop.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let env = dashboard_shared::config::Env::process();
+    let (db, cluster) = match env.get("DATABASE_URL") {
+        Some(_) => (external_database(&env).await?, None),
+        None => {
+            let cluster = postgres::Cluster::new(&data_dir().join("postgres"), postgres::Auth::Password)?;
+            let db = own_database(&cluster).await?;
+            (db, Some(cluster))
+        }
+    };
+    db.verify_runtime_role().await.context("the runtime role check failed")?;
+
+    let listener = tokio::net::TcpListener::bind((args.host, args.port))
+        .await
+        .with_context(|| format!("failed to listen on {}:{} (set --port or PORT)", args.host, args.port))?;
+    tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
+    let served = serve::serve_on(listener, all_functions(db), serve::shutdown_signal()).await;
+    if let Some(cluster) = cluster {
+        tracing::info!("stopping PostgreSQL");
+        cluster.stop()?;
+    }
+    served
+}
+
+/// Every function's routes, the probes once, request tracing: the local composition, never a
+/// second implementation.
+pub fn all_functions(db: Db) -> Router {
+    Router::new()
+        .merge(dashboard_webhook::routes(dashboard_webhook::AppState { db: db.clone() }))
+        .merge(dashboard_api::routes(dashboard_api::AppState { db: db.clone() }))
+        .merge(dashboard_scanner::routes(dashboard_scanner::AppState { db: db.clone() }))
+        .merge(dashboard_linker::routes(dashboard_linker::AppState { db: db.clone() }))
+        .merge(health::router(db))
+        .layer(telemetry::request_trace_layer())
+}
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("DASHBOARD_DATA_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(".dashboard"),
+        PathBuf::from,
+    )
+}
+
+/// Our own cluster: start it, create the `dashboard` database, migrate, seed, and give the runtime
+/// role a fresh password.
+async fn own_database(cluster: &postgres::Cluster) -> anyhow::Result<Db> {
+    let started = std::time::Instant::now();
+    let server = SecretString::from(cluster.start("postgres")?);
+    let server_admin = connect_admin(&server).await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = 'dashboard')")
+        .fetch_one(&server_admin)
+        .await?;
+    if !exists {
+        sqlx::query("create database dashboard").execute(&server_admin).await?;
+    }
+    server_admin.close().await;
+    tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "PostgreSQL is running");
+
+    let admin = connect_admin(&SecretString::from(cluster.url("dashboard")?)).await?;
+    prepare(&admin).await?;
+    let password = postgres::random_secret();
+    let statement: String = sqlx::query_scalar("select format('alter role %I password %L', $1::text, $2::text)")
+        .bind(RUNTIME_ROLE)
+        .bind(&password)
+        .fetch_one(&admin)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&admin).await?;
+    let options = admin.connect_options().as_ref().clone().username(RUNTIME_ROLE).password(&password);
+    admin.close().await;
+    Ok(Db::connect_lazy_with(options, 10))
+}
+
+/// A server someone else runs: `DATABASE_URL` is the runtime role's; `DATABASE_ADMIN_URL`, if set,
+/// is used to migrate and seed first.
+async fn external_database(env: &dashboard_shared::config::Env) -> anyhow::Result<Db> {
+    if env.get("DATABASE_ADMIN_URL").is_some() {
+        let admin = connect_admin(&env.secret("DATABASE_ADMIN_URL")?).await?;
+        prepare(&admin).await?;
+        admin.close().await;
+    } else {
+        tracing::warn!("DATABASE_ADMIN_URL is unset: assuming `dashboard migrate` already ran and tenants exist");
+    }
+    let url = env.secret("DATABASE_URL")?;
+    let options: PgConnectOptions = url.expose_secret().parse().context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    Ok(Db::connect_lazy_with(options, 10))
+}
+
+/// Migrations, then the demo tenants, listed in the start-up log.
+async fn prepare(admin: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(admin).await.context("migrations failed")?;
+    let tenants = seed::seed_demo_tenants(admin).await.context("seeding the demo tenants failed")?;
+    for tenant in &tenants {
+        tracing::info!(tenant.id = %tenant.id, tenant.slug = %tenant.slug, tenant.plan = %tenant.plan, "tenant ready");
+    }
+    let slugs: Vec<&str> = tenants.iter().map(|t| t.slug.as_str()).collect();
+    tracing::info!("seeded tenants: {}", slugs.join(", "));
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The database layer: the embedded migrations, a lazily connecting pool for the runtime role, and
+//! [`TenantTx`], the tenant-scoped transaction that is the only way code reaches tenant data.
+//!
+//! The pool is private to [`Db`]: handlers and jobs cannot run a query without first naming a
+//! tenant. Every new physical connection checks that its role cannot bypass row-level security, so
+//! a misconfigured `DATABASE_URL` (a superuser, the owner) is refused instead of silently trusted.
+
+use std::ops::{Deref, DerefMut};
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{
+    PgConnection, PgPool, Postgres, Transaction,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::domain::TenantId;
+
+/// Every migration in `migrations/`, embedded at compile time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The role that owns every table, view and function (NOLOGIN; migrations switch to it).
+pub const OWNER_ROLE: &str = "dashboard_owner";
+/// The role the services log in as: owns nothing, cannot bypass row-level security.
+pub const RUNTIME_ROLE: &str = "dashboard_app";
+/// The role owning the narrow `security definer` look-ups that must see across tenants.
+pub const LOOKUP_ROLE: &str = "dashboard_lookup";
+
+/// Connection settings every pooled connection gets: the `app` schema first on the search path.
+pub fn with_app_schema(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("search_path", "app")])
+}
+
+/// The runtime pool. Cloning is cheap; all clones share the pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// A pool that connects on first use (nothing happens at start-up, for fast cold starts).
+    pub fn connect_lazy(url: &SecretString, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.expose_secret().parse()?;
+        Ok(Self::connect_lazy_with(options, max_connections))
+    }
+
+    /// Like [`Db::connect_lazy`], from options already parsed.
+    pub fn connect_lazy_with(options: PgConnectOptions, max_connections: u32) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .after_connect(|conn, _meta| Box::pin(async move { check_runtime_role(conn).await }))
+            .connect_lazy_with(with_app_schema(options));
+        Self { pool }
+    }
+
+    /// Opens a transaction bound to `tenant`: row-level security shows and accepts only its rows.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::begin(&self.pool, tenant).await
+    }
+
+    /// Round-trips to the database (`/readyz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("select 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Opens one connection now, so a role that could bypass row-level security stops start-up.
+    pub async fn verify_runtime_role(&self) -> Result<(), sqlx::Error> {
+        self.pool.acquire().await.map(|_| ())
+    }
+
+    /// A connection that has no tenant set, for the narrow cross-tenant look-up functions (which
+    /// return only what their step needs) and for tests that prove nothing is visible without a
+    /// tenant. Any tenant-owned table read on it fails with "tenant context not set".
+    pub async fn without_tenant(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+}
+
+/// Refuses a connection whose role could see or change other tenants' rows: a superuser, a
+/// `BYPASSRLS` or `CREATEROLE` role, or the owner (or a member of the owner) of a table.
+async fn check_runtime_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    let (role, problems): (String, Vec<String>) = sqlx::query_as(
+        "select r.rolname::text,
+                array_remove(array[
+                  case when r.rolsuper then 'SUPERUSER' end,
+                  case when r.rolbypassrls then 'BYPASSRLS' end,
+                  case when r.rolcreaterole then 'CREATEROLE' end,
+                  case when exists (
+                    select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where n.nspname in ('app', 'lookup') and pg_has_role(r.oid, c.relowner, 'MEMBER')
+                  ) then 'owns tables' end
+                ], null)
+         from pg_roles r where r.rolname = current_user",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Configuration(
+            format!(
+                "database role `{role}` could bypass row-level security ({}); \
+                 connect as the runtime role `{RUNTIME_ROLE}`",
+                problems.join(", ")
+            )
+            .into(),
+        ))
+    }
+}
+
+/// A transaction in which `app.tenant_id` is set (transaction-local, so it cannot leak to the next
+/// user of the pooled connection). Dereferences to the connection for queries; dropping it without
+/// [`TenantTx::commit`] rolls back.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    async fn begin(pool: &PgPool, tenant: TenantId) -> Result<Self, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(Self { tx, tenant })
+    }
+
+    /// The tenant this transaction is bound to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Commits; the tenant setting ends with the transaction.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for TenantTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}

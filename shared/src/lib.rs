@@ -1,0 +1,18 @@
+//! Everything two or more Dashboard functions use: typed configuration, telemetry, the one
+//! problem+json error type, the database layer (pool, migrations, tenant-scoped transactions),
+//! health routes and the runtime that serves a router on Cloud Run, AWS Lambda or a laptop.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod serve;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use config::Config;
+pub use db::{Db, TenantTx};
+pub use domain::TenantId;
+pub use error::Error;

@@ -1,0 +1,37 @@
+//! Helpers for tests (feature `test-support`): from the administrative pool that `#[sqlx::test]`
+//! hands a test (a fresh, migrated database), build the runtime-role [`Db`] the services use, and
+//! create tenants the way provisioning does.
+//!
+//! The runtime role logs in without a password on the throwaway cluster of `scripts/test` (trust on
+//! loopback); against another server, set `DATABASE_APP_PASSWORD` to its password.
+
+use sqlx::{PgPool, postgres::PgConnectOptions};
+
+use crate::{
+    db::{Db, RUNTIME_ROLE},
+    domain::TenantId,
+};
+
+/// Connect options for the runtime role on the same database as `admin`.
+pub fn runtime_options(admin: &PgPool) -> PgConnectOptions {
+    let options = admin.connect_options().as_ref().clone().username(RUNTIME_ROLE);
+    match std::env::var("DATABASE_APP_PASSWORD") {
+        Ok(password) => options.password(&password),
+        Err(_) => options.password(""),
+    }
+}
+
+/// The services' pool on the test database, logged in as the runtime role.
+pub fn runtime_db(admin: &PgPool) -> Db {
+    Db::connect_lazy_with(runtime_options(admin), 4)
+}
+
+/// Creates a tenant as provisioning does (outside the runtime role) and returns its id.
+pub async fn create_tenant(admin: &PgPool, slug: &str) -> TenantId {
+    let id: uuid::Uuid = sqlx::query_scalar("insert into app.tenants (slug, name) values ($1, $1) returning id")
+        .bind(slug)
+        .fetch_one(admin)
+        .await
+        .expect("failed to create a test tenant");
+    TenantId::from_uuid(id)
+}
