@@ -52,12 +52,18 @@ enum DbCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(LogFormat::from_lookup(&dashboard_shared::config::Env::process())?);
+    telemetry::init(LogFormat::from_lookup(
+        &dashboard_shared::config::Env::process(),
+    )?);
     match cli.command {
         Command::Up(args) => up::run(args).await,
         Command::Migrate => migrate().await,
         Command::Db(DbCommand::Start { dir, ephemeral }) => {
-            let auth = if ephemeral { postgres::Auth::Trust } else { postgres::Auth::Password };
+            let auth = if ephemeral {
+                postgres::Auth::Trust
+            } else {
+                postgres::Auth::Password
+            };
             println!("{}", postgres::Cluster::new(&dir, auth)?.start("postgres")?);
             Ok(())
         }
@@ -71,7 +77,10 @@ async fn migrate() -> anyhow::Result<()> {
     let url = dashboard_shared::config::Env::process().secret("DATABASE_URL")?;
     let admin = connect_admin(&url).await?;
     MIGRATOR.run(&admin).await?;
-    tracing::info!(migrations = MIGRATOR.iter().count(), "database is up to date");
+    tracing::info!(
+        migrations = MIGRATOR.iter().count(),
+        "database is up to date"
+    );
     Ok(())
 }
 

@@ -48,7 +48,11 @@ impl Binaries {
             .collect();
         versioned.sort_by(|a, b| b.0.cmp(&a.0));
         dirs.extend(versioned.into_iter().map(|(_, dir)| dir));
-        let find = |name: &str| dirs.iter().map(|dir| dir.join(name)).find(|path| path.is_file());
+        let find = |name: &str| {
+            dirs.iter()
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        };
         match (find("initdb"), find("pg_ctl")) {
             (Some(initdb), Some(pg_ctl)) => Ok(Self { initdb, pg_ctl }),
             _ => bail!(
@@ -77,8 +81,17 @@ impl Cluster {
         let binaries = Binaries::find()?;
         fs::create_dir_all(root).with_context(|| format!("failed to create {}", root.display()))?;
         let root = root.canonicalize()?;
-        let run_as = if is_root()? { Some(postgres_user()?) } else { None };
-        Ok(Self { root, auth, binaries, run_as })
+        let run_as = if is_root()? {
+            Some(postgres_user()?)
+        } else {
+            None
+        };
+        Ok(Self {
+            root,
+            auth,
+            binaries,
+            run_as,
+        })
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -135,7 +148,10 @@ impl Cluster {
             Auth::Trust => format!("postgres://postgres@127.0.0.1:{port}/{database}"),
             Auth::Password => {
                 let password = fs::read_to_string(self.password_file())?;
-                format!("postgres://postgres:{}@127.0.0.1:{port}/{database}", password.trim())
+                format!(
+                    "postgres://postgres:{}@127.0.0.1:{port}/{database}",
+                    password.trim()
+                )
             }
         })
     }
@@ -145,7 +161,12 @@ impl Cluster {
             return Ok(false);
         }
         let status = self
-            .command(Command::new(&self.binaries.pg_ctl).arg("status").arg("-D").arg(self.data_dir()))
+            .command(
+                Command::new(&self.binaries.pg_ctl)
+                    .arg("status")
+                    .arg("-D")
+                    .arg(self.data_dir()),
+            )
             .output()
             .context("failed to run pg_ctl status")?;
         Ok(status.status.success())
@@ -163,7 +184,10 @@ impl Cluster {
             self.check_reachable(&data)?;
         }
         let mut initdb = Command::new(&self.binaries.initdb);
-        initdb.arg("-D").arg(&data).args(["-U", "postgres", "-E", "UTF8", "--no-locale"]);
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-E", "UTF8", "--no-locale"]);
         let password_file = self.root.join("initdb-password");
         match self.auth {
             Auth::Trust => {
@@ -176,7 +200,9 @@ impl Cluster {
                 if let Some((uid, gid)) = self.run_as {
                     chown(&password_file, Some(uid), Some(gid))?;
                 }
-                initdb.arg("--auth=scram-sha-256").arg(format!("--pwfile={}", password_file.display()));
+                initdb
+                    .arg("--auth=scram-sha-256")
+                    .arg(format!("--pwfile={}", password_file.display()));
             }
         }
         let result = self.run(&mut initdb).context("initdb failed");
@@ -219,7 +245,9 @@ impl Cluster {
     fn command(&self, command: &Command) -> Command {
         let mut wrapped = if self.run_as.is_some() {
             let mut runuser = Command::new("runuser");
-            runuser.args(["-u", "postgres", "--"]).arg(command.get_program());
+            runuser
+                .args(["-u", "postgres", "--"])
+                .arg(command.get_program());
             runuser
         } else {
             Command::new(command.get_program())
@@ -229,10 +257,9 @@ impl Cluster {
     }
 
     fn run(&self, command: &mut Command) -> anyhow::Result<()> {
-        let output = self
-            .command(command)
-            .output()
-            .with_context(|| format!("failed to run {}", command.get_program().to_string_lossy()))?;
+        let output = self.command(command).output().with_context(|| {
+            format!("failed to run {}", command.get_program().to_string_lossy())
+        })?;
         if output.status.success() {
             Ok(())
         } else {
@@ -248,7 +275,11 @@ impl Cluster {
 
 /// 256 random bits as hex, for generated passwords.
 pub fn random_secret() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
@@ -281,7 +312,10 @@ fn postgres_user() -> anyhow::Result<(u32, u32)> {
 }
 
 fn id(args: &[&str]) -> anyhow::Result<u32> {
-    let output = Command::new("id").args(args).output().context("failed to run `id`")?;
+    let output = Command::new("id")
+        .args(args)
+        .output()
+        .context("failed to run `id`")?;
     if !output.status.success() {
         bail!("`id {}` failed", args.join(" "));
     }

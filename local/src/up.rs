@@ -36,16 +36,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (db, cluster) = match env.get("DATABASE_URL") {
         Some(_) => (external_database(&env).await?, None),
         None => {
-            let cluster = postgres::Cluster::new(&data_dir().join("postgres"), postgres::Auth::Password)?;
+            let cluster =
+                postgres::Cluster::new(&data_dir().join("postgres"), postgres::Auth::Password)?;
             let db = own_database(&cluster).await?;
             (db, Some(cluster))
         }
     };
-    db.verify_runtime_role().await.context("the runtime role check failed")?;
+    db.verify_runtime_role()
+        .await
+        .context("the runtime role check failed")?;
 
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
-        .with_context(|| format!("failed to listen on {}:{} (set --port or PORT)", args.host, args.port))?;
+        .with_context(|| {
+            format!(
+                "failed to listen on {}:{} (set --port or PORT)",
+                args.host, args.port
+            )
+        })?;
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(listener, all_functions(db), serve::shutdown_signal()).await;
     if let Some(cluster) = cluster {
@@ -59,17 +67,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// second implementation.
 pub fn all_functions(db: Db) -> Router {
     Router::new()
-        .merge(dashboard_webhook::routes(dashboard_webhook::AppState { db: db.clone() }))
-        .merge(dashboard_api::routes(dashboard_api::AppState { db: db.clone() }))
-        .merge(dashboard_scanner::routes(dashboard_scanner::AppState { db: db.clone() }))
-        .merge(dashboard_linker::routes(dashboard_linker::AppState { db: db.clone() }))
+        .merge(dashboard_webhook::routes(dashboard_webhook::AppState {
+            db: db.clone(),
+        }))
+        .merge(dashboard_api::routes(dashboard_api::AppState {
+            db: db.clone(),
+        }))
+        .merge(dashboard_scanner::routes(dashboard_scanner::AppState {
+            db: db.clone(),
+        }))
+        .merge(dashboard_linker::routes(dashboard_linker::AppState {
+            db: db.clone(),
+        }))
         .merge(health::router(db))
         .layer(telemetry::request_trace_layer())
 }
 
 fn data_dir() -> PathBuf {
     std::env::var_os("DASHBOARD_DATA_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(".dashboard"),
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(".dashboard")
+        },
         PathBuf::from,
     )
 }
@@ -80,25 +100,39 @@ async fn own_database(cluster: &postgres::Cluster) -> anyhow::Result<Db> {
     let started = std::time::Instant::now();
     let server = SecretString::from(cluster.start("postgres")?);
     let server_admin = connect_admin(&server).await?;
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = 'dashboard')")
-        .fetch_one(&server_admin)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = 'dashboard')")
+            .fetch_one(&server_admin)
+            .await?;
     if !exists {
-        sqlx::query("create database dashboard").execute(&server_admin).await?;
+        sqlx::query("create database dashboard")
+            .execute(&server_admin)
+            .await?;
     }
     server_admin.close().await;
-    tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "PostgreSQL is running");
+    tracing::info!(
+        duration_ms = started.elapsed().as_millis() as u64,
+        "PostgreSQL is running"
+    );
 
     let admin = connect_admin(&SecretString::from(cluster.url("dashboard")?)).await?;
     prepare(&admin).await?;
     let password = postgres::random_secret();
-    let statement: String = sqlx::query_scalar("select format('alter role %I password %L', $1::text, $2::text)")
-        .bind(RUNTIME_ROLE)
-        .bind(&password)
-        .fetch_one(&admin)
+    let statement: String =
+        sqlx::query_scalar("select format('alter role %I password %L', $1::text, $2::text)")
+            .bind(RUNTIME_ROLE)
+            .bind(&password)
+            .fetch_one(&admin)
+            .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(&admin)
         .await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&admin).await?;
-    let options = admin.connect_options().as_ref().clone().username(RUNTIME_ROLE).password(&password);
+    let options = admin
+        .connect_options()
+        .as_ref()
+        .clone()
+        .username(RUNTIME_ROLE)
+        .password(&password);
     admin.close().await;
     Ok(Db::connect_lazy_with(options, 10))
 }
@@ -111,17 +145,24 @@ async fn external_database(env: &dashboard_shared::config::Env) -> anyhow::Resul
         prepare(&admin).await?;
         admin.close().await;
     } else {
-        tracing::warn!("DATABASE_ADMIN_URL is unset: assuming `dashboard migrate` already ran and tenants exist");
+        tracing::warn!(
+            "DATABASE_ADMIN_URL is unset: assuming `dashboard migrate` already ran and tenants exist"
+        );
     }
     let url = env.secret("DATABASE_URL")?;
-    let options: PgConnectOptions = url.expose_secret().parse().context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let options: PgConnectOptions = url
+        .expose_secret()
+        .parse()
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
     Ok(Db::connect_lazy_with(options, 10))
 }
 
 /// Migrations, then the demo tenants, listed in the start-up log.
 async fn prepare(admin: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(admin).await.context("migrations failed")?;
-    let tenants = seed::seed_demo_tenants(admin).await.context("seeding the demo tenants failed")?;
+    let tenants = seed::seed_demo_tenants(admin)
+        .await
+        .context("seeding the demo tenants failed")?;
     for tenant in &tenants {
         tracing::info!(tenant.id = %tenant.id, tenant.slug = %tenant.slug, tenant.plan = %tenant.plan, "tenant ready");
     }

@@ -91,16 +91,23 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn process() -> Self {
-        Self { lookup: Box::new(|name| std::env::var(name).ok()) }
+        Self {
+            lookup: Box::new(|name| std::env::var(name).ok()),
+        }
     }
 
     /// A fixed set of variables.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
-        let owned: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let owned: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Self {
             lookup: Box::new(move |name| {
-                owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                owned
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
             }),
         }
     }
@@ -125,10 +132,13 @@ impl Env {
     {
         match self.get(name) {
             None => Ok(default),
-            Some(raw) => raw.trim().parse().map_err(|error: T::Err| ConfigError::Invalid {
-                name,
-                reason: format!("`{raw}`: {error}"),
-            }),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|error: T::Err| ConfigError::Invalid {
+                    name,
+                    reason: format!("`{raw}`: {error}"),
+                }),
         }
     }
 
@@ -174,7 +184,12 @@ mod tests {
     #[test]
     fn a_missing_database_url_is_named() {
         let error = Config::from_lookup(&Env::from_pairs(&[])).unwrap_err();
-        assert_eq!(error, ConfigError::Missing { name: "DATABASE_URL" });
+        assert_eq!(
+            error,
+            ConfigError::Missing {
+                name: "DATABASE_URL"
+            }
+        );
         assert!(error.to_string().contains("DATABASE_URL"));
     }
 
@@ -187,8 +202,10 @@ mod tests {
 
     #[test]
     fn pool_size_out_of_range_is_rejected() {
-        let env =
-            Env::from_pairs(&[("DATABASE_URL", "postgres://x"), ("DATABASE_MAX_CONNECTIONS", "0")]);
+        let env = Env::from_pairs(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+        ]);
         let error = Config::from_lookup(&env).unwrap_err().to_string();
         assert!(error.contains("DATABASE_MAX_CONNECTIONS"), "{error}");
     }
@@ -196,11 +213,19 @@ mod tests {
     #[test]
     fn cloud_run_logs_json_unless_told_otherwise() {
         let on_cloud_run = Env::from_pairs(&[("K_SERVICE", "api")]);
-        assert_eq!(LogFormat::from_lookup(&on_cloud_run).unwrap(), LogFormat::Json);
+        assert_eq!(
+            LogFormat::from_lookup(&on_cloud_run).unwrap(),
+            LogFormat::Json
+        );
         let forced = Env::from_pairs(&[("K_SERVICE", "api"), ("LOG_FORMAT", "text")]);
         assert_eq!(LogFormat::from_lookup(&forced).unwrap(), LogFormat::Text);
         let wrong = Env::from_pairs(&[("LOG_FORMAT", "xml")]);
-        assert!(LogFormat::from_lookup(&wrong).unwrap_err().to_string().contains("LOG_FORMAT"));
+        assert!(
+            LogFormat::from_lookup(&wrong)
+                .unwrap_err()
+                .to_string()
+                .contains("LOG_FORMAT")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::ops::{Deref, DerefMut};
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
-    PgConnection, PgPool, Postgres, Transaction,
+    Connection as _, PgConnection, PgPool, Postgres, Transaction,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
@@ -61,18 +61,26 @@ impl Db {
 
     /// Round-trips to the database (`/readyz`).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("select 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
-    /// Opens one connection now, so a role that could bypass row-level security stops start-up.
+    /// Connects once now and checks the role, so a role that could bypass row-level security stops
+    /// start-up with a clear error (the pool's own check would only surface as a timeout).
     pub async fn verify_runtime_role(&self) -> Result<(), sqlx::Error> {
-        self.pool.acquire().await.map(|_| ())
+        let mut conn = PgConnection::connect_with(&self.pool.connect_options()).await?;
+        check_runtime_role(&mut conn).await?;
+        conn.close().await
     }
 
     /// A connection that has no tenant set, for the narrow cross-tenant look-up functions (which
     /// return only what their step needs) and for tests that prove nothing is visible without a
     /// tenant. Any tenant-owned table read on it fails with "tenant context not set".
-    pub async fn without_tenant(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+    pub async fn without_tenant(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
         self.pool.acquire().await
     }
 }

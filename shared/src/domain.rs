@@ -65,7 +65,9 @@ impl FromStr for Role {
             "admin" => Ok(Self::Admin),
             "member" => Ok(Self::Member),
             "viewer" => Ok(Self::Viewer),
-            other => Err(format!("unknown role `{other}`: expected owner, admin, member or viewer")),
+            other => Err(format!(
+                "unknown role `{other}`: expected owner, admin, member or viewer"
+            )),
         }
     }
 }
@@ -79,7 +81,9 @@ pub struct TenantSlug(String);
 impl TenantSlug {
     /// Checks and wraps a slug.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let valid_chars = raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         let valid_shape = (2..=63).contains(&raw.len())
             && !raw.starts_with('-')
             && !raw.ends_with('-')
@@ -115,7 +119,16 @@ mod tests {
     #[test]
     fn slugs_accept_dns_labels_only() {
         assert!(TenantSlug::parse("find-me-a-mechanic").is_ok());
-        for bad in ["", "a", "-a", "a-", "a--b", "Upper", "under_score", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "a",
+            "-a",
+            "a-",
+            "a--b",
+            "Upper",
+            "under_score",
+            &"x".repeat(64),
+        ] {
             assert!(TenantSlug::parse(bad).is_err(), "{bad}");
         }
     }

@@ -77,9 +77,13 @@ impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         if let Some(db) = error.as_database_error() {
             match db.code().as_deref() {
-                Some("23505") => return Self::Conflict("this conflicts with an existing resource".into()),
+                Some("23505") => {
+                    return Self::Conflict("this conflicts with an existing resource".into());
+                }
                 Some("23503") => {
-                    return Self::Unprocessable("this refers to something that does not exist".into());
+                    return Self::Unprocessable(
+                        "this refers to something that does not exist".into(),
+                    );
                 }
                 _ => {}
             }
@@ -108,9 +112,10 @@ impl IntoResponse for Error {
             detail: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         response
     }
 }
@@ -124,9 +129,16 @@ mod tests {
     async fn render(error: Error) -> (StatusCode, String, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
-        let content_type = response.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+        let content_type = response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, content_type, serde_json::from_slice(&bytes).unwrap())
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
     }
 
     #[tokio::test]
@@ -150,7 +162,13 @@ mod tests {
 
     #[test]
     fn an_exhausted_pool_is_unavailable() {
-        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(Error::from(sqlx::Error::RowNotFound).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            Error::from(sqlx::Error::PoolTimedOut).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            Error::from(sqlx::Error::RowNotFound).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

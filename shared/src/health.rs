@@ -17,6 +17,8 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(db): State<Db>) -> Result<&'static str, Error> {
-    db.ping().await.map_err(|error| Error::Unavailable(error.into()))?;
+    db.ping()
+        .await
+        .map_err(|error| Error::Unavailable(error.into()))?;
     Ok("ready")
 }

@@ -13,14 +13,17 @@ use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitEx
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. The filter comes from `RUST_LOG` (default `info`).
+/// Installs the global subscriber. The filter comes from `RUST_LOG` (default `info`). JSON goes to
+/// stdout (what Cloud Logging reads); text goes to stderr, leaving stdout to command output.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     // A second call (tests, an embedding binary) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => registry.with(tracing_stackdriver::layer()).try_init(),
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init(),
     };
 }
 
@@ -37,9 +40,11 @@ pub fn request_trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailur
     TraceLayer::new_for_http()
         .make_span_with(RequestSpan)
         .on_request(DefaultOnRequest::new().level(Level::DEBUG))
-        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(
-            tower_http::LatencyUnit::Millis,
-        ))
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Millis),
+        )
 }
 
 /// Builds the `http.request` span: method, matched route (low cardinality) and trace id.
@@ -93,13 +98,27 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn cloud_trace_context_gives_the_trace_id() {
-        let h = headers(&[("x-cloud-trace-context", "105445AA7843BC8BF206B12000100000/1;o=1")]);
-        assert_eq!(trace_id(&h).as_deref(), Some("105445aa7843bc8bf206b12000100000"));
+        let h = headers(&[(
+            "x-cloud-trace-context",
+            "105445AA7843BC8BF206B12000100000/1;o=1",
+        )]);
+        assert_eq!(
+            trace_id(&h).as_deref(),
+            Some("105445aa7843bc8bf206b12000100000")
+        );
     }
 
     #[test]
@@ -110,14 +129,23 @@ mod tests {
             Some("4bf92f3577b34da6a3ce929d0e0e4736")
         );
         let both = headers(&[("x-cloud-trace-context", "nothex/1"), ("traceparent", tp)]);
-        assert_eq!(trace_id(&both).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        assert_eq!(
+            trace_id(&both).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
     }
 
     #[test]
     fn malformed_and_zero_trace_ids_are_ignored() {
         assert_eq!(trace_id(&headers(&[])), None);
-        let zeros = headers(&[("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01")]);
+        let zeros = headers(&[(
+            "traceparent",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        )]);
         assert_eq!(trace_id(&zeros), None);
-        assert_eq!(trace_id(&headers(&[("x-cloud-trace-context", "abc/1")])), None);
+        assert_eq!(
+            trace_id(&headers(&[("x-cloud-trace-context", "abc/1")])),
+            None
+        );
     }
 }

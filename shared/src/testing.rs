@@ -14,7 +14,11 @@ use crate::{
 
 /// Connect options for the runtime role on the same database as `admin`.
 pub fn runtime_options(admin: &PgPool) -> PgConnectOptions {
-    let options = admin.connect_options().as_ref().clone().username(RUNTIME_ROLE);
+    let options = admin
+        .connect_options()
+        .as_ref()
+        .clone()
+        .username(RUNTIME_ROLE);
     match std::env::var("DATABASE_APP_PASSWORD") {
         Ok(password) => options.password(&password),
         Err(_) => options.password(""),
@@ -28,10 +32,11 @@ pub fn runtime_db(admin: &PgPool) -> Db {
 
 /// Creates a tenant as provisioning does (outside the runtime role) and returns its id.
 pub async fn create_tenant(admin: &PgPool, slug: &str) -> TenantId {
-    let id: uuid::Uuid = sqlx::query_scalar("insert into app.tenants (slug, name) values ($1, $1) returning id")
-        .bind(slug)
-        .fetch_one(admin)
-        .await
-        .expect("failed to create a test tenant");
+    let id: uuid::Uuid =
+        sqlx::query_scalar("insert into app.tenants (slug, name) values ($1, $1) returning id")
+            .bind(slug)
+            .fetch_one(admin)
+            .await
+            .expect("failed to create a test tenant");
     TenantId::from_uuid(id)
 }

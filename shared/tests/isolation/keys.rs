@@ -1,0 +1,122 @@
+//! Keys: `tenant_id` leads every tenant-owned primary key and every foreign key between tenant-owned
+//! tables, so a row can never point into another tenant (foreign-key checks bypass row-level
+//! security, so only the key itself can stop it).
+
+use sqlx::{AssertSqlSafe, PgPool};
+
+use crate::{catalog::tenant_tables, seed::seed_tenant};
+
+/// Unique constraints that are global on purpose: lookups by a secret's hash, which no tenant can
+/// guess and which must find the row before the tenant is known.
+const GLOBAL_UNIQUE: [&str; 2] = ["api_tokens_token_hash_key", "invitations_token_hash_key"];
+
+#[sqlx::test(migrator = "crate::MIGRATOR")]
+async fn tenant_id_leads_every_key_of_a_tenant_table(admin: PgPool) {
+    let keys: Vec<(String, String, String, Option<String>, Vec<String>, Vec<String>)> = sqlx::query_as(
+        "select c.relname::text, k.conname::text, k.contype::text, f.relname::text,
+                array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i)
+                      join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i),
+                coalesce(array(select a.attname::text from unnest(k.confkey) with ordinality u(n, i)
+                      join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.i), '{}')
+         from pg_constraint k join pg_class c on c.oid = k.conrelid
+         left join pg_class f on f.oid = k.confrelid
+         where c.relnamespace = 'app'::regnamespace and k.contype in ('p', 'u', 'f')",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    let tenant_tables = tenant_tables(&admin).await;
+    let mut checked = 0;
+    for (table, name, kind, target, columns, target_columns) in &keys {
+        if !tenant_tables.contains(table) {
+            continue;
+        }
+        checked += 1;
+        match kind.as_str() {
+            "p" => assert_eq!(
+                columns[0], "tenant_id",
+                "{table}: primary key {name} must lead with tenant_id"
+            ),
+            "u" if GLOBAL_UNIQUE.contains(&name.as_str()) => {}
+            "u" => assert_eq!(
+                columns[0], "tenant_id",
+                "{table}: unique {name} must lead with tenant_id"
+            ),
+            _ => {
+                let target = target.as_deref().unwrap();
+                if target == "tenants" {
+                    assert_eq!(columns, &["tenant_id"], "{table}: {name}");
+                } else if tenant_tables.iter().any(|t| t == target) {
+                    assert_eq!(
+                        columns[0], "tenant_id",
+                        "{table}: foreign key {name} must lead with tenant_id"
+                    );
+                    assert_eq!(
+                        target_columns[0], "tenant_id",
+                        "{table}: {name} must reference tenant_id"
+                    );
+                } else {
+                    // Only references to a person (accounts) may leave the tenant.
+                    assert_eq!(target, "accounts", "{table}: {name} references {target}");
+                }
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} keys checked");
+    eprintln!("isolation: {checked} keys of tenant tables lead with tenant_id");
+}
+
+#[sqlx::test(migrator = "crate::MIGRATOR")]
+async fn composite_foreign_keys_reject_every_cross_tenant_reference(admin: PgPool) {
+    let a = seed_tenant(&admin, "tenant-a").await;
+    let b = seed_tenant(&admin, "tenant-b").await;
+    // Every multi-column foreign key between tenant tables: (child, [child cols], parent, [parent cols]).
+    let fks: Vec<(String, Vec<String>, String, Vec<String>)> = sqlx::query_as(
+        "select c.relname::text,
+                array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i)
+                      join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i),
+                f.relname::text,
+                array(select a.attname::text from unnest(k.confkey) with ordinality u(n, i)
+                      join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.i)
+         from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_class f on f.oid = k.confrelid
+         where c.relnamespace = 'app'::regnamespace and k.contype = 'f' and cardinality(k.conkey) > 1
+         order by 1, 3",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(
+        fks.len() >= 12,
+        "found only {} composite foreign keys",
+        fks.len()
+    );
+    for (child, child_cols, parent, parent_cols) in &fks {
+        // Point one of A's rows at B's parent row, as the superuser (no RLS): only the key can refuse.
+        let set = child_cols[1..].join(", ");
+        let from = parent_cols[1..].join(", ");
+        let sql = format!(
+            "update app.{child} set ({set}) = (select {from} from app.{parent} where tenant_id = $2 limit 1)
+             where ctid = (select ctid from app.{child} where tenant_id = $1 and ({set}) is not null limit 1)"
+        );
+        let mut tx = admin.begin().await.unwrap();
+        let result = sqlx::query(AssertSqlSafe(sql))
+            .bind(a.tenant)
+            .bind(b.tenant)
+            .execute(&mut *tx)
+            .await;
+        let error = result.expect_err(&format!("{child}.({set}) accepted tenant B's {parent}"));
+        let code = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned());
+        assert_eq!(
+            code.as_deref(),
+            Some("23503"),
+            "{child}.({set}) -> {parent}: {error}"
+        );
+    }
+    eprintln!(
+        "isolation: {} composite foreign keys refused a cross-tenant reference",
+        fks.len()
+    );
+}

@@ -1,0 +1,13 @@
+//! The tenant isolation suite, against real PostgreSQL, as the runtime role the services use.
+//!
+//! Tables are enumerated from the catalog, so a table added later without forced row-level security,
+//! tenant-leading keys or seed rows fails here by itself. Each test gets a fresh migrated database.
+
+mod catalog;
+mod keys;
+mod roles;
+mod rows;
+mod seed;
+
+/// The migrations every test database gets.
+pub use dashboard_shared::db::MIGRATOR;
