@@ -84,37 +84,39 @@ impl LogFormat {
 }
 
 /// A source of environment variables: the process, or a fixed list in tests.
-pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+pub enum Env {
+    /// The process environment.
+    Process,
+    /// A fixed set of `(name, value)` pairs.
+    Fixed(Vec<(String, String)>),
 }
 
 impl Env {
     /// The process environment.
     pub fn process() -> Self {
-        Self {
-            lookup: Box::new(|name| std::env::var(name).ok()),
-        }
+        Self::Process
     }
 
     /// A fixed set of variables.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
-        let owned: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Self {
-            lookup: Box::new(move |name| {
-                owned
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            }),
-        }
+        Self::Fixed(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     /// The variable's value; unset and empty both count as absent.
     pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).filter(|value| !value.trim().is_empty())
+        let value = match self {
+            Self::Process => std::env::var(name).ok(),
+            Self::Fixed(pairs) => pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        };
+        value.filter(|value| !value.trim().is_empty())
     }
 
     /// A required secret. Surrounding whitespace (a trailing newline from a secret file) is trimmed.

@@ -10,24 +10,51 @@ use crate::{catalog::tenant_tables, seed::seed_tenant};
 /// guess and which must find the row before the tenant is known.
 const GLOBAL_UNIQUE: [&str; 2] = ["api_tokens_token_hash_key", "invitations_token_hash_key"];
 
-#[sqlx::test(migrator = "crate::MIGRATOR")]
-async fn tenant_id_leads_every_key_of_a_tenant_table(admin: PgPool) {
-    let keys: Vec<(String, String, String, Option<String>, Vec<String>, Vec<String>)> = sqlx::query_as(
-        "select c.relname::text, k.conname::text, k.contype::text, f.relname::text,
+/// A primary key, unique constraint or foreign key of a table in schema `app`.
+#[derive(Debug, sqlx::FromRow)]
+struct Key {
+    table: String,
+    name: String,
+    /// `p`, `u` or `f`, as in `pg_constraint.contype`.
+    kind: String,
+    /// The referenced table of a foreign key.
+    target: Option<String>,
+    columns: Vec<String>,
+    target_columns: Vec<String>,
+}
+
+async fn keys(admin: &PgPool) -> Vec<Key> {
+    sqlx::query_as(
+        "select c.relname::text as table, k.conname::text as name, k.contype::text as kind,
+                f.relname::text as target,
                 array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i)
-                      join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i),
+                      join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i) as columns,
                 coalesce(array(select a.attname::text from unnest(k.confkey) with ordinality u(n, i)
                       join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.i), '{}')
+                  as target_columns
          from pg_constraint k join pg_class c on c.oid = k.conrelid
          left join pg_class f on f.oid = k.confrelid
-         where c.relnamespace = 'app'::regnamespace and k.contype in ('p', 'u', 'f')",
+         where c.relnamespace = 'app'::regnamespace and k.contype in ('p', 'u', 'f')
+         order by 1, 2",
     )
-    .fetch_all(&admin)
+    .fetch_all(admin)
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "crate::MIGRATOR")]
+async fn tenant_id_leads_every_key_of_a_tenant_table(admin: PgPool) {
     let tenant_tables = tenant_tables(&admin).await;
     let mut checked = 0;
-    for (table, name, kind, target, columns, target_columns) in &keys {
+    for key in keys(&admin).await {
+        let Key {
+            table,
+            name,
+            kind,
+            target,
+            columns,
+            target_columns,
+        } = &key;
         if !tenant_tables.contains(table) {
             continue;
         }
@@ -70,27 +97,25 @@ async fn tenant_id_leads_every_key_of_a_tenant_table(admin: PgPool) {
 async fn composite_foreign_keys_reject_every_cross_tenant_reference(admin: PgPool) {
     let a = seed_tenant(&admin, "tenant-a").await;
     let b = seed_tenant(&admin, "tenant-b").await;
-    // Every multi-column foreign key between tenant tables: (child, [child cols], parent, [parent cols]).
-    let fks: Vec<(String, Vec<String>, String, Vec<String>)> = sqlx::query_as(
-        "select c.relname::text,
-                array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i)
-                      join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i),
-                f.relname::text,
-                array(select a.attname::text from unnest(k.confkey) with ordinality u(n, i)
-                      join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.i)
-         from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_class f on f.oid = k.confrelid
-         where c.relnamespace = 'app'::regnamespace and k.contype = 'f' and cardinality(k.conkey) > 1
-         order by 1, 3",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap();
+    let fks: Vec<Key> = keys(&admin)
+        .await
+        .into_iter()
+        .filter(|k| k.kind == "f" && k.columns.len() > 1)
+        .collect();
     assert!(
         fks.len() >= 12,
         "found only {} composite foreign keys",
         fks.len()
     );
-    for (child, child_cols, parent, parent_cols) in &fks {
+    for Key {
+        table: child,
+        columns: child_cols,
+        target,
+        target_columns: parent_cols,
+        ..
+    } in &fks
+    {
+        let parent = target.as_deref().unwrap();
         // Point one of A's rows at B's parent row, as the superuser (no RLS): only the key can refuse.
         let set = child_cols[1..].join(", ");
         let from = parent_cols[1..].join(", ");
