@@ -80,6 +80,7 @@ pub fn all_functions(db: Db) -> Router {
             db: db.clone(),
         }))
         .merge(health::router(db))
+        .fallback(serve::not_found)
         .layer(telemetry::request_trace_layer())
 }
 

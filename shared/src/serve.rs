@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{Config, db::Db, health, telemetry};
+use crate::{Config, db::Db, error::Error, health, telemetry};
 
 /// How long in-flight requests may run after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -79,12 +79,18 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// A function's deployable router: its own `routes`, the `/healthz` and `/readyz` probes, and the
-/// request-tracing layer.
+/// A function's deployable router: its own `routes`, the `/healthz` and `/readyz` probes, a
+/// problem+json 404 for anything else, and the request-tracing layer.
 pub fn service(routes: Router, db: Db) -> Router {
     routes
         .merge(health::router(db))
+        .fallback(not_found)
         .layer(telemetry::request_trace_layer())
+}
+
+/// The answer for a path no route matches.
+pub async fn not_found() -> Error {
+    Error::NotFound
 }
 
 /// The whole `main` of a function: read [`Config`], start telemetry, build the lazy pool, refuse a

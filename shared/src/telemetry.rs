@@ -57,13 +57,16 @@ impl<B> MakeSpan<B> for RequestSpan {
             .extensions()
             .get::<MatchedPath>()
             .map_or("unmatched", MatchedPath::as_str);
-        let trace_id = trace_id(request.headers()).unwrap_or_default();
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "http.request",
             http.method = %request.method(),
             http.route = route,
-            trace_id = %trace_id,
-        )
+            trace_id = tracing::field::Empty,
+        );
+        if let Some(id) = trace_id(request.headers()) {
+            span.record("trace_id", id);
+        }
+        span
     }
 }
 
