@@ -34,10 +34,14 @@ struct Binaries {
 impl Binaries {
     /// `initdb` and `pg_ctl` from PATH, else from the newest `/usr/lib/postgresql/*/bin`.
     fn find() -> anyhow::Result<Self> {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        let path: Vec<PathBuf> = std::env::var_os("PATH")
             .map(|path| std::env::split_paths(&path).collect())
             .unwrap_or_default();
-        let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        Self::find_in(path, Path::new("/usr/lib/postgresql"))
+    }
+
+    fn find_in(mut dirs: Vec<PathBuf>, versions_root: &Path) -> anyhow::Result<Self> {
+        let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir(versions_root)
             .into_iter()
             .flatten()
             .flatten()
@@ -320,4 +324,35 @@ fn id(args: &[&str]) -> anyhow::Result<u32> {
         bail!("`id {}` failed", args.join(" "));
     }
     Ok(String::from_utf8(output.stdout)?.trim().parse()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_server_programs_name_the_package_to_install() {
+        let nowhere = std::env::temp_dir().join("dashboard-no-such-dir");
+        let error = Binaries::find_in(vec![nowhere.clone()], &nowhere)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("initdb") && error.contains("apt-get install postgresql"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_newest_versioned_install_wins_after_path() {
+        let root = std::env::temp_dir().join(format!("dashboard-pg-{}", random_secret()));
+        for version in ["13", "16", "9"] {
+            let bin = root.join(version).join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            fs::write(bin.join("initdb"), "").unwrap();
+            fs::write(bin.join("pg_ctl"), "").unwrap();
+        }
+        let found = Binaries::find_in(vec![], &root).unwrap();
+        assert_eq!(found.initdb, root.join("16/bin/initdb"));
+        fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -46,3 +46,23 @@ pub async fn seed_demo_tenants(admin: &PgPool) -> Result<Vec<SeededTenant>, sqlx
         .fetch_all(admin)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+    async fn seeding_twice_keeps_the_same_three_tenants(admin: PgPool) {
+        let first = seed_demo_tenants(&admin).await.unwrap();
+        let second = seed_demo_tenants(&admin).await.unwrap();
+        let slugs: Vec<&str> = second.iter().map(|t| t.slug.as_str()).collect();
+        assert_eq!(slugs, ["coditect-ai", "find-me-a-mechanic", "hookup-app"]);
+        let ids = |tenants: &[SeededTenant]| tenants.iter().map(|t| t.id).collect::<Vec<_>>();
+        assert_eq!(ids(&first), ids(&second));
+        let count: i64 = sqlx::query_scalar("select count(*) from app.tenants")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+        assert_eq!(count, 3);
+    }
+}

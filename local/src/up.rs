@@ -171,3 +171,30 @@ async fn prepare(admin: &PgPool) -> anyhow::Result<()> {
     tracing::info!("seeded tenants: {}", slugs.join(", "));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn call(router: Router, path: &str) -> (u16, String) {
+        let request = axum::http::Request::get(path).body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+    async fn all_functions_share_one_port_with_one_set_of_probes(admin: PgPool) {
+        let router = all_functions(dashboard_shared::testing::runtime_db(&admin));
+        assert_eq!(call(router.clone(), "/healthz").await, (200, "ok".into()));
+        assert_eq!(call(router.clone(), "/readyz").await, (200, "ready".into()));
+        let (status, body) = call(router, "/nothing").await;
+        assert_eq!(status, 404);
+        assert!(body.contains("\"status\":404"), "{body}");
+    }
+}

@@ -67,6 +67,11 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Closes every connection (at shutdown), waiting for checked-out ones to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Connects once now and checks the role, so a role that could bypass row-level security stops
     /// start-up with a clear error (the pool's own check would only surface as a timeout).
     pub async fn verify_runtime_role(&self) -> Result<(), sqlx::Error> {

@@ -1,5 +1,7 @@
 //! `/healthz` (the process is alive) and `/readyz` (the database answers), served by every function.
 
+use std::time::Duration;
+
 use axum::{Router, extract::State, routing::get};
 
 use crate::{db::Db, error::Error};
@@ -16,9 +18,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Longest a readiness probe waits for the database before answering 503.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 async fn readyz(State(db): State<Db>) -> Result<&'static str, Error> {
-    db.ping()
-        .await
-        .map_err(|error| Error::Unavailable(error.into()))?;
-    Ok("ready")
+    match tokio::time::timeout(READY_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => Ok("ready"),
+        Ok(Err(error)) => Err(Error::Unavailable(error.into())),
+        Err(_) => Err(Error::Unavailable(anyhow::anyhow!(
+            "the database did not answer within {READY_TIMEOUT:?}"
+        ))),
+    }
 }

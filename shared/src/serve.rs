@@ -102,5 +102,7 @@ pub async fn run(build: impl FnOnce(Db) -> Router) -> anyhow::Result<()> {
     db.verify_runtime_role()
         .await
         .context("refusing to start: the database role check failed")?;
-    serve(build(db), config.port).await
+    let served = serve(build(db.clone()), config.port).await;
+    db.close().await;
+    served
 }

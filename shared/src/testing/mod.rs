@@ -40,3 +40,18 @@ pub async fn create_tenant(admin: &PgPool, slug: &str) -> TenantId {
             .expect("failed to create a test tenant");
     TenantId::from_uuid(id)
 }
+
+pub mod binary;
+pub mod lambda;
+
+/// The runtime role's URL on the test database (what a deployed function gets as `DATABASE_URL`).
+pub fn runtime_url(admin: &PgPool) -> String {
+    use sqlx::ConnectOptions as _;
+    runtime_options(admin).to_url_lossy().to_string()
+}
+
+/// The administrative (superuser) URL of the test database: what `DATABASE_URL` must never be.
+pub fn admin_url(admin: &PgPool) -> String {
+    use sqlx::ConnectOptions as _;
+    admin.connect_options().to_url_lossy().to_string()
+}
