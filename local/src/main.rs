@@ -6,10 +6,10 @@ mod postgres;
 mod seed;
 mod up;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
-use dashboard_shared::{config::LogFormat, db::MIGRATOR, telemetry};
+use dashboard_shared::{config::LogFormat, db::MIGRATOR, serve, telemetry};
 use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Parser)]
@@ -50,8 +50,11 @@ enum DbCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    serve::exit_code(run(Cli::parse()).await)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(LogFormat::from_lookup(
         &dashboard_shared::config::Env::process(),
     )?);
@@ -74,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let url = dashboard_shared::config::Env::process().secret("DATABASE_URL")?;
+    let url = dashboard_shared::config::Env::process().postgres_url("DATABASE_URL")?;
     let admin = connect_admin(&url).await?;
     MIGRATOR.run(&admin).await?;
     tracing::info!(

@@ -238,7 +238,8 @@ impl Cluster {
         if !reachable {
             bail!(
                 "the postgres OS user cannot reach {}: one of its parent directories is closed to \
-                 other users. Set DASHBOARD_DATA_DIR to a directory it can reach (such as one under /tmp).",
+                 other users. Choose a directory it can reach, such as one under /tmp (for \
+                 `dashboard up`, set DASHBOARD_DATA_DIR).",
                 data.display()
             );
         }

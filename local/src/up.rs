@@ -142,7 +142,7 @@ async fn own_database(cluster: &postgres::Cluster) -> anyhow::Result<Db> {
 /// is used to migrate and seed first.
 async fn external_database(env: &dashboard_shared::config::Env) -> anyhow::Result<Db> {
     if env.get("DATABASE_ADMIN_URL").is_some() {
-        let admin = connect_admin(&env.secret("DATABASE_ADMIN_URL")?).await?;
+        let admin = connect_admin(&env.postgres_url("DATABASE_ADMIN_URL")?).await?;
         prepare(&admin).await?;
         admin.close().await;
     } else {
@@ -150,11 +150,8 @@ async fn external_database(env: &dashboard_shared::config::Env) -> anyhow::Resul
             "DATABASE_ADMIN_URL is unset: assuming `dashboard migrate` already ran and tenants exist"
         );
     }
-    let url = env.secret("DATABASE_URL")?;
-    let options: PgConnectOptions = url
-        .expose_secret()
-        .parse()
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let url = env.postgres_url("DATABASE_URL")?;
+    let options: PgConnectOptions = url.expose_secret().parse()?;
     Ok(Db::connect_lazy_with(options, 10))
 }
 

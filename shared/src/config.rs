@@ -4,7 +4,7 @@
 
 use std::{fmt, str::FromStr};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// Why the environment could not be turned into a [`Config`]. Never contains a secret's value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Config {
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             port: env.parse_or("PORT", 8080)?,
-            database_url: env.secret("DATABASE_URL")?,
+            database_url: env.postgres_url("DATABASE_URL")?,
             database_max_connections: env.parse_in("DATABASE_MAX_CONNECTIONS", 5, 1..=100)?,
             log_format: LogFormat::from_lookup(env)?,
         })
@@ -126,6 +126,22 @@ impl Env {
             .ok_or(ConfigError::Missing { name })
     }
 
+    /// A required PostgreSQL URL, kept secret (it usually holds a password). A malformed one is
+    /// reported by name, without its value.
+    pub fn postgres_url(&self, name: &'static str) -> Result<SecretString, ConfigError> {
+        let url = self.secret(name)?;
+        match url
+            .expose_secret()
+            .parse::<sqlx::postgres::PgConnectOptions>()
+        {
+            Ok(_) => Ok(url),
+            Err(_) => Err(ConfigError::Invalid {
+                name,
+                reason: "not a PostgreSQL URL (postgres://user:password@host:port/database)".into(),
+            }),
+        }
+    }
+
     /// An optional value parsed with `FromStr`, or `default` when absent.
     pub fn parse_or<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
@@ -169,8 +185,6 @@ impl Env {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::ExposeSecret;
-
     use super::*;
 
     #[test]
@@ -227,6 +241,16 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("LOG_FORMAT")
+        );
+    }
+
+    #[test]
+    fn a_malformed_database_url_is_named_but_not_shown() {
+        let env = Env::from_pairs(&[("DATABASE_URL", "mysql//hunter2")]);
+        let error = Config::from_lookup(&env).unwrap_err().to_string();
+        assert!(
+            error.contains("DATABASE_URL") && !error.contains("hunter2"),
+            "{error}"
         );
     }
 

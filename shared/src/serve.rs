@@ -2,7 +2,7 @@
 //! `AWS_LAMBDA_RUNTIME_API` is set, otherwise on `0.0.0.0:$PORT` with graceful shutdown on SIGTERM
 //! or Ctrl-C (in-flight requests get up to ten seconds, Cloud Run's grace period).
 
-use std::{net::Ipv4Addr, time::Duration};
+use std::{net::Ipv4Addr, process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -94,8 +94,25 @@ pub async fn not_found() -> Error {
 }
 
 /// The whole `main` of a function: read [`Config`], start telemetry, build the lazy pool, refuse a
-/// role that could bypass row-level security, then serve the router `build` makes.
-pub async fn run(build: impl FnOnce(Db) -> Router) -> anyhow::Result<()> {
+/// role that could bypass row-level security, then serve the router `build` makes. A failure is
+/// printed as one readable line and the process exits with status 1.
+pub async fn run(build: impl FnOnce(Db) -> Router) -> ExitCode {
+    exit_code(try_run(build).await)
+}
+
+/// Turns a `main` result into an exit status, printing the error chain (never a backtrace) on
+/// failure.
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn try_run(build: impl FnOnce(Db) -> Router) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;

@@ -3,6 +3,6 @@
 use dashboard_webhook::{AppState, router};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     dashboard_shared::serve::run(|db| router(AppState { db })).await
 }

@@ -130,10 +130,7 @@ async fn composite_foreign_keys_reject_every_cross_tenant_reference(admin: PgPoo
             .execute(&mut *tx)
             .await;
         let error = result.expect_err(&format!("{child}.({set}) accepted tenant B's {parent}"));
-        let code = error
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map(|c| c.into_owned());
+        let code = crate::sqlstate(&error);
         assert_eq!(
             code.as_deref(),
             Some("23503"),

@@ -11,3 +11,11 @@ mod seed;
 
 /// The migrations every test database gets.
 pub use dashboard_shared::db::MIGRATOR;
+
+/// The SQLSTATE of a database error (`42501` insufficient privilege, `23503` foreign key), if any.
+pub fn sqlstate(error: &sqlx::Error) -> Option<String> {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|code| code.into_owned())
+}

@@ -55,10 +55,7 @@ async fn the_runtime_role_has_no_power_over_the_fence(admin: PgPool) {
             .execute(&mut *conn)
             .await
             .expect_err(&format!("the runtime role could run `{statement}`"));
-        let code = error
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map(|c| c.into_owned());
+        let code = crate::sqlstate(&error);
         assert_eq!(
             code.as_deref(),
             Some("42501"),
@@ -152,10 +149,6 @@ async fn cross_tenant_lookups_return_only_what_their_step_needs(admin: PgPool) {
     let content = sqlx::query("select full_name, clone_url from app.repositories")
         .fetch_all(&mut *tx)
         .await;
-    let code = content
-        .unwrap_err()
-        .as_database_error()
-        .and_then(|e| e.code())
-        .map(|c| c.into_owned());
+    let code = crate::sqlstate(&content.unwrap_err());
     assert_eq!(code.as_deref(), Some("42501"));
 }

@@ -29,14 +29,10 @@ async fn fingerprint(admin: &PgPool, table: &str, tenant: TenantId) -> (i64, Str
         .unwrap()
 }
 
+/// The SQLSTATE of a failed result (or the error's text when it is not a database error).
 fn sqlstate(result: Result<impl Sized, sqlx::Error>) -> Option<String> {
     let error = result.err()?;
-    Some(
-        error
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map_or_else(|| error.to_string(), |c| c.into_owned()),
-    )
+    Some(crate::sqlstate(&error).unwrap_or_else(|| error.to_string()))
 }
 
 /// Rows changed by `sql` in a tenant transaction that is then rolled back, or the SQLSTATE.
