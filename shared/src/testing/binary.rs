@@ -50,8 +50,10 @@ async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool) {
     let mut child = Command::new(path)
         .env("DATABASE_URL", runtime_url(admin))
         .env("PORT", port.to_string())
+        .env("K_SERVICE", "dashboard-test") // as on Cloud Run: Cloud Logging JSON on stdout
+        .env_remove("LOG_FORMAT")
         .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("failed to start the binary");
@@ -68,6 +70,10 @@ async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool) {
             .contains("content-type: application/problem+json"),
         "{head}"
     );
+    let trace = "105445aa7843bc8bf206b12000100000";
+    let context = format!("{trace}/1;o=1");
+    let traced = get_with(port, "/healthz", &[("X-Cloud-Trace-Context", &context)]).await;
+    assert_eq!(traced.map(|answer| answer.0), Some(200));
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -77,6 +83,28 @@ async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool) {
     let exit =
         wait_for_exit(&mut child, Duration::from_secs(15)).expect("no exit within 15 s of SIGTERM");
     assert!(exit.success(), "exit after SIGTERM: {exit}");
+
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let structured = |l: &serde_json::Value| l["severity"].is_string() && l["time"].is_string();
+    assert!(lines.iter().all(structured), "{stdout}");
+    assert!(
+        lines.iter().any(|l| l["message"] == "listening"),
+        "{stdout}"
+    );
+    let traced_line = |l: &&serde_json::Value| l["span"]["trace_id"] == trace;
+    let request_line = lines
+        .iter()
+        .find(traced_line)
+        .expect("no log line carries the trace id");
+    assert_eq!(
+        request_line["span"]["http.route"], "/healthz",
+        "{request_line}"
+    );
 }
 
 async fn serves_under_the_lambda_runtime(path: &str, admin: &PgPool) {
@@ -134,8 +162,22 @@ pub async fn wait_for_http(port: u16, path: &str, child: &mut Child) -> (u16, St
 
 /// A plain HTTP/1.1 GET on loopback: status, head and body, or `None` if nothing listens yet.
 pub async fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
+    get_with(port, path, &[]).await
+}
+
+/// [`get`] with extra request headers.
+pub async fn get_with(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Option<(u16, String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw).await.ok()?;
