@@ -5,7 +5,7 @@
 //! `$DASHBOARD_DATA_DIR/postgres`), is reused by the next `up`, and is stopped on exit. The services
 //! run as the runtime role `dashboard_app`, whose password is generated anew at every start.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -14,6 +14,7 @@ use dashboard_shared::{
     db::{MIGRATOR, RUNTIME_ROLE},
     health, serve, telemetry,
 };
+use dashboard_webhook::WebhookConfig;
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::{PgPool, postgres::PgConnectOptions};
 
@@ -42,6 +43,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (db, Some(cluster))
         }
     };
+    let webhook = WebhookConfig::from_lookup(&env)?;
     db.verify_runtime_role()
         .await
         .context("the runtime role check failed")?;
@@ -55,7 +57,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })?;
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
-    let served = serve::serve_on(listener, all_functions(db), serve::shutdown_signal()).await;
+    let served = serve::serve_on(
+        listener,
+        all_functions(db, webhook),
+        serve::shutdown_signal(),
+    )
+    .await;
     if let Some(cluster) = cluster {
         tracing::info!("stopping PostgreSQL");
         cluster.stop()?;
@@ -65,11 +72,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 /// Every function's routes, the probes once, request tracing: the local composition, never a
 /// second implementation.
-pub fn all_functions(db: Db) -> Router {
+pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
+    let webhook = dashboard_webhook::AppState {
+        db: db.clone(),
+        config: Arc::new(webhook),
+    };
     Router::new()
-        .merge(dashboard_webhook::routes(dashboard_webhook::AppState {
-            db: db.clone(),
-        }))
+        .merge(dashboard_webhook::routes(webhook))
         .merge(dashboard_api::routes(dashboard_api::AppState {
             db: db.clone(),
         }))
@@ -187,7 +196,10 @@ mod tests {
 
     #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
     async fn all_functions_share_one_port_with_one_set_of_probes(admin: PgPool) {
-        let router = all_functions(dashboard_shared::testing::runtime_db(&admin));
+        let router = all_functions(
+            dashboard_shared::testing::runtime_db(&admin),
+            WebhookConfig::default(),
+        );
         assert_eq!(call(router.clone(), "/healthz").await, (200, "ok".into()));
         assert_eq!(call(router.clone(), "/readyz").await, (200, "ready".into()));
         let (status, body) = call(router, "/nothing").await;

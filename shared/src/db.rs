@@ -67,6 +67,11 @@ impl Db {
             .map(|_| ())
     }
 
+    /// A dedicated connection for `LISTEN` (job notifications).
+    pub async fn listener(&self) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+        sqlx::postgres::PgListener::connect_with(&self.pool).await
+    }
+
     /// Closes every connection (at shutdown), waiting for checked-out ones to come back.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -101,7 +106,7 @@ async fn check_runtime_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> 
                   case when r.rolcreaterole then 'CREATEROLE' end,
                   case when exists (
                     select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                    where n.nspname in ('app', 'lookup') and pg_has_role(r.oid, c.relowner, 'MEMBER')
+                    where n.nspname in ('app', 'lookup', 'queue') and pg_has_role(r.oid, c.relowner, 'MEMBER')
                   ) then 'owns tables' end
                 ], null)
          from pg_roles r where r.rolname = current_user",

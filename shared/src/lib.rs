@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod serve;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -44,6 +44,7 @@ async fn the_runtime_role_has_no_power_over_the_fence(admin: PgPool) {
         "create policy open_door on app.projects for all using (true)",
         "set role dashboard_owner",
         "set role dashboard_lookup",
+        "set role dashboard_queue",
         "set session authorization dashboard_owner",
         "truncate app.projects",
         "create table app.side_door (id int)",

@@ -1,0 +1,75 @@
+//! Every kind of job, as the producer enqueues it and the consumer decodes it. Payloads are claim
+//! checks: ids of rows that hold the data, never the data itself.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Job, Queue};
+
+/// Store the commits of a received push delivery and enqueue their linking (linker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestPush {
+    /// `webhook_deliveries.id` of the push.
+    pub delivery: Uuid,
+    /// The repository pushed to.
+    pub repository: Uuid,
+}
+
+impl Job for IngestPush {
+    const KIND: &'static str = "ingest_push";
+    const QUEUE: Queue = Queue::Link;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.delivery.to_string())
+    }
+}
+
+/// Turn an `issues` or `pull_request` delivery into a task, newest `updated_at` winning (linker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestIssue {
+    /// `webhook_deliveries.id` of the event.
+    pub delivery: Uuid,
+    /// The repository of the issue or pull request.
+    pub repository: Uuid,
+}
+
+impl Job for IngestIssue {
+    const KIND: &'static str = "ingest_issue";
+    const QUEUE: Queue = Queue::Link;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.delivery.to_string())
+    }
+}
+
+/// Link these stored commits to tasks (linker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkCommits {
+    /// The repository of the commits.
+    pub repository: Uuid,
+    /// `commits.id` of the commits to link.
+    pub commits: Vec<Uuid>,
+}
+
+impl Job for LinkCommits {
+    const KIND: &'static str = "link_commits";
+    const QUEUE: Queue = Queue::Link;
+}
+
+/// Scan a repository for projects and tasks (scanner).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRepository {
+    /// The repository to scan.
+    pub repository: Uuid,
+    /// Why: `default_branch_push`, `renamed`, `connected`, `resync`, …
+    pub reason: String,
+}
+
+impl Job for ScanRepository {
+    const KIND: &'static str = "scan_repository";
+    const QUEUE: Queue = Queue::Scan;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.repository.to_string())
+    }
+}

@@ -1,0 +1,295 @@
+//! The job queue: the `jobs` table is the source of truth (a transactional outbox). A job is
+//! enqueued inside the transaction of the write that causes it, so it exists exactly when that write
+//! commits; workers claim it with `for update skip locked`, run it, and record done, retry (with
+//! exponential backoff computed in SQL) or dead after five attempts. Delivery is at least once, so
+//! every job is idempotent.
+//!
+//! Shape after crates.io's `crates_io_worker`: a job is a serde payload implementing [`Job`] (`KIND`,
+//! `QUEUE`, dedup key), defined in [`kinds`] where producer and consumer both see it; a [`Registry`]
+//! maps kinds to the consumer's handlers; [`Worker`] is the in-process `postgres` transport, woken by
+//! `LISTEN/NOTIFY` with polling as the fallback.
+
+pub mod kinds;
+
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::{Connection as _, postgres::PgListener};
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use crate::{Db, TenantId, TenantTx};
+
+/// The channel workers listen on; the payload is the queue's name.
+pub const NOTIFY_CHANNEL: &str = "dashboard_jobs";
+
+/// The queues (and Pub/Sub topics): one per consuming function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    /// Consumed by the scanner.
+    Scan,
+    /// Consumed by the linker.
+    Link,
+}
+
+impl Queue {
+    /// The name stored in `jobs.queue`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scan => "scan",
+            Self::Link => "link",
+        }
+    }
+}
+
+/// The payload of a kind of background work: the contract between the function that enqueues it and
+/// the one that runs it (which registers a handler for it in its [`Registry`]).
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Stable name stored with the job.
+    const KIND: &'static str;
+    /// The queue that carries it.
+    const QUEUE: Queue;
+
+    /// A key that makes enqueueing the same work twice a no-op while the first is pending.
+    fn dedup_key(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Enqueues `job` in the caller's tenant transaction; returns its id, or `None` when a pending job
+/// with the same dedup key exists. Workers are notified when the transaction commits.
+pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>, sqlx::Error> {
+    let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "insert into jobs (queue, kind, payload, dedup_key) values ($1, $2, $3, $4)
+         on conflict (tenant_id, kind, dedup_key) where dedup_key is not null and status in ('queued', 'running')
+         do nothing
+         returning id",
+    )
+    .bind(J::QUEUE.as_str())
+    .bind(J::KIND)
+    .bind(payload)
+    .bind(job.dedup_key())
+    .fetch_optional(&mut **tx)
+    .await?;
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(NOTIFY_CHANNEL)
+        .bind(J::QUEUE.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// A dead job, as an administrator lists it.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct DeadJob {
+    /// The job's id.
+    pub id: Uuid,
+    /// Its kind.
+    pub kind: String,
+    /// How often it ran.
+    pub attempts: i32,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The tenant's dead jobs, newest first.
+pub async fn list_dead_jobs(tx: &mut TenantTx) -> Result<Vec<DeadJob>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind, attempts, last_error, updated_at from jobs
+         where status = 'dead' order by updated_at desc limit 500",
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Puts a dead job back in its queue with fresh attempts; false if there is no such dead job.
+pub async fn replay_dead_job(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
+    let replayed = sqlx::query(
+        "update jobs set status = 'queued', attempts = 0, run_at = now(), updated_at = now()
+         where id = $1 and status = 'dead'",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(replayed.rows_affected() == 1)
+}
+
+type Runner<C> = Arc<
+    dyn Fn(
+            C,
+            TenantId,
+            serde_json::Value,
+        ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The handlers one consumer runs, by kind, for one queue.
+pub struct Registry<C> {
+    queue: Queue,
+    runners: HashMap<&'static str, Runner<C>>,
+}
+
+impl<C: Clone + Send + Sync + 'static> Registry<C> {
+    /// An empty registry for `queue`.
+    pub fn new(queue: Queue) -> Self {
+        Self {
+            queue,
+            runners: HashMap::new(),
+        }
+    }
+
+    /// Runs `handler` for jobs of kind `J::KIND`. Handlers must be idempotent.
+    pub fn register<J, F, Fut>(mut self, handler: F) -> Self
+    where
+        J: Job,
+        F: Fn(C, TenantId, J) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        assert_eq!(J::QUEUE, self.queue, "{} belongs to another queue", J::KIND);
+        let handler = Arc::new(handler);
+        let runner: Runner<C> = Arc::new(move |ctx, tenant, payload| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let job: J = serde_json::from_value(payload)?;
+                handler(ctx, tenant, job).await
+            })
+        });
+        self.runners.insert(J::KIND, runner);
+        self
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.runners.keys().copied().collect()
+    }
+}
+
+/// A claimed job as the queue functions return it.
+#[derive(Debug, sqlx::FromRow)]
+struct Claimed {
+    tenant_id: Uuid,
+    id: Uuid,
+    kind: String,
+    payload: serde_json::Value,
+    attempts: i32,
+}
+
+/// What happened to a claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran and succeeded.
+    Done,
+    /// Failed; it will run again after a backoff.
+    Retry(String),
+    /// Failed for the last time.
+    Dead(String),
+}
+
+/// Runs jobs of one queue with the handlers of a [`Registry`].
+pub struct Worker<C> {
+    db: Db,
+    registry: Registry<C>,
+    context: C,
+    /// Longest a job may run before it counts as failed.
+    pub job_timeout: Duration,
+    /// How often an idle worker looks for work without being notified.
+    pub poll_interval: Duration,
+}
+
+impl<C: Clone + Send + Sync + 'static> Worker<C> {
+    /// A worker over `registry`, giving handlers `context`.
+    pub fn new(db: Db, registry: Registry<C>, context: C) -> Self {
+        Self {
+            db,
+            registry,
+            context,
+            job_timeout: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(5),
+        }
+    }
+
+    /// Claims and runs the next runnable job; `None` when there is none.
+    pub async fn run_next(&self) -> anyhow::Result<Option<Outcome>> {
+        let kinds = self.registry.kinds();
+        let mut conn = self.db.without_tenant().await?;
+        let mut claim = conn.begin().await?;
+        let claimed: Option<Claimed> = sqlx::query_as("select * from queue.lock_next($1, $2)")
+            .bind(self.registry.queue.as_str())
+            .bind(&kinds)
+            .fetch_optional(&mut *claim)
+            .await?;
+        let Some(job) = claimed else { return Ok(None) };
+        let outcome = self.execute(&job).await;
+        let error = match &outcome {
+            Ok(()) => None,
+            Err(error) => Some(format!("{error:#}")),
+        };
+        let status: String = sqlx::query_scalar("select queue.finish($1, $2, $3)")
+            .bind(job.tenant_id)
+            .bind(job.id)
+            .bind(&error)
+            .fetch_one(&mut *claim)
+            .await?;
+        claim.commit().await?;
+        Ok(Some(match (status.as_str(), error) {
+            (_, None) => Outcome::Done,
+            ("dead", Some(error)) => Outcome::Dead(error),
+            (_, Some(error)) => Outcome::Retry(error),
+        }))
+    }
+
+    async fn execute(&self, job: &Claimed) -> anyhow::Result<()> {
+        let tenant = TenantId::from_uuid(job.tenant_id);
+        let span = tracing::info_span!(
+            "job", job.id = %job.id, job.kind = %job.kind, tenant.id = %tenant, job.attempt = job.attempts + 1
+        );
+        let runner = self
+            .registry
+            .runners
+            .get(job.kind.as_str())
+            .ok_or_else(|| anyhow::anyhow!("no handler for job kind {}", job.kind))?
+            .clone();
+        let run = runner(self.context.clone(), tenant, job.payload.clone());
+        match tokio::time::timeout(self.job_timeout, run.instrument(span)).await {
+            Ok(result) => result,
+            Err(_) => Err(anyhow::anyhow!("timed out after {:?}", self.job_timeout)),
+        }
+    }
+
+    /// Runs jobs until there are none left; returns how many ran. For tests and one-off drains.
+    pub async fn drain(&self) -> anyhow::Result<usize> {
+        let mut ran = 0;
+        while self.run_next().await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Runs forever: drain, then sleep until notified or the poll interval passes.
+    pub async fn run(self) {
+        let mut listener = self.listen().await;
+        loop {
+            match self.drain().await {
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "job worker failed; retrying")
+                }
+            }
+            match listener.as_mut() {
+                Some(listener) => {
+                    let _ = tokio::time::timeout(self.poll_interval, listener.recv()).await;
+                }
+                None => tokio::time::sleep(self.poll_interval).await,
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut conn = self.db.listener().await.ok()?;
+        conn.listen(NOTIFY_CHANNEL).await.ok()?;
+        Some(conn)
+    }
+}
