@@ -18,6 +18,7 @@ create policy lookup_read on accounts for select to dashboard_lookup using (true
 set local role dashboard_lookup;
 
 -- Webhook routing: which tenants connected this provider repository (by numeric id, never by name).
+-- Archived repositories still route, so that unarchiving reaches them.
 create function lookup.repositories_by_provider_id(p_provider text, p_provider_repo_id bigint)
 returns table (tenant_id uuid, repository_id uuid)
 language sql stable security definer
@@ -26,7 +27,7 @@ as $$
   select r.tenant_id, r.id
   from app.repositories r join app.tenants t on t.id = r.tenant_id
   where r.provider = p_provider and r.provider_repo_id = p_provider_repo_id
-    and not r.archived and t.subscription_status in ('trialing', 'active', 'past_due')
+    and t.subscription_status in ('trialing', 'active', 'past_due')
 $$;
 
 -- Webhook routing for installation events: the tenants whose repositories use this installation.

@@ -9,6 +9,7 @@ use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use axum::Router;
+use dashboard_shared::jobs::Worker;
 use dashboard_shared::{
     Db,
     db::{MIGRATOR, RUNTIME_ROLE},
@@ -56,6 +57,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 args.host, args.port
             )
         })?;
+    // The `postgres` transport: the consumers' workers run in this process.
+    let link_worker =
+        tokio::spawn(Worker::new(db.clone(), dashboard_linker::registry(), db.clone()).run());
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
@@ -63,6 +67,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         serve::shutdown_signal(),
     )
     .await;
+    // A job cut off here rolls back its claim and runs again at the next start.
+    link_worker.abort();
     if let Some(cluster) = cluster {
         tracing::info!("stopping PostgreSQL");
         cluster.stop()?;

@@ -14,6 +14,27 @@ use uuid::Uuid;
 
 use crate::receive::{DeliveryHeaders, Route};
 
+/// What applying a delivery did for one tenant.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    /// Jobs enqueued (work left for the workers).
+    pub jobs: usize,
+    /// Rows changed directly (repository renames, archiving).
+    pub changes: usize,
+}
+
+impl Effect {
+    /// The delivery's status: `received` while jobs are pending, `processed` when applied in full,
+    /// `ignored` when it changed nothing.
+    pub fn status(self) -> &'static str {
+        match (self.jobs, self.changes) {
+            (0, 0) => "ignored",
+            (0, _) => "processed",
+            _ => "received",
+        }
+    }
+}
+
 /// The tenants a delivery concerns: those that connected its repository, else (for installation
 /// events and App deliveries without a repository) those whose repositories use its installation.
 pub async fn route(
@@ -60,33 +81,35 @@ fn is_installation_event(event: &str) -> bool {
     matches!(event, "installation" | "installation_repositories")
 }
 
-/// Writes what `event` causes for one tenant, in its transaction; returns how many jobs or row
-/// changes it caused (0: the delivery is kept, marked ignored).
+/// Writes what `event` causes for one tenant, in its transaction.
 pub async fn apply(
     tx: &mut TenantTx,
     route: &Route,
     delivery: Uuid,
     event: &str,
     payload: &Value,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Effect, sqlx::Error> {
     let action = payload["action"].as_str().unwrap_or("");
     match (event, route.repository) {
         ("push", Some(repository)) => push(tx, delivery, repository, payload).await,
-        ("issues" | "pull_request", Some(repository)) => Ok(usize::from(
-            jobs::enqueue(
-                tx,
-                &IngestIssue {
-                    delivery,
-                    repository,
-                },
-            )
-            .await?
-            .is_some(),
-        )),
+        ("issues" | "pull_request", Some(repository)) => {
+            let jobs = usize::from(
+                jobs::enqueue(
+                    tx,
+                    &IngestIssue {
+                        delivery,
+                        repository,
+                    },
+                )
+                .await?
+                .is_some(),
+            );
+            Ok(Effect { jobs, changes: 0 })
+        }
         ("repository", Some(repository)) => repository_event(tx, repository, action, payload).await,
         ("installation", _) => installation_event(tx, action, payload).await,
         ("installation_repositories", _) => installation_repositories(tx, action, payload).await,
-        _ => Ok(0),
+        _ => Ok(Effect::default()),
     }
 }
 
@@ -97,15 +120,15 @@ async fn push(
     delivery: Uuid,
     repository: Uuid,
     payload: &Value,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Effect, sqlx::Error> {
     let git_ref = payload["ref"].as_str().unwrap_or("");
     let Some(branch) = git_ref.strip_prefix("refs/heads/") else {
-        return Ok(0);
+        return Ok(Effect::default());
     };
     if payload["deleted"].as_bool() == Some(true) {
-        return Ok(0);
+        return Ok(Effect::default());
     }
-    let mut caused = usize::from(
+    let mut jobs = usize::from(
         jobs::enqueue(
             tx,
             &IngestPush {
@@ -116,15 +139,10 @@ async fn push(
         .await?
         .is_some(),
     );
-    let default_branch = payload["repository"]["default_branch"].as_str();
-    if default_branch == Some(branch) {
-        let scan = ScanRepository {
-            repository,
-            reason: "default_branch_push".into(),
-        };
-        caused += usize::from(jobs::enqueue(tx, &scan).await?.is_some());
+    if payload["repository"]["default_branch"].as_str() == Some(branch) {
+        jobs += rescan(tx, repository, "default_branch_push").await?;
     }
-    Ok(caused)
+    Ok(Effect { jobs, changes: 0 })
 }
 
 /// Renames, transfers, archiving and deletion keep the repository row in step.
@@ -133,14 +151,14 @@ async fn repository_event(
     repository: Uuid,
     action: &str,
     payload: &Value,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Effect, sqlx::Error> {
     let repo = &payload["repository"];
     let archived = match action {
         "archived" | "deleted" => Some(true),
         "unarchived" => Some(false),
         _ => None,
     };
-    let updated = sqlx::query(
+    let changes = sqlx::query(
         "update repositories set
            full_name = coalesce($2, full_name),
            clone_url = coalesce($3, clone_url),
@@ -157,30 +175,27 @@ async fn repository_event(
     .execute(&mut **tx)
     .await?
     .rows_affected() as usize;
-    let rescan = matches!(action, "renamed" | "transferred" | "unarchived");
-    if rescan {
-        let scan = ScanRepository {
-            repository,
-            reason: action.into(),
-        };
-        jobs::enqueue(tx, &scan).await?;
-    }
-    Ok(updated + usize::from(rescan))
+    let jobs = if matches!(action, "renamed" | "transferred" | "unarchived") {
+        rescan(tx, repository, action).await?
+    } else {
+        0
+    };
+    Ok(Effect { jobs, changes })
 }
 
-/// The App was uninstalled or suspended (repositories stop being tracked) or came back (rescan).
+/// The App was uninstalled or suspended (its repositories stop being tracked) or came back (rescan).
 async fn installation_event(
     tx: &mut TenantTx,
     action: &str,
     payload: &Value,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Effect, sqlx::Error> {
     let Some(installation) = payload["installation"]["id"].as_i64() else {
-        return Ok(0);
+        return Ok(Effect::default());
     };
     let archived = match action {
         "deleted" | "suspend" => true,
         "unsuspend" | "created" | "new_permissions_accepted" => false,
-        _ => return Ok(0),
+        _ => return Ok(Effect::default()),
     };
     let repositories: Vec<Uuid> = sqlx::query_scalar(
         "update repositories set archived = $2, updated_at = now()
@@ -190,19 +205,13 @@ async fn installation_event(
     .bind(archived)
     .fetch_all(&mut **tx)
     .await?;
-    if !archived {
-        for repository in &repositories {
-            jobs::enqueue(
-                tx,
-                &ScanRepository {
-                    repository: *repository,
-                    reason: format!("installation_{action}"),
-                },
-            )
-            .await?;
-        }
-    }
-    Ok(repositories.len())
+    track(
+        tx,
+        &repositories,
+        archived,
+        &format!("installation_{action}"),
+    )
+    .await
 }
 
 /// Repositories added to or removed from the installation's selection.
@@ -210,11 +219,11 @@ async fn installation_repositories(
     tx: &mut TenantTx,
     action: &str,
     payload: &Value,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Effect, sqlx::Error> {
     let (list, archived) = match action {
         "added" => ("repositories_added", false),
         "removed" => ("repositories_removed", true),
-        _ => return Ok(0),
+        _ => return Ok(Effect::default()),
     };
     let ids: Vec<i64> = payload[list]
         .as_array()
@@ -228,17 +237,38 @@ async fn installation_repositories(
     .bind(archived)
     .fetch_all(&mut **tx)
     .await?;
+    track(
+        tx,
+        &repositories,
+        archived,
+        &format!("installation_repositories_{action}"),
+    )
+    .await
+}
+
+/// After (un)archiving `repositories`: rescan the ones tracked again.
+async fn track(
+    tx: &mut TenantTx,
+    repositories: &[Uuid],
+    archived: bool,
+    reason: &str,
+) -> Result<Effect, sqlx::Error> {
+    let mut jobs = 0;
     if !archived {
-        for repository in &repositories {
-            jobs::enqueue(
-                tx,
-                &ScanRepository {
-                    repository: *repository,
-                    reason: "installation_repositories_added".into(),
-                },
-            )
-            .await?;
+        for repository in repositories {
+            jobs += rescan(tx, *repository, reason).await?;
         }
     }
-    Ok(repositories.len())
+    Ok(Effect {
+        jobs,
+        changes: repositories.len(),
+    })
+}
+
+async fn rescan(tx: &mut TenantTx, repository: Uuid, reason: &str) -> Result<usize, sqlx::Error> {
+    let scan = ScanRepository {
+        repository,
+        reason: reason.into(),
+    };
+    Ok(usize::from(jobs::enqueue(tx, &scan).await?.is_some()))
 }

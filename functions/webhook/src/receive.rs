@@ -6,7 +6,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::State,
+    extract::{State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header::CONTENT_TYPE},
 };
 use dashboard_shared::{Error, TenantId};
@@ -109,8 +109,12 @@ impl DeliveryHeaders {
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Receipt>), Error> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        _ => Error::BadRequest(rejection.body_text()),
+    })?;
     let delivery = DeliveryHeaders::parse(&headers)?;
     match signature::verify(&state.config.app_secrets, &body, &delivery.signature) {
         Ok(()) => {}
@@ -246,15 +250,18 @@ async fn persist(
         .await
         .map_err(unavailable)?;
         let Some(id) = id else { continue };
-        let caused = events::apply(&mut tx, route, id, &delivery.event, payload)
+        let effect = events::apply(&mut tx, route, id, &delivery.event, payload)
             .await
             .map_err(unavailable)?;
-        if caused == 0 {
-            sqlx::query("update webhook_deliveries set status = 'ignored', processed_at = now() where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+        if effect.jobs == 0 {
+            sqlx::query(
+                "update webhook_deliveries set status = $2, processed_at = now() where id = $1",
+            )
+            .bind(id)
+            .bind(effect.status())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
         }
         tx.commit().await.map_err(unavailable)?;
         stored += 1;

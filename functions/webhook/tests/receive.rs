@@ -1,0 +1,569 @@
+//! `POST /webhooks/github` against real PostgreSQL with GitHub's own example payloads
+//! (`tests/fixtures/github-webhooks`, from octokit/webhooks), each signed here as GitHub would.
+
+use std::{path::PathBuf, sync::Arc};
+
+use axum::{Router, body::Body, http::Request};
+use dashboard_shared::{TenantId, jobs::Worker, testing};
+use dashboard_webhook::{AppState, WebhookConfig, router, signature::sign};
+use http_body_util::BodyExt as _;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tower::ServiceExt as _;
+use uuid::Uuid;
+
+const SECRET: &str = "test-webhook-secret";
+const PREVIOUS_SECRET: &str = "the-secret-before-rotation";
+const APP_ID: u64 = 29310;
+/// The repositories and installations the fixtures are about.
+const HELLO_WORLD: i64 = 186_853_002;
+const OTHER_REPO: i64 = 186_853_261;
+
+struct TestApp {
+    admin: PgPool,
+    router: Router,
+}
+
+impl TestApp {
+    fn new(admin: PgPool) -> Self {
+        let config = WebhookConfig {
+            app_secrets: vec![
+                SecretString::from(SECRET),
+                SecretString::from(PREVIOUS_SECRET),
+            ],
+            app_id: Some(APP_ID),
+        };
+        let state = AppState {
+            db: testing::runtime_db(&admin),
+            config: Arc::new(config),
+        };
+        Self {
+            admin,
+            router: router(state),
+        }
+    }
+
+    /// Sends a request; returns the status and the JSON (or text) body.
+    async fn send(&self, request: Request<Body>) -> (u16, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)));
+        (status, body)
+    }
+
+    /// Delivers `body` as event `event`, signed with the current secret.
+    async fn deliver(&self, event: &str, body: &[u8]) -> (u16, Value) {
+        self.send(delivery(
+            event,
+            &Uuid::new_v4().to_string(),
+            body,
+            &sign(SECRET, body),
+            "application/json",
+        ))
+        .await
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.admin)
+            .await
+            .unwrap()
+    }
+}
+
+fn delivery(
+    event: &str,
+    id: &str,
+    body: &[u8],
+    signature: &str,
+    content_type: &str,
+) -> Request<Body> {
+    Request::post("/webhooks/github")
+        .header("content-type", content_type)
+        .header("x-github-event", event)
+        .header("x-github-delivery", id)
+        .header("x-hub-signature-256", signature)
+        .header("x-github-hook-id", "109948940")
+        .header("x-github-hook-installation-target-type", "integration")
+        .header("x-github-hook-installation-target-id", "29310")
+        .header("user-agent", "GitHub-Hookshot/044aadd")
+        .body(Body::from(body.to_vec()))
+        .unwrap()
+}
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks");
+    let mut all = Vec::new();
+    for event in std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
+        for file in std::fs::read_dir(event.path()).unwrap().flatten() {
+            let name = format!(
+                "{}/{}",
+                event.file_name().to_string_lossy(),
+                file.file_name().to_string_lossy()
+            );
+            all.push((name, std::fs::read(file.path()).unwrap()));
+        }
+    }
+    all.sort();
+    all
+}
+
+async fn connect_repository(
+    admin: &PgPool,
+    tenant: TenantId,
+    provider_repo_id: i64,
+    installation: i64,
+) -> Uuid {
+    sqlx::query_scalar(
+        "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
+         values ($1, 'github', $2, $3, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git', 'master')
+         returning id",
+    )
+    .bind(tenant)
+    .bind(provider_repo_id)
+    .bind(installation)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// What a fixture must cause for a tenant that connected its repository: the delivery's status and
+/// the kinds of the jobs it enqueues. Written from the product's rules, not from the code.
+fn expected(name: &str, payload: &Value) -> (&'static str, Vec<&'static str>) {
+    let event = name.split('/').next().unwrap();
+    let action = payload["action"].as_str().unwrap_or("");
+    match event {
+        "push" if payload["deleted"] == true => ("ignored", vec![]),
+        "push" => ("received", vec!["ingest_push", "scan_repository"]),
+        "issues" | "pull_request" => ("received", vec!["ingest_issue"]),
+        "repository" if matches!(action, "renamed" | "transferred") => {
+            ("received", vec!["scan_repository"])
+        }
+        "repository" => ("processed", vec![]),
+        "installation" if matches!(action, "created" | "new_permissions_accepted") => {
+            ("received", vec!["scan_repository"])
+        }
+        _ => ("ignored", vec![]),
+    }
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn every_fixture_is_accepted_and_stored_with_its_jobs(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let a = testing::create_tenant(&admin, "tenant-a").await;
+    let b = testing::create_tenant(&admin, "tenant-b").await;
+    connect_repository(&admin, a, HELLO_WORLD, 1).await;
+    connect_repository(&admin, a, OTHER_REPO, 957_387).await;
+    connect_repository(&admin, b, HELLO_WORLD, 1).await;
+
+    let fixtures = fixtures();
+    assert_eq!(fixtures.len(), 115);
+    let mut unrouted = 0;
+    for (name, body) in &fixtures {
+        let event = name.split('/').next().unwrap();
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        let (status, receipt) = app.deliver(event, body).await;
+        assert_eq!(status, 202, "{name}: {receipt}");
+
+        let repo = payload["repository"]["id"].as_i64();
+        let installation = payload["installation"]["id"].as_i64();
+        let routed_to = match (repo, installation) {
+            (Some(HELLO_WORLD), _) => 2,
+            (Some(OTHER_REPO), _) | (None, Some(957_387)) => 1,
+            (None, Some(1)) => 2,
+            _ => 0,
+        };
+        assert_eq!(receipt["tenants"], routed_to, "{name}: {receipt}");
+        if routed_to == 0 {
+            assert_eq!(receipt["status"], "ignored", "{name}");
+            unrouted += 1;
+            continue;
+        }
+        assert_eq!(receipt["status"], "accepted", "{name}");
+        let (delivery, status): (Uuid, String) = sqlx::query_as(
+            "select id, status from app.webhook_deliveries where tenant_id = $1 order by received_at desc limit 1",
+        )
+        .bind(a)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        let mut kinds: Vec<String> = sqlx::query_scalar(
+            "select kind from app.jobs where tenant_id = $1 and status = 'queued' order by kind",
+        )
+        .bind(a)
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        kinds.sort();
+        let (expected_status, expected_kinds) = expected(name, &payload);
+        assert_eq!(
+            (status.as_str(), kinds),
+            (
+                expected_status,
+                expected_kinds.iter().map(|k| k.to_string()).collect()
+            ),
+            "{name}"
+        );
+        if expected_kinds.iter().any(|k| k.starts_with("ingest_")) {
+            let claim: Value = sqlx::query_scalar(
+                "select payload from app.jobs where tenant_id = $1 and kind like 'ingest_%' and status = 'queued'",
+            )
+            .bind(a)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+            assert_eq!(
+                claim["delivery"],
+                json!(delivery),
+                "{name}: the job must point at its delivery"
+            );
+        }
+        // Workers finished: pending jobs no longer deduplicate the next fixture's.
+        sqlx::query("update app.jobs set status = 'done'")
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.count("select count(*) from app.unrouted_deliveries")
+            .await,
+        unrouted
+    );
+    let stored_a = app.count("select count(*) from app.webhook_deliveries w join app.tenants t on t.id = w.tenant_id where t.slug = 'tenant-a'").await;
+    assert_eq!(stored_a, 115 - unrouted);
+    let bodies_intact = app
+        .count("select count(*) from app.webhook_deliveries where body = convert_to(convert_from(body, 'UTF8'), 'UTF8')")
+        .await;
+    assert!(bodies_intact > 0);
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn signatures_are_checked_on_the_raw_body_with_every_active_secret(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let body = br#"{"zen":"Design for failure.","hook_id":1}"#;
+    let id = || Uuid::new_v4().to_string();
+
+    let tampered = delivery(
+        "ping",
+        &id(),
+        br#"{"zen":"Design for failure!","hook_id":1}"#,
+        &sign(SECRET, body),
+        "application/json",
+    );
+    let (status, problem) = app.send(tampered).await;
+    assert_eq!(status, 401);
+    assert_eq!(problem["detail"], "authentication required");
+
+    let wrong_secret = delivery(
+        "ping",
+        &id(),
+        body,
+        &sign("not-our-secret", body),
+        "application/json",
+    );
+    let (status, second_problem) = app.send(wrong_secret).await;
+    assert_eq!(
+        (status, &second_problem),
+        (401, &problem),
+        "every rejection looks the same"
+    );
+
+    let malformed = delivery(
+        "ping",
+        &id(),
+        body,
+        "sha1=0123456789abcdef",
+        "application/json",
+    );
+    assert_eq!(app.send(malformed).await.0, 401);
+
+    let rotated = delivery(
+        "ping",
+        &id(),
+        body,
+        &sign(PREVIOUS_SECRET, body),
+        "application/json",
+    );
+    assert_eq!(
+        app.send(rotated).await.0,
+        202,
+        "the previous secret still verifies during a rotation"
+    );
+    assert_eq!(
+        app.count("select count(*) from app.unrouted_deliveries")
+            .await,
+        1,
+        "only the verified ping is stored"
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_form_encoded_delivery_is_verified_on_the_form_and_stored(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+    let json = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "issues/opened.payload.json")
+        .unwrap()
+        .1;
+    let form =
+        serde_urlencoded::to_string([("payload", String::from_utf8(json).unwrap())]).unwrap();
+    let request = delivery(
+        "issues",
+        &Uuid::new_v4().to_string(),
+        form.as_bytes(),
+        &sign(SECRET, form.as_bytes()),
+        "application/x-www-form-urlencoded",
+    );
+    let (status, receipt) = app.send(request).await;
+    assert_eq!(
+        (status, receipt["status"].as_str()),
+        (202, Some("accepted"))
+    );
+    assert_eq!(
+        app.count("select count(*) from app.jobs where kind = 'ingest_issue'")
+            .await,
+        1
+    );
+
+    let text = b"zen=hello";
+    let plain = delivery(
+        "ping",
+        &Uuid::new_v4().to_string(),
+        text,
+        &sign(SECRET, text),
+        "text/plain",
+    );
+    let (status, problem) = app.send(plain).await;
+    assert_eq!(status, 415);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/json"),
+        "{problem}"
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn bodies_up_to_25_mib_are_accepted_and_larger_ones_refused(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let limit = 25 * 1024 * 1024;
+    let padded = |size: usize| {
+        let mut body = br#"{"zen":""#.to_vec();
+        body.resize(size - 2, b'a');
+        body.extend_from_slice(br#""}"#);
+        body
+    };
+    let at_limit = padded(limit);
+    assert_eq!(at_limit.len(), limit);
+    let (status, receipt) = app.deliver("ping", &at_limit).await;
+    assert_eq!((status, receipt["status"].as_str()), (202, Some("ignored")));
+    let stored: i64 = app
+        .count("select max(length(body))::bigint from app.unrouted_deliveries")
+        .await;
+    assert_eq!(stored, limit as i64);
+
+    let (status, problem) = app.deliver("ping", &padded(limit + 1)).await;
+    assert_eq!(status, 413, "{problem}");
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_same_delivery_twice_is_stored_once(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+    let body = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "push/with-new-branch.payload.json")
+        .unwrap()
+        .1;
+    let id = Uuid::new_v4().to_string();
+    let first = app
+        .send(delivery(
+            "push",
+            &id,
+            &body,
+            &sign(SECRET, &body),
+            "application/json",
+        ))
+        .await;
+    let again = app
+        .send(delivery(
+            "push",
+            &id,
+            &body,
+            &sign(SECRET, &body),
+            "application/json",
+        ))
+        .await;
+    assert_eq!(
+        (first.0, first.1["status"].as_str()),
+        (202, Some("accepted"))
+    );
+    assert_eq!(
+        (again.0, again.1["status"].as_str()),
+        (202, Some("duplicate"))
+    );
+    assert_eq!(
+        app.count("select count(*) from app.webhook_deliveries")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("select count(*) from app.jobs where kind = 'ingest_push'")
+            .await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn unknown_events_are_kept_and_acknowledged(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+    let body = br#"{"action":"levitated","repository":{"id":186853002}}"#;
+    let (status, receipt) = app.deliver("workflow_teleport", body).await;
+    assert_eq!(
+        (status, receipt["status"].as_str()),
+        (202, Some("accepted"))
+    );
+    let stored: (String, String) =
+        sqlx::query_as("select event, status from app.webhook_deliveries")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(stored, ("workflow_teleport".into(), "ignored".into()));
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn missing_or_empty_headers_are_a_bad_request(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let body = br#"{"zen":"x"}"#;
+    for header in ["x-github-event", "x-github-delivery", "x-hub-signature-256"] {
+        for value in [None, Some("")] {
+            let mut request = delivery(
+                "ping",
+                &Uuid::new_v4().to_string(),
+                body,
+                &sign(SECRET, body),
+                "application/json",
+            );
+            match value {
+                None => request.headers_mut().remove(header),
+                Some(v) => request.headers_mut().insert(header, v.parse().unwrap()),
+            };
+            let (status, problem) = app.send(request).await;
+            assert_eq!(status, 400, "{header}={value:?}");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(header.trim_start_matches("x-"))
+                    || problem["detail"]
+                        .as_str()
+                        .unwrap()
+                        .to_lowercase()
+                        .contains(header),
+                "{problem}"
+            );
+        }
+    }
+    assert_eq!(
+        app.count("select count(*) from app.unrouted_deliveries")
+            .await,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_ping_from_another_github_app_is_refused(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let ours = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "ping/with-app_id.payload.json")
+        .unwrap()
+        .1;
+    assert_eq!(app.deliver("ping", &ours).await.0, 202);
+    let theirs = String::from_utf8(ours).unwrap().replace("29310", "4242");
+    assert_eq!(app.deliver("ping", theirs.as_bytes()).await.0, 401);
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+    let mut push: Value = serde_json::from_slice(
+        &fixtures()
+            .into_iter()
+            .find(|(n, _)| n == "push/with-new-branch.payload.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let template = push["commits"][0].clone();
+    let commits: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut commit = template.clone();
+            commit["id"] = json!(format!("{i:x}").repeat(40)[..40].to_string());
+            commit["message"] = json!(format!("Fixes TASK-DEMO-{i}"));
+            commit
+        })
+        .collect();
+    push["commits"] = json!(commits);
+    let body = serde_json::to_vec(&push).unwrap();
+    assert_eq!(app.deliver("push", &body).await.0, 202);
+    // The same commits pushed to another branch: nothing new to store.
+    push["ref"] = json!("refs/heads/feature");
+    assert_eq!(
+        app.deliver("push", &serde_json::to_vec(&push).unwrap())
+            .await
+            .0,
+        202
+    );
+
+    let db = testing::runtime_db(&admin);
+    let ran = Worker::new(db.clone(), dashboard_linker::registry(), db)
+        .drain()
+        .await
+        .unwrap();
+    assert_eq!(ran, 2);
+    let messages: Vec<String> =
+        sqlx::query_scalar("select message from app.commits order by message")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        messages,
+        [
+            "Fixes TASK-DEMO-0",
+            "Fixes TASK-DEMO-1",
+            "Fixes TASK-DEMO-2"
+        ]
+    );
+    let link_jobs: Vec<Value> =
+        sqlx::query_scalar("select payload from app.jobs where kind = 'link_commits'")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        link_jobs.len(),
+        1,
+        "only the first push brought new commits"
+    );
+    assert_eq!(link_jobs[0]["commits"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.count("select count(*) from app.webhook_deliveries where status = 'processed'")
+            .await,
+        2
+    );
+}
