@@ -3,6 +3,7 @@
 //! health routes and the runtime that serves a router on Cloud Run, AWS Lambda or a laptop.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -1,6 +1,9 @@
 //! The webhook function's own settings: the GitHub App's webhook secrets and id.
 
-use dashboard_shared::config::{ConfigError, Env};
+use dashboard_shared::{
+    config::{ConfigError, Env},
+    crypto::SecretBox,
+};
 use secrecy::SecretString;
 
 /// Secrets and ids GitHub App deliveries are checked against.
@@ -11,6 +14,8 @@ pub struct WebhookConfig {
     pub app_secrets: Vec<SecretString>,
     /// `GITHUB_APP_ID`: a `ping` from the App must carry this `hook.app_id`.
     pub app_id: Option<u64>,
+    /// `SECRETS_ENCRYPTION_KEY`: opens the repository hooks' stored secrets.
+    pub secret_box: Option<SecretBox>,
 }
 
 impl std::fmt::Debug for WebhookConfig {
@@ -21,6 +26,7 @@ impl std::fmt::Debug for WebhookConfig {
                 &format!("[{} redacted]", self.app_secrets.len()),
             )
             .field("app_id", &self.app_id)
+            .field("secret_box", &self.secret_box.is_some())
             .finish()
     }
 }
@@ -44,9 +50,11 @@ impl WebhookConfig {
             None => None,
             Some(_) => Some(env.parse_or("GITHUB_APP_ID", 0_u64)?),
         };
+        let secret_box = SecretBox::from_lookup(env)?;
         Ok(Self {
             app_secrets,
             app_id,
+            secret_box,
         })
     }
 }

@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    AppState, events,
-    signature::{self, SignatureError},
+    AppState,
+    authenticate::{self, Sender},
+    events,
 };
 
 /// Largest body accepted: GitHub caps payloads at 25 MB.
@@ -44,7 +45,7 @@ pub struct DeliveryHeaders {
     pub delivery_id: String,
     /// `X-GitHub-Hook-ID` (0 when absent).
     pub hook_id: i64,
-    signature: String,
+    pub(crate) signature: String,
     /// The headers stored with the delivery (never the signature).
     pub recorded: Value,
 }
@@ -98,6 +99,11 @@ impl DeliveryHeaders {
         })
     }
 
+    /// `X-GitHub-Hook-Installation-Target-Type`: `integration` for GitHub App deliveries.
+    pub fn target_type(&self) -> Option<&str> {
+        self.recorded["x-github-hook-installation-target-type"].as_str()
+    }
+
     fn target_id(&self) -> Option<i64> {
         self.recorded["x-github-hook-installation-target-id"]
             .as_str()
@@ -116,18 +122,18 @@ pub async fn receive(
         _ => Error::BadRequest(rejection.body_text()),
     })?;
     let delivery = DeliveryHeaders::parse(&headers)?;
-    match signature::verify(&state.config.app_secrets, &body, &delivery.signature) {
-        Ok(()) => {}
-        Err(SignatureError::Malformed | SignatureError::Mismatch) => {
-            tracing::warn!(delivery.id = %delivery.delivery_id, hook.id = delivery.hook_id, "webhook signature rejected");
-            return Err(Error::Unauthorized);
-        }
-    }
+    let sender = authenticate::sender(&state, &delivery, &body).await?;
     let payload = decode_payload(&headers, &body)?;
-    if delivery.event == "ping" {
+    if delivery.event == "ping" && sender == Sender::App {
         check_ping(&state, &payload)?;
     }
-    let receipt = persist(&state, &delivery, &payload, &body).await?;
+    let routes = match sender {
+        Sender::App => events::route(&state.db, &delivery, &payload)
+            .await
+            .map_err(unavailable)?,
+        Sender::RepositoryHook(route) => vec![route],
+    };
+    let receipt = persist(&state, &delivery, &payload, &body, &routes).await?;
     tracing::info!(
         delivery.id = %delivery.delivery_id,
         hook.id = delivery.hook_id,
@@ -197,10 +203,8 @@ async fn persist(
     delivery: &DeliveryHeaders,
     payload: &Value,
     body: &[u8],
+    routes: &[Route],
 ) -> Result<Receipt, Error> {
-    let routes = events::route(&state.db, delivery, payload)
-        .await
-        .map_err(unavailable)?;
     if routes.is_empty() {
         let mut conn = state.db.without_tenant().await.map_err(unavailable)?;
         let new: bool = sqlx::query_scalar(
@@ -227,7 +231,7 @@ async fn persist(
         });
     }
     let mut stored = 0;
-    for route in &routes {
+    for route in routes {
         let mut tx = state.db.tenant(route.tenant).await.map_err(unavailable)?;
         let id: Option<Uuid> = sqlx::query_scalar(
             "insert into webhook_deliveries
@@ -274,12 +278,12 @@ async fn persist(
 }
 
 /// Persisting failed: GitHub must be told (503) so the reconciler redelivers it.
-fn unavailable(error: impl Into<anyhow::Error>) -> Error {
+pub(crate) fn unavailable(error: impl Into<anyhow::Error>) -> Error {
     Error::Unavailable(error.into())
 }
 
 /// The tenant (and, when the delivery is about one, the repository) a delivery is stored for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     /// The tenant.
     pub tenant: TenantId,

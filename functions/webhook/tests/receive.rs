@@ -4,7 +4,12 @@
 use std::{path::PathBuf, sync::Arc};
 
 use axum::{Router, body::Body, http::Request};
-use dashboard_shared::{TenantId, jobs::Worker, testing};
+use dashboard_shared::{
+    TenantId,
+    crypto::{SecretBox, webhook_secret_context},
+    jobs::Worker,
+    testing,
+};
 use dashboard_webhook::{AppState, WebhookConfig, router, signature::sign};
 use http_body_util::BodyExt as _;
 use secrecy::SecretString;
@@ -16,6 +21,7 @@ use uuid::Uuid;
 const SECRET: &str = "test-webhook-secret";
 const PREVIOUS_SECRET: &str = "the-secret-before-rotation";
 const APP_ID: u64 = 29310;
+const HOOK_KEY: [u8; 32] = [42; 32];
 /// The repositories and installations the fixtures are about.
 const HELLO_WORLD: i64 = 186_853_002;
 const OTHER_REPO: i64 = 186_853_261;
@@ -33,6 +39,7 @@ impl TestApp {
                 SecretString::from(PREVIOUS_SECRET),
             ],
             app_id: Some(APP_ID),
+            secret_box: Some(SecretBox::from_key(&HOOK_KEY)),
         };
         let state = AppState {
             db: testing::runtime_db(&admin),
@@ -565,5 +572,87 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
         app.count("select count(*) from app.webhook_deliveries where status = 'processed'")
             .await,
         2
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn repository_hooks_use_their_own_secrets_and_belong_to_their_tenant(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let a = testing::create_tenant(&admin, "tenant-a").await;
+    let b = testing::create_tenant(&admin, "tenant-b").await;
+    let repo_a = connect_repository(&admin, a, HELLO_WORLD, 1).await;
+    connect_repository(&admin, b, HELLO_WORLD, 1).await; // B follows the same repository through the App
+    let secret_box = SecretBox::from_key(&HOOK_KEY);
+    let context = webhook_secret_context(a.as_uuid(), repo_a);
+    sqlx::query(
+        "update app.repositories set webhook_hook_id = 555, webhook_secret_encrypted = $2,
+                webhook_secret_previous_encrypted = $3 where id = $1",
+    )
+    .bind(repo_a)
+    .bind(secret_box.seal(b"current-hook-secret", &context))
+    .bind(secret_box.seal(b"previous-hook-secret", &context))
+    .execute(&admin)
+    .await
+    .unwrap();
+
+    let body = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "issues/opened.payload.json")
+        .unwrap()
+        .1;
+    let from_hook = |hook_id: &str, secret: &str| {
+        let mut request = delivery(
+            "issues",
+            &Uuid::new_v4().to_string(),
+            &body,
+            &sign(secret, &body),
+            "application/json",
+        );
+        let headers = request.headers_mut();
+        headers.insert("x-github-hook-id", hook_id.parse().unwrap());
+        headers.insert(
+            "x-github-hook-installation-target-type",
+            "repository".parse().unwrap(),
+        );
+        headers.insert(
+            "x-github-hook-installation-target-id",
+            HELLO_WORLD.to_string().parse().unwrap(),
+        );
+        request
+    };
+    let (status, receipt) = app.send(from_hook("555", "current-hook-secret")).await;
+    assert_eq!(
+        (status, receipt["tenants"].as_u64()),
+        (202, Some(1)),
+        "only the hook's tenant: {receipt}"
+    );
+    let (status, _) = app.send(from_hook("555", "previous-hook-secret")).await;
+    assert_eq!(
+        status, 202,
+        "the previous hook secret still verifies during a rotation"
+    );
+
+    let (status, with_app_secret) = app.send(from_hook("555", SECRET)).await;
+    assert_eq!(
+        status, 401,
+        "a hook's deliveries are checked with the hook's secrets only"
+    );
+    let (status, unknown_hook) = app.send(from_hook("556", "current-hook-secret")).await;
+    assert_eq!(
+        (status, &unknown_hook),
+        (401, &with_app_secret),
+        "an unknown hook looks like a bad signature"
+    );
+
+    let per_tenant: Vec<(String, i64)> = sqlx::query_as(
+        "select t.slug, count(w.id) from app.tenants t left join app.webhook_deliveries w on w.tenant_id = t.id
+         group by t.slug order by t.slug",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        per_tenant,
+        [("tenant-a".to_owned(), 2), ("tenant-b".to_owned(), 0)]
     );
 }
