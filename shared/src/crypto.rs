@@ -138,7 +138,7 @@ mod tests {
                 .unwrap_err(),
             OpenError
         );
-        let mut damaged = sealed.clone();
+        let mut damaged = sealed;
         *damaged.last_mut().unwrap() ^= 1;
         assert_eq!(
             secret_box.open(&damaged, "webhook-secret:a:b").unwrap_err(),
