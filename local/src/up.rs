@@ -9,7 +9,7 @@ use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use axum::Router;
-use dashboard_shared::jobs::Worker;
+use dashboard_shared::jobs::Transport;
 use dashboard_shared::{
     Db,
     db::{MIGRATOR, RUNTIME_ROLE},
@@ -58,8 +58,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })?;
     // The `postgres` transport: the consumers' workers run in this process.
-    let link_worker =
-        tokio::spawn(Worker::new(db.clone(), dashboard_linker::registry(), db.clone()).run());
+    let link_worker = tokio::spawn(dashboard_linker::worker(linker_context(&db)).run());
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
@@ -82,6 +81,7 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
     let webhook = dashboard_webhook::AppState {
         db: db.clone(),
         config: Arc::new(webhook),
+        transport: Transport::Postgres,
     };
     Router::new()
         .merge(dashboard_webhook::routes(webhook))
@@ -91,12 +91,17 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
         .merge(dashboard_scanner::routes(dashboard_scanner::AppState {
             db: db.clone(),
         }))
-        .merge(dashboard_linker::routes(dashboard_linker::AppState {
-            db: db.clone(),
-        }))
+        .merge(dashboard_linker::routes(linker_context(&db)))
         .merge(health::router(db))
         .fallback(serve::not_found)
         .layer(telemetry::request_trace_layer())
+}
+
+fn linker_context(db: &Db) -> dashboard_linker::LinkerContext {
+    dashboard_linker::LinkerContext {
+        db: db.clone(),
+        transport: Transport::Postgres,
+    }
 }
 
 fn data_dir() -> PathBuf {

@@ -14,7 +14,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-use crate::domain::TenantId;
+use crate::{domain::TenantId, jobs::EnqueuedJob};
 
 /// Every migration in `migrations/`, embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -134,6 +134,7 @@ async fn check_runtime_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> 
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
+    enqueued: Vec<EnqueuedJob>,
 }
 
 impl TenantTx {
@@ -143,7 +144,11 @@ impl TenantTx {
             .bind(tenant.to_string())
             .execute(&mut *tx)
             .await?;
-        Ok(Self { tx, tenant })
+        Ok(Self {
+            tx,
+            tenant,
+            enqueued: Vec::new(),
+        })
     }
 
     /// The tenant this transaction is bound to.
@@ -151,9 +156,16 @@ impl TenantTx {
         self.tenant
     }
 
-    /// Commits; the tenant setting ends with the transaction.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    /// Commits; the tenant setting ends with the transaction. Returns the jobs enqueued in it, which
+    /// the caller hands to its [`Transport`](crate::jobs::Transport) (a no-op for `postgres`).
+    pub async fn commit(self) -> Result<Vec<EnqueuedJob>, sqlx::Error> {
+        self.tx.commit().await?;
+        Ok(self.enqueued)
+    }
+
+    /// Records a job enqueued in this transaction, for the transport to announce after commit.
+    pub(crate) fn record_enqueued(&mut self, job: EnqueuedJob) {
+        self.enqueued.push(job);
     }
 }
 

@@ -97,7 +97,7 @@ pub async fn not_found() -> Error {
 /// role that could bypass row-level security, then serve the router `build` makes (it may read its
 /// own settings and fail, naming the variable). A failure is
 /// printed as one readable line and the process exits with status 1.
-pub async fn run(build: impl FnOnce(Db) -> anyhow::Result<Router>) -> ExitCode {
+pub async fn run(build: impl AsyncFnOnce(Db) -> anyhow::Result<Router>) -> ExitCode {
     exit_code(try_run(build).await)
 }
 
@@ -113,14 +113,14 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-async fn try_run(build: impl FnOnce(Db) -> anyhow::Result<Router>) -> anyhow::Result<()> {
+async fn try_run(build: impl AsyncFnOnce(Db) -> anyhow::Result<Router>) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;
     db.verify_runtime_role()
         .await
         .context("refusing to start: the database role check failed")?;
-    let router = build(db.clone())?;
+    let router = build(db.clone()).await?;
     let served = serve(router, config.port).await;
     db.close().await;
     served

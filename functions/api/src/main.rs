@@ -4,5 +4,5 @@ use dashboard_api::{AppState, router};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    dashboard_shared::serve::run(|db| Ok(router(AppState { db }))).await
+    dashboard_shared::serve::run(async |db| Ok(router(AppState { db }))).await
 }

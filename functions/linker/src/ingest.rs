@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use dashboard_shared::{
-    Db, TenantId,
+    TenantId,
     jobs::{
         self,
         kinds::{IngestPush, LinkCommits},
@@ -12,6 +12,8 @@ use dashboard_shared::{
 };
 use serde::Deserialize;
 use uuid::Uuid;
+
+use crate::LinkerContext;
 
 /// The fields of a push payload ingestion needs; anything may be missing or null.
 #[derive(Debug, Deserialize)]
@@ -42,8 +44,12 @@ struct Person {
 }
 
 /// Runs an [`IngestPush`] job for `tenant`.
-pub async fn ingest_push(db: Db, tenant: TenantId, job: IngestPush) -> anyhow::Result<()> {
-    let mut tx = db.tenant(tenant).await?;
+pub async fn ingest_push(
+    ctx: LinkerContext,
+    tenant: TenantId,
+    job: IngestPush,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     let body: Option<Vec<u8>> =
         sqlx::query_scalar("select body from webhook_deliveries where id = $1")
             .bind(job.delivery)
@@ -113,7 +119,8 @@ pub async fn ingest_push(db: Db, tenant: TenantId, job: IngestPush) -> anyhow::R
     .bind(job.delivery)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    let enqueued = tx.commit().await?;
+    ctx.transport.dispatch(&enqueued).await;
     tracing::info!(delivery.id = %job.delivery, commits.pushed = shas.len(), commits.new = new.len(), "push ingested");
     Ok(())
 }

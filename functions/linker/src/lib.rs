@@ -1,37 +1,66 @@
 //! Ingests commits, issues and pull requests and links commits to tasks.
 //!
-//! [`router`] is the whole service (its routes, the health probes, request tracing);
-//! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
-//! [`registry`] is the jobs it runs, for whichever queue transport carries them.
+//! [`router`] is the whole service (the `pubsub` push endpoint, the sweeper, the health probes,
+//! request tracing); [`routes`] is only what the local runner mounts (nothing yet: locally the jobs
+//! run in an in-process worker over [`registry`]).
 
 pub mod ingest;
 
-use axum::Router;
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, extract::State, http::StatusCode, routing::post};
 use dashboard_shared::{
-    Db,
-    jobs::{Queue, Registry},
+    Db, Error,
+    jobs::{Queue, Registry, Transport, Worker, push},
     serve,
 };
 
-/// What the handlers share.
+/// What the linker's jobs need.
 #[derive(Clone, Debug)]
-pub struct AppState {
-    /// The runtime pool; handlers reach tenant data only through [`Db::tenant`].
+pub struct LinkerContext {
+    /// The runtime pool; jobs reach tenant data only through [`Db::tenant`].
     pub db: Db,
+    /// How the jobs they enqueue reach their consumers.
+    pub transport: Transport,
 }
 
 /// The jobs of the `link` queue this function runs.
-pub fn registry() -> Registry<Db> {
+pub fn registry() -> Registry<LinkerContext> {
     Registry::new(Queue::Link).register(ingest::ingest_push)
 }
 
-/// The function's own endpoints, without probes or middleware.
-pub fn routes(state: AppState) -> Router {
-    Router::new().with_state(state)
+/// The in-process worker of the `postgres` transport (and of the push endpoint).
+pub fn worker(ctx: LinkerContext) -> Worker<LinkerContext> {
+    Worker::new(ctx.db.clone(), registry(), ctx)
 }
 
-/// The complete service as deployed: own routes, `/healthz`, `/readyz`, request tracing.
-pub fn router(state: AppState) -> Router {
-    let db = state.db.clone();
-    serve::service(routes(state), db)
+/// The function's own endpoints for the local runner, without probes or middleware.
+pub fn routes(_ctx: LinkerContext) -> Router {
+    Router::new()
+}
+
+/// The complete service as deployed: `POST /jobs/push` (Pub/Sub push subscription), `POST
+/// /jobs/sweep` (Cloud Scheduler: re-publish jobs whose message was lost), probes, tracing.
+pub fn router(ctx: LinkerContext) -> Router {
+    let db = ctx.db.clone();
+    let sweeper = Router::new()
+        .route("/jobs/sweep", post(sweep))
+        .with_state(ctx.clone());
+    let own = routes(ctx.clone())
+        .merge(push::router(Arc::new(worker(ctx))))
+        .merge(sweeper);
+    serve::service(own, db)
+}
+
+/// How long a queued job may wait before its message counts as lost.
+const SWEEP_AFTER: Duration = Duration::from_secs(600);
+
+async fn sweep(State(ctx): State<LinkerContext>) -> Result<StatusCode, Error> {
+    let republished = ctx
+        .transport
+        .sweep(&ctx.db, SWEEP_AFTER)
+        .await
+        .map_err(Error::Unavailable)?;
+    tracing::info!(jobs.republished = republished, "sweep finished");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,13 @@
 //! The linker function's binary: everything is in [`dashboard_linker::router`].
 
-use dashboard_linker::{AppState, router};
+use dashboard_linker::{LinkerContext, router};
+use dashboard_shared::{config::Env, jobs::pubsub::transport_from_lookup};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    dashboard_shared::serve::run(|db| Ok(router(AppState { db }))).await
+    dashboard_shared::serve::run(async |db| {
+        let transport = transport_from_lookup(&Env::process()).await?;
+        Ok(router(LinkerContext { db, transport }))
+    })
+    .await
 }

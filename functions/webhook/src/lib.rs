@@ -12,7 +12,7 @@ pub mod signature;
 use std::sync::Arc;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::post};
-use dashboard_shared::{Db, serve};
+use dashboard_shared::{Db, jobs::Transport, serve};
 
 pub use config::WebhookConfig;
 
@@ -23,6 +23,8 @@ pub struct AppState {
     pub db: Db,
     /// The GitHub App's secrets and id.
     pub config: Arc<WebhookConfig>,
+    /// How committed jobs reach their consumers.
+    pub transport: Transport,
 }
 
 /// The function's own endpoints, without probes or middleware.

@@ -2,14 +2,20 @@
 
 use std::sync::Arc;
 
-use dashboard_shared::config::Env;
+use dashboard_shared::{config::Env, jobs::pubsub::transport_from_lookup};
 use dashboard_webhook::{AppState, WebhookConfig, router};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    dashboard_shared::serve::run(|db| {
-        let config = Arc::new(WebhookConfig::from_lookup(&Env::process())?);
-        Ok(router(AppState { db, config }))
+    dashboard_shared::serve::run(async |db| {
+        let env = Env::process();
+        let config = Arc::new(WebhookConfig::from_lookup(&env)?);
+        let transport = transport_from_lookup(&env).await?;
+        Ok(router(AppState {
+            db,
+            config,
+            transport,
+        }))
     })
     .await
 }

@@ -267,7 +267,8 @@ async fn persist(
             .await
             .map_err(unavailable)?;
         }
-        tx.commit().await.map_err(unavailable)?;
+        let enqueued = tx.commit().await.map_err(unavailable)?;
+        state.transport.dispatch(&enqueued).await;
         stored += 1;
     }
     let status = if stored == 0 { "duplicate" } else { "accepted" };

@@ -7,7 +7,7 @@ use axum::{Router, body::Body, http::Request};
 use dashboard_shared::{
     TenantId,
     crypto::{SecretBox, webhook_secret_context},
-    jobs::Worker,
+    jobs::Transport,
     testing,
 };
 use dashboard_webhook::{AppState, WebhookConfig, router, signature::sign};
@@ -44,6 +44,7 @@ impl TestApp {
         let state = AppState {
             db: testing::runtime_db(&admin),
             config: Arc::new(config),
+            transport: Transport::Postgres,
         };
         Self {
             admin,
@@ -539,10 +540,11 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
     );
 
     let db = testing::runtime_db(&admin);
-    let ran = Worker::new(db.clone(), dashboard_linker::registry(), db)
-        .drain()
-        .await
-        .unwrap();
+    let ctx = dashboard_linker::LinkerContext {
+        db,
+        transport: Transport::Postgres,
+    };
+    let ran = dashboard_linker::worker(ctx).drain().await.unwrap();
     assert_eq!(ran, 2);
     let messages: Vec<String> =
         sqlx::query_scalar("select message from app.commits order by message")
@@ -655,4 +657,120 @@ async fn repository_hooks_use_their_own_secrets_and_belong_to_their_tenant(admin
         per_tenant,
         [("tenant-a".to_owned(), 2), ("tenant-b".to_owned(), 0)]
     );
+}
+
+/// POSTs `envelope` to the linker's push endpoint; returns the status.
+async fn push(linker: &Router, envelope: &Value) -> u16 {
+    let request = Request::post("/jobs/push")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(envelope).unwrap()))
+        .unwrap();
+    linker
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) {
+    use dashboard_shared::{
+        jobs::Queue,
+        testing::pubsub::{RecordingPublisher, push_envelope},
+    };
+
+    let (transport, published) = RecordingPublisher::transport();
+    let mut app = TestApp::new(admin.clone());
+    let db = testing::runtime_db(&admin);
+    let config = WebhookConfig {
+        app_secrets: vec![SecretString::from(SECRET)],
+        app_id: None,
+        secret_box: None,
+    };
+    app.router = router(AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+        transport: transport.clone(),
+    });
+    let linker = dashboard_linker::router(dashboard_linker::LinkerContext { db, transport });
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+
+    let body = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "push/with-new-branch.payload.json")
+        .unwrap()
+        .1;
+    assert_eq!(app.deliver("push", &body).await.0, 202);
+    let sent = published.take();
+    let queues: Vec<Queue> = sent.iter().map(|(q, _)| *q).collect();
+    assert_eq!(
+        queues,
+        [Queue::Link, Queue::Scan],
+        "published before the 202, one message per job"
+    );
+    let ingest = push_envelope(&sent[0].1, "1");
+
+    assert_eq!(push(&linker, &ingest).await, 204);
+    assert_eq!(app.count("select count(*) from app.commits").await, 1);
+    let next = published.take();
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        next[0].1.attributes["kind"], "link_commits",
+        "the ingested commits' linking is published"
+    );
+    // Pub/Sub delivers at least once: the same message again changes nothing.
+    assert_eq!(push(&linker, &ingest).await, 204);
+    assert_eq!(app.count("select count(*) from app.commits").await, 1);
+    assert!(published.take().is_empty());
+
+    // A job that fails answers 5xx (Pub/Sub retries), and after its fifth failure it is dead (2xx).
+    sqlx::query("update app.webhook_deliveries set body = 'not json', status = 'received'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query("update app.jobs set status = 'queued' where kind = 'ingest_push'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    for attempt in 1..=5 {
+        let expected = if attempt < 5 { 503 } else { 204 };
+        assert_eq!(push(&linker, &ingest).await, expected, "attempt {attempt}");
+    }
+    assert_eq!(
+        app.count("select count(*) from app.jobs where kind = 'ingest_push' and status = 'dead'")
+            .await,
+        1
+    );
+
+    // The sweeper re-publishes a job whose message was lost.
+    sqlx::query(
+        "update app.jobs set updated_at = now() - interval '1 hour' where kind = 'scan_repository'",
+    )
+    .execute(&admin)
+    .await
+    .unwrap();
+    let sweep = Request::post("/jobs/sweep").body(Body::empty()).unwrap();
+    assert_eq!(
+        linker
+            .clone()
+            .oneshot(sweep)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    let swept: Vec<String> = published
+        .take()
+        .iter()
+        .map(|(_, m)| m.attributes["kind"].clone())
+        .collect();
+    assert!(swept.contains(&"scan_repository".to_owned()), "{swept:?}");
+
+    let garbage =
+        json!({ "message": { "data": "bm90IGEgam9i", "messageId": "9" }, "subscription": "s" });
+    assert_eq!(push(&linker, &garbage).await, 400);
 }

@@ -10,6 +10,11 @@
 //! `LISTEN/NOTIFY` with polling as the fallback.
 
 pub mod kinds;
+pub mod pubsub;
+pub mod push;
+mod transport;
+
+pub use transport::{EnqueuedJob, JobMessage, Publisher, Transport};
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
@@ -38,6 +43,15 @@ impl Queue {
         match self {
             Self::Scan => "scan",
             Self::Link => "link",
+        }
+    }
+
+    /// The queue named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "scan" => Some(Self::Scan),
+            "link" => Some(Self::Link),
+            _ => None,
         }
     }
 }
@@ -77,6 +91,15 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>,
         .bind(J::QUEUE.as_str())
         .execute(&mut **tx)
         .await?;
+    if let Some(id) = id {
+        let tenant = tx.tenant_id();
+        tx.record_enqueued(EnqueuedJob {
+            tenant,
+            id,
+            kind: J::KIND.to_owned(),
+            queue: J::QUEUE,
+        });
+    }
     Ok(id)
 }
 
@@ -214,14 +237,41 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
     /// Claims and runs the next runnable job; `None` when there is none.
     pub async fn run_next(&self) -> anyhow::Result<Option<Outcome>> {
         let kinds = self.registry.kinds();
-        let mut conn = self.db.without_tenant().await?;
-        let mut claim = conn.begin().await?;
-        let claimed: Option<Claimed> = sqlx::query_as("select * from queue.lock_next($1, $2)")
+        let claim = sqlx::query_as("select * from queue.lock_next($1, $2)")
             .bind(self.registry.queue.as_str())
-            .bind(&kinds)
-            .fetch_optional(&mut *claim)
+            .bind(kinds);
+        self.claim_and_run(claim).await
+    }
+
+    /// Claims and runs one named job (the push transport: a message names it). `None` when it is not
+    /// runnable: done, dead, gone, or being run by another delivery of the same message.
+    pub async fn run_job(&self, tenant: TenantId, id: Uuid) -> anyhow::Result<Option<Outcome>> {
+        let claim = sqlx::query_as("select * from queue.lock_job($1, $2)")
+            .bind(tenant)
+            .bind(id);
+        self.claim_and_run(claim).await
+    }
+
+    /// Whether a job is still waiting to run (after [`Worker::run_job`] found it not runnable).
+    pub async fn is_pending(&self, tenant: TenantId, id: Uuid) -> anyhow::Result<bool> {
+        let mut tx = self.db.tenant(tenant).await?;
+        let status: Option<String> = sqlx::query_scalar("select status from jobs where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
             .await?;
-        let Some(job) = claimed else { return Ok(None) };
+        Ok(matches!(status.as_deref(), Some("queued" | "running")))
+    }
+
+    /// Runs the job `claim` locks, in the transaction that holds the lock, and records the outcome.
+    async fn claim_and_run(
+        &self,
+        claim: sqlx::query::QueryAs<'_, sqlx::Postgres, Claimed, sqlx::postgres::PgArguments>,
+    ) -> anyhow::Result<Option<Outcome>> {
+        let mut conn = self.db.without_tenant().await?;
+        let mut claim_tx = conn.begin().await?;
+        let Some(job) = claim.fetch_optional(&mut *claim_tx).await? else {
+            return Ok(None);
+        };
         let outcome = self.execute(&job).await;
         let error = match &outcome {
             Ok(()) => None,
@@ -231,9 +281,9 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
             .bind(job.tenant_id)
             .bind(job.id)
             .bind(&error)
-            .fetch_one(&mut *claim)
+            .fetch_one(&mut *claim_tx)
             .await?;
-        claim.commit().await?;
+        claim_tx.commit().await?;
         Ok(Some(match (status.as_str(), error) {
             (_, None) => Outcome::Done,
             ("dead", Some(error)) => Outcome::Dead(error),

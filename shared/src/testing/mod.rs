@@ -43,6 +43,7 @@ pub async fn create_tenant(admin: &PgPool, slug: &str) -> TenantId {
 
 pub mod binary;
 pub mod lambda;
+pub mod pubsub;
 
 /// The runtime role's URL on the test database (what a deployed function gets as `DATABASE_URL`).
 pub fn runtime_url(admin: &PgPool) -> String {
