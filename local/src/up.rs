@@ -81,7 +81,7 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
     let webhook = dashboard_webhook::AppState {
         db: db.clone(),
         config: Arc::new(webhook),
-        transport: Transport::Postgres,
+        transport: Transport::Postgres(db.clone()),
     };
     Router::new()
         .merge(dashboard_webhook::routes(webhook))
@@ -100,7 +100,7 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
 fn linker_context(db: &Db) -> dashboard_linker::LinkerContext {
     dashboard_linker::LinkerContext {
         db: db.clone(),
-        transport: Transport::Postgres,
+        transport: Transport::Postgres(db.clone()),
     }
 }
 

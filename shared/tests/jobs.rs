@@ -10,7 +10,7 @@ use std::{
 
 use dashboard_shared::{
     Db, TenantId,
-    jobs::{self, Job, Outcome, Queue, Registry, Worker},
+    jobs::{self, Job, Outcome, Queue, Registry, Transport, Worker},
     testing,
 };
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,8 @@ fn worker(db: &Db, seen: &Seen) -> Worker<Seen> {
 async fn enqueue(db: &Db, tenant: TenantId, job: Probe) -> Option<Uuid> {
     let mut tx = db.tenant(tenant).await.unwrap();
     let id = jobs::enqueue(&mut tx, &job).await.unwrap();
-    tx.commit().await.unwrap();
+    let enqueued = tx.commit().await.unwrap();
+    Transport::Postgres(db.clone()).dispatch(&enqueued).await;
     id
 }
 

@@ -6,7 +6,7 @@ use dashboard_shared::{config::Env, jobs::pubsub::transport_from_lookup};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     dashboard_shared::serve::run(async |db| {
-        let transport = transport_from_lookup(&Env::process()).await?;
+        let transport = transport_from_lookup(&Env::process(), &db).await?;
         Ok(router(LinkerContext { db, transport }))
     })
     .await

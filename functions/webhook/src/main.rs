@@ -10,7 +10,7 @@ async fn main() -> std::process::ExitCode {
     dashboard_shared::serve::run(async |db| {
         let env = Env::process();
         let config = Arc::new(WebhookConfig::from_lookup(&env)?);
-        let transport = transport_from_lookup(&env).await?;
+        let transport = transport_from_lookup(&env, &db).await?;
         Ok(router(AppState {
             db,
             config,

@@ -41,10 +41,11 @@ impl TestApp {
             app_id: Some(APP_ID),
             secret_box: Some(SecretBox::from_key(&HOOK_KEY)),
         };
+        let db = testing::runtime_db(&admin);
         let state = AppState {
-            db: testing::runtime_db(&admin),
+            db: db.clone(),
             config: Arc::new(config),
-            transport: Transport::Postgres,
+            transport: Transport::Postgres(db),
         };
         Self {
             admin,
@@ -541,8 +542,8 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
 
     let db = testing::runtime_db(&admin);
     let ctx = dashboard_linker::LinkerContext {
-        db,
-        transport: Transport::Postgres,
+        db: db.clone(),
+        transport: Transport::Postgres(db),
     };
     let ran = dashboard_linker::worker(ctx).drain().await.unwrap();
     assert_eq!(ran, 2);

@@ -71,7 +71,8 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 }
 
 /// Enqueues `job` in the caller's tenant transaction; returns its id, or `None` when a pending job
-/// with the same dedup key exists. Workers are notified when the transaction commits.
+/// with the same dedup key exists. The transaction's commit returns it for the [`Transport`] to
+/// announce.
 pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>, sqlx::Error> {
     let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let id: Option<Uuid> = sqlx::query_scalar(
@@ -86,11 +87,6 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>,
     .bind(job.dedup_key())
     .fetch_optional(&mut **tx)
     .await?;
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(J::QUEUE.as_str())
-        .execute(&mut **tx)
-        .await?;
     if let Some(id) = id {
         let tenant = tx.tenant_id();
         tx.record_enqueued(EnqueuedJob {

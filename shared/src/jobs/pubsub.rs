@@ -7,7 +7,10 @@ use std::{future::Future, pin::Pin, sync::Arc};
 use google_cloud_pubsub::{client::Publisher as TopicPublisher, model::Message};
 
 use super::{JobMessage, Publisher, Queue, Transport};
-use crate::config::{ConfigError, Env};
+use crate::{
+    Db,
+    config::{ConfigError, Env},
+};
 
 /// One Pub/Sub publisher per queue topic.
 #[derive(Debug)]
@@ -40,9 +43,9 @@ impl Publisher for PubSubPublisher {
 }
 
 /// The transport `QUEUE_TRANSPORT` names (default `postgres`).
-pub async fn transport_from_lookup(env: &Env) -> anyhow::Result<Transport> {
+pub async fn transport_from_lookup(env: &Env, db: &Db) -> anyhow::Result<Transport> {
     match env.get("QUEUE_TRANSPORT").as_deref() {
-        None | Some("postgres") => Ok(Transport::Postgres),
+        None | Some("postgres") => Ok(Transport::Postgres(db.clone())),
         Some("pubsub") => {
             let scan = topic(env, "PUBSUB_TOPIC_SCAN")?;
             let link = topic(env, "PUBSUB_TOPIC_LINK")?;
@@ -87,15 +90,20 @@ mod tests {
 
     #[tokio::test]
     async fn the_transport_is_postgres_unless_pubsub_is_asked_for() {
+        let db = Db::connect_lazy_with(sqlx::postgres::PgConnectOptions::new(), 1);
+        let transport_from_lookup = |env: Env| {
+            let db = db.clone();
+            async move { super::transport_from_lookup(&env, &db).await }
+        };
         assert!(matches!(
-            transport_from_lookup(&Env::from_pairs(&[])).await.unwrap(),
-            Transport::Postgres
+            transport_from_lookup(Env::from_pairs(&[])).await.unwrap(),
+            Transport::Postgres(_)
         ));
-        let wrong = transport_from_lookup(&Env::from_pairs(&[("QUEUE_TRANSPORT", "kafka")]))
+        let wrong = transport_from_lookup(Env::from_pairs(&[("QUEUE_TRANSPORT", "kafka")]))
             .await
             .unwrap_err();
         assert!(wrong.to_string().contains("QUEUE_TRANSPORT"), "{wrong}");
-        let missing = transport_from_lookup(&Env::from_pairs(&[("QUEUE_TRANSPORT", "pubsub")]))
+        let missing = transport_from_lookup(Env::from_pairs(&[("QUEUE_TRANSPORT", "pubsub")]))
             .await
             .unwrap_err();
         assert!(
@@ -107,7 +115,7 @@ mod tests {
             ("PUBSUB_TOPIC_SCAN", "scan-jobs"),
             ("PUBSUB_TOPIC_LINK", "projects/p/topics/link-jobs"),
         ]);
-        let malformed = transport_from_lookup(&env).await.unwrap_err().to_string();
+        let malformed = transport_from_lookup(env).await.unwrap_err().to_string();
         assert!(
             malformed.contains("PUBSUB_TOPIC_SCAN") && malformed.contains("projects/"),
             "{malformed}"

@@ -1,6 +1,7 @@
-//! How a committed job reaches its consumer. `postgres` (the default on one machine): the consumer's
-//! in-process [`Worker`](super::Worker) is woken by the `NOTIFY` sent in the enqueueing transaction,
-//! so there is nothing to do after commit. `pubsub` (Cloud Run): after commit, and before the caller
+//! How a committed job reaches its consumer. `postgres` (the default on one machine): after commit,
+//! one `NOTIFY` per queue wakes the consumer's in-process [`Worker`](super::Worker) (sent outside the
+//! enqueueing transaction, whose commit would otherwise take NOTIFY's global lock; a lost notification
+//! costs at most a poll interval). `pubsub` (Cloud Run): after commit, and before the caller
 //! answers (Cloud Run gives CPU only during a request), one message per job is published to the
 //! queue's topic; the push subscription wakes the consumer at `POST /jobs/push`. A lost publish is
 //! logged, never an error for the caller: the sweeper re-publishes jobs that stayed queued.
@@ -77,11 +78,10 @@ pub trait Publisher: Send + Sync + 'static {
 }
 
 /// The configured transport.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub enum Transport {
-    /// In-process workers, woken by `LISTEN/NOTIFY`.
-    #[default]
-    Postgres,
+    /// In-process workers, woken by `LISTEN/NOTIFY` on this database.
+    Postgres(Db),
     /// Messages to Pub/Sub topics; consumers are woken by push subscriptions.
     PubSub(Arc<dyn Publisher>),
 }
@@ -89,7 +89,7 @@ pub enum Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Postgres => "Transport::Postgres",
+            Self::Postgres(_) => "Transport::Postgres",
             Self::PubSub(_) => "Transport::PubSub",
         })
     }
@@ -98,8 +98,9 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// Announces committed jobs. Failures are logged and left to [`Transport::sweep`].
     pub async fn dispatch(&self, jobs: &[EnqueuedJob]) {
-        let Self::PubSub(publisher) = self else {
-            return;
+        let publisher = match self {
+            Self::Postgres(db) => return notify(db, jobs).await,
+            Self::PubSub(publisher) => publisher,
         };
         for job in jobs {
             if let Err(error) = publisher.publish(job.queue, JobMessage::for_job(job)).await {
@@ -132,6 +133,27 @@ impl Transport {
             .collect();
         self.dispatch(&jobs).await;
         Ok(jobs.len())
+    }
+}
+
+/// One `NOTIFY` per queue that got jobs.
+async fn notify(db: &Db, jobs: &[EnqueuedJob]) {
+    let mut queues: Vec<&str> = jobs.iter().map(|job| job.queue.as_str()).collect();
+    queues.sort_unstable();
+    queues.dedup();
+    if queues.is_empty() {
+        return;
+    }
+    let notified = async {
+        let mut conn = db.without_tenant().await?;
+        sqlx::query("select pg_notify($1, queue) from unnest($2::text[]) as queue")
+            .bind(super::NOTIFY_CHANNEL)
+            .bind(&queues)
+            .execute(&mut *conn)
+            .await
+    };
+    if let Err(error) = notified.await {
+        tracing::warn!(%error, "job notification failed; workers will find the jobs when they poll");
     }
 }
 
