@@ -9,12 +9,12 @@ use std::{net::IpAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use axum::Router;
-use dashboard_shared::jobs::Transport;
 use dashboard_shared::{
     Db,
     db::{MIGRATOR, RUNTIME_ROLE},
     health, serve, telemetry,
 };
+use dashboard_shared::{github::GitHubApp, jobs::Transport};
 use dashboard_webhook::WebhookConfig;
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::{PgPool, postgres::PgConnectOptions};
@@ -59,6 +59,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         })?;
     // The `postgres` transport: the consumers' workers run in this process.
     let link_worker = tokio::spawn(dashboard_linker::worker(linker_context(&db)).run());
+    let reconciler =
+        GitHubApp::from_lookup(&env)?.map(|app| tokio::spawn(reconcile_hourly(db.clone(), app)));
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
@@ -68,6 +70,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await;
     // A job cut off here rolls back its claim and runs again at the next start.
     link_worker.abort();
+    if let Some(reconciler) = reconciler {
+        reconciler.abort();
+    }
     if let Some(cluster) = cluster {
         tracing::info!("stopping PostgreSQL");
         cluster.stop()?;
@@ -95,6 +100,20 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
         .merge(health::router(db))
         .fallback(serve::not_found)
         .layer(telemetry::request_trace_layer())
+}
+
+/// The GitHub App is configured: redeliver what GitHub failed to deliver, every hour.
+async fn reconcile_hourly(db: Db, app: GitHubApp) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(error) = dashboard_webhook::reconcile::reconcile(&db, &app).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "webhook reconciliation failed"
+            );
+        }
+    }
 }
 
 fn linker_context(db: &Db) -> dashboard_linker::LinkerContext {

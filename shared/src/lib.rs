@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod github;
 pub mod health;
 pub mod jobs;
 pub mod serve;

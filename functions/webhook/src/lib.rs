@@ -7,6 +7,7 @@ mod authenticate;
 pub mod config;
 mod events;
 pub mod receive;
+pub mod reconcile;
 pub mod signature;
 
 use std::sync::Arc;

@@ -1,0 +1,304 @@
+//! A small client for the GitHub REST API calls the functions make as the GitHub App: the App's JWT
+//! (RS256, ten minutes), installation access tokens (one hour), and the webhook deliveries API that
+//! the reconciler reads (GitHub never redelivers a failed delivery by itself). `GITHUB_API_URL`
+//! points it elsewhere (GitHub Enterprise Server; a fake in tests).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::config::{ConfigError, Env};
+
+/// GitHub's API version header value.
+const API_VERSION: &str = "2022-11-28";
+
+/// The App's identity and an HTTP client.
+#[derive(Clone)]
+pub struct GitHubApp {
+    app_id: u64,
+    key: EncodingKey,
+    api: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for GitHubApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubApp")
+            .field("app_id", &self.app_id)
+            .field("api", &self.api)
+            .finish()
+    }
+}
+
+/// One attempt to deliver a webhook, as `GET …/hook/deliveries` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookDelivery {
+    /// The attempt's id (what a redelivery request names).
+    pub id: i64,
+    /// The event's GUID, the `X-GitHub-Delivery` header; shared by redeliveries of the same event.
+    pub guid: String,
+    /// When GitHub sent it.
+    pub delivered_at: DateTime<Utc>,
+    /// Whether this attempt was a redelivery.
+    #[serde(default)]
+    pub redelivery: bool,
+    /// `OK` when our answer was 2xx.
+    pub status: String,
+    /// Our HTTP status (0 when there was no answer).
+    #[serde(default)]
+    pub status_code: i32,
+    /// The event name.
+    pub event: String,
+}
+
+impl HookDelivery {
+    /// Whether we acknowledged this attempt.
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status_code)
+    }
+}
+
+#[derive(Serialize)]
+struct AppClaims {
+    iat: u64,
+    exp: u64,
+    iss: String,
+}
+
+#[derive(Deserialize)]
+struct AccessToken {
+    token: String,
+}
+
+impl GitHubApp {
+    /// The App from `GITHUB_APP_ID` and `GITHUB_APP_PRIVATE_KEY` (PEM), or `None` when either is
+    /// unset. `GITHUB_API_URL` defaults to `https://api.github.com`.
+    pub fn from_lookup(env: &Env) -> Result<Option<Self>, ConfigError> {
+        if env.get("GITHUB_APP_ID").is_none() || env.get("GITHUB_APP_PRIVATE_KEY").is_none() {
+            return Ok(None);
+        }
+        let app_id = env.parse_or("GITHUB_APP_ID", 0_u64)?;
+        let pem = env.secret("GITHUB_APP_PRIVATE_KEY")?;
+        let api = env
+            .get("GITHUB_API_URL")
+            .unwrap_or_else(|| "https://api.github.com".into());
+        Self::new(app_id, &pem, &api).map(Some)
+    }
+
+    /// An App with an RSA private key in PEM.
+    pub fn new(
+        app_id: u64,
+        private_key_pem: &SecretString,
+        api: &str,
+    ) -> Result<Self, ConfigError> {
+        let key = EncodingKey::from_rsa_pem(private_key_pem.expose_secret().as_bytes()).map_err(
+            |_| ConfigError::Invalid {
+                name: "GITHUB_APP_PRIVATE_KEY",
+                reason: "not an RSA private key in PEM".into(),
+            },
+        )?;
+        let http = reqwest::Client::builder()
+            .user_agent("dashboard")
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ConfigError::Invalid {
+                name: "GITHUB_API_URL",
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            app_id,
+            key,
+            api: api.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    /// The App's JWT: issued a minute ago (clock drift), valid for nine more minutes.
+    pub fn app_jwt(&self) -> anyhow::Result<String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let claims = AppClaims {
+            iat: now - 60,
+            exp: now + 540,
+            iss: self.app_id.to_string(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::RS256),
+            &claims,
+            &self.key,
+        )?)
+    }
+
+    /// An installation access token (valid for an hour) for the installation's repositories.
+    pub async fn installation_token(&self, installation_id: i64) -> anyhow::Result<SecretString> {
+        let url = format!(
+            "{}/app/installations/{installation_id}/access_tokens",
+            self.api
+        );
+        let token: AccessToken = self.send(self.http.post(url), &self.app_jwt()?).await?;
+        Ok(SecretString::from(token.token))
+    }
+
+    /// The App hook's delivery attempts since `since`, newest first.
+    pub async fn app_hook_deliveries(
+        &self,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<HookDelivery>> {
+        let jwt = self.app_jwt()?;
+        self.deliveries(&format!("{}/app/hook/deliveries", self.api), &jwt, since)
+            .await
+    }
+
+    /// Asks GitHub to deliver an App hook delivery again.
+    pub async fn redeliver_app_hook_delivery(&self, delivery: i64) -> anyhow::Result<()> {
+        let url = format!("{}/app/hook/deliveries/{delivery}/attempts", self.api);
+        self.send::<serde_json::Value>(self.http.post(url), &self.app_jwt()?)
+            .await
+            .map(|_| ())
+    }
+
+    /// A repository hook's delivery attempts since `since`, newest first.
+    pub async fn repository_hook_deliveries(
+        &self,
+        token: &SecretString,
+        full_name: &str,
+        hook_id: i64,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<HookDelivery>> {
+        let url = format!("{}/repos/{full_name}/hooks/{hook_id}/deliveries", self.api);
+        self.deliveries(&url, token.expose_secret(), since).await
+    }
+
+    /// Asks GitHub to deliver a repository hook delivery again.
+    pub async fn redeliver_repository_hook_delivery(
+        &self,
+        token: &SecretString,
+        full_name: &str,
+        hook_id: i64,
+        delivery: i64,
+    ) -> anyhow::Result<()> {
+        let url = format!(
+            "{}/repos/{full_name}/hooks/{hook_id}/deliveries/{delivery}/attempts",
+            self.api
+        );
+        self.send::<serde_json::Value>(self.http.post(url), token.expose_secret())
+            .await
+            .map(|_| ())
+    }
+
+    /// Pages through a deliveries list (cursor pagination via the `Link` header) back to `since`.
+    async fn deliveries(
+        &self,
+        first: &str,
+        bearer: &str,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<HookDelivery>> {
+        let mut all = Vec::new();
+        let mut next = Some(format!("{first}?per_page=100"));
+        while let Some(url) = next.take() {
+            let response = self.request(self.http.get(&url), bearer).await?;
+            next = next_link(response.headers());
+            let page: Vec<HookDelivery> = decode(response).await?;
+            let reached_the_window = page.last().is_none_or(|d| d.delivered_at < since);
+            all.extend(page.into_iter().filter(|d| d.delivered_at >= since));
+            if reached_the_window {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        bearer: &str,
+    ) -> anyhow::Result<T> {
+        decode(self.request(request, bearer).await?).await
+    }
+
+    async fn request(
+        &self,
+        request: reqwest::RequestBuilder,
+        bearer: &str,
+    ) -> anyhow::Result<reqwest::Response> {
+        let response = request
+            .bearer_auth(bearer)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", API_VERSION)
+            .send()
+            .await
+            .context("GitHub API request failed")?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(response)
+        } else {
+            let url = response.url().path().to_owned();
+            let body = response.text().await.unwrap_or_default();
+            anyhow::bail!(
+                "GitHub API {url} answered {status}: {}",
+                body.chars().take(300).collect::<String>()
+            )
+        }
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
+    let bytes = response
+        .bytes()
+        .await
+        .context("reading a GitHub API response failed")?;
+    if bytes.is_empty() {
+        return serde_json::from_slice(b"null").context("empty GitHub API response");
+    }
+    serde_json::from_slice(&bytes).context("unexpected GitHub API response")
+}
+
+/// The `rel="next"` URL of a `Link` header.
+fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_page_comes_from_the_link_header() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::LINK,
+            r#"<https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_12077215967>; rel="next""#.parse().unwrap(),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_12077215967")
+        );
+        headers.insert(
+            reqwest::header::LINK,
+            r#"<https://x/prev>; rel="prev""#.parse().unwrap(),
+        );
+        assert_eq!(next_link(&headers), None);
+    }
+
+    #[test]
+    fn a_bad_private_key_is_named() {
+        let error =
+            GitHubApp::new(1, &SecretString::from("not a key"), "http://localhost").unwrap_err();
+        assert!(
+            error.to_string().contains("GITHUB_APP_PRIVATE_KEY"),
+            "{error}"
+        );
+    }
+}
