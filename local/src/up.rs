@@ -58,9 +58,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })?;
     // The `postgres` transport: the consumers' workers run in this process.
-    let link_worker = tokio::spawn(dashboard_linker::worker(linker_context(&db)).run());
-    let reconciler =
-        GitHubApp::from_lookup(&env)?.map(|app| tokio::spawn(reconcile_hourly(db.clone(), app)));
+    let github = GitHubApp::from_lookup(&env)?;
+    let link_worker =
+        tokio::spawn(dashboard_linker::worker(linker_context(&db, github.clone())).run());
+    let reconciler = github.map(|app| tokio::spawn(reconcile_hourly(db.clone(), app)));
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
@@ -96,7 +97,7 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
         .merge(dashboard_scanner::routes(dashboard_scanner::AppState {
             db: db.clone(),
         }))
-        .merge(dashboard_linker::routes(linker_context(&db)))
+        .merge(dashboard_linker::routes(linker_context(&db, None)))
         .merge(health::router(db))
         .fallback(serve::not_found)
         .layer(telemetry::request_trace_layer())
@@ -116,10 +117,11 @@ async fn reconcile_hourly(db: Db, app: GitHubApp) {
     }
 }
 
-fn linker_context(db: &Db) -> dashboard_linker::LinkerContext {
+fn linker_context(db: &Db, github: Option<GitHubApp>) -> dashboard_linker::LinkerContext {
     dashboard_linker::LinkerContext {
         db: db.clone(),
         transport: Transport::Postgres(db.clone()),
+        github,
     }
 }
 

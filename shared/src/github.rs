@@ -62,6 +62,48 @@ impl HookDelivery {
     }
 }
 
+/// A commit as the compare API returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiCommit {
+    /// The commit's SHA.
+    pub sha: String,
+    /// Its message and people.
+    pub commit: ApiCommitDetail,
+}
+
+/// The `commit` object of an [`ApiCommit`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiCommitDetail {
+    /// The full message.
+    pub message: String,
+    /// Who wrote it, and when.
+    pub author: Option<ApiPerson>,
+    /// Who committed it, and when.
+    pub committer: Option<ApiPerson>,
+}
+
+/// A git identity with a time.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiPerson {
+    /// The name.
+    pub name: Option<String>,
+    /// The email.
+    pub email: Option<String>,
+    /// The time.
+    pub date: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Comparison {
+    #[serde(default)]
+    commits: Vec<ApiCommit>,
+    #[serde(default)]
+    total_commits: usize,
+}
+
+/// The compare API pages by 100 commits; a push beyond this many is cut (and logged).
+const MAX_COMPARE_PAGES: usize = 100;
+
 #[derive(Serialize)]
 struct AppClaims {
     iat: u64,
@@ -187,6 +229,36 @@ impl GitHubApp {
         self.send::<serde_json::Value>(self.http.post(url), token.expose_secret())
             .await
             .map(|_| ())
+    }
+
+    /// The commits of `base...head` (a push's `before...after`), oldest first, paginated.
+    pub async fn compare(
+        &self,
+        token: &SecretString,
+        full_name: &str,
+        base: &str,
+        head: &str,
+    ) -> anyhow::Result<Vec<ApiCommit>> {
+        let mut commits = Vec::new();
+        for page in 1..=MAX_COMPARE_PAGES {
+            let url = format!(
+                "{}/repos/{full_name}/compare/{base}...{head}?per_page=100&page={page}",
+                self.api
+            );
+            let comparison: Comparison =
+                self.send(self.http.get(url), token.expose_secret()).await?;
+            let last = comparison.commits.len() < 100;
+            commits.extend(comparison.commits);
+            if last || commits.len() >= comparison.total_commits {
+                return Ok(commits);
+            }
+        }
+        tracing::warn!(
+            repository = full_name,
+            commits = commits.len(),
+            "compare cut at its page limit"
+        );
+        Ok(commits)
     }
 
     /// Pages through a deliveries list (cursor pagination via the `Link` header) back to `since`.

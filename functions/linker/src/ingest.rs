@@ -1,10 +1,12 @@
 //! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check),
 //! upserts its commits by SHA (the same commit arrives again from other branches) and enqueues the
-//! linking of the new ones. Idempotent: running it twice stores nothing twice.
+//! linking of the new ones. A payload cut at GitHub's 2048 commits, or a forced push, is completed
+//! from the compare API (`before...after`) as the GitHub App. Idempotent: running it twice stores
+//! nothing twice.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Utc};
 use dashboard_shared::{
-    TenantId,
+    TenantId, TenantTx,
     jobs::{
         self,
         kinds::{IngestPush, LinkCommits},
@@ -15,11 +17,18 @@ use uuid::Uuid;
 
 use crate::LinkerContext;
 
+/// GitHub puts at most this many commits in a push payload.
+const PAYLOAD_COMMIT_LIMIT: usize = 2048;
+
 /// The fields of a push payload ingestion needs; anything may be missing or null.
 #[derive(Debug, Deserialize)]
 struct PushPayload {
     #[serde(default)]
     commits: Vec<PushedCommit>,
+    #[serde(default)]
+    forced: bool,
+    before: Option<String>,
+    after: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,7 +36,7 @@ struct PushedCommit {
     id: String,
     #[serde(default)]
     message: String,
-    timestamp: Option<DateTime<FixedOffset>>,
+    timestamp: Option<DateTime<Utc>>,
     author: Option<Person>,
     #[serde(default)]
     added: Vec<String>,
@@ -41,6 +50,37 @@ struct PushedCommit {
 struct Person {
     name: Option<String>,
     email: Option<String>,
+}
+
+/// A commit to store.
+#[derive(Debug)]
+struct NewCommit {
+    sha: String,
+    message: String,
+    author_name: Option<String>,
+    author_email: Option<String>,
+    at: Option<DateTime<Utc>>,
+    paths: Vec<String>,
+}
+
+impl From<PushedCommit> for NewCommit {
+    fn from(c: PushedCommit) -> Self {
+        let paths = c
+            .added
+            .into_iter()
+            .chain(c.removed)
+            .chain(c.modified)
+            .collect();
+        let (author_name, author_email) = c.author.map_or((None, None), |a| (a.name, a.email));
+        Self {
+            sha: c.id,
+            message: c.message,
+            author_name,
+            author_email,
+            at: c.timestamp,
+            paths,
+        }
+    }
 }
 
 /// Runs an [`IngestPush`] job for `tenant`.
@@ -60,49 +100,22 @@ pub async fn ingest_push(
         return Ok(());
     };
     let payload: PushPayload = serde_json::from_slice(&body)?;
-    let commits: Vec<&PushedCommit> = payload.commits.iter().filter(|c| is_sha(&c.id)).collect();
-    let shas: Vec<&str> = commits.iter().map(|c| c.id.as_str()).collect();
-    let messages: Vec<&str> = commits.iter().map(|c| c.message.as_str()).collect();
-    let names: Vec<Option<&str>> = commits
-        .iter()
-        .map(|c| c.author.as_ref().and_then(|a| a.name.as_deref()))
-        .collect();
-    let emails: Vec<Option<&str>> = commits
-        .iter()
-        .map(|c| c.author.as_ref().and_then(|a| a.email.as_deref()))
-        .collect();
-    let times: Vec<Option<DateTime<FixedOffset>>> = commits.iter().map(|c| c.timestamp).collect();
-    // Postgres has no ragged arrays: changed paths travel as one JSON array per commit.
-    let paths: Vec<serde_json::Value> = commits
-        .iter()
-        .map(|c| {
-            serde_json::json!(
-                c.added
-                    .iter()
-                    .chain(&c.removed)
-                    .chain(&c.modified)
-                    .collect::<Vec<_>>()
-            )
-        })
-        .collect();
-    let new: Vec<Uuid> = sqlx::query_scalar(
-        "insert into commits (repository_id, sha, message, author_name, author_email, authored_at, committed_at, changed_paths)
-         select $1, sha, message, name, email, at, at,
-                array(select jsonb_array_elements_text(paths))
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
-              as c (sha, message, name, email, at, paths)
-         on conflict (tenant_id, repository_id, sha) do nothing
-         returning id",
-    )
-    .bind(job.repository)
-    .bind(&shas)
-    .bind(&messages)
-    .bind(&names)
-    .bind(&emails)
-    .bind(&times)
-    .bind(&paths)
-    .fetch_all(&mut *tx)
-    .await?;
+    let incomplete = payload.forced || payload.commits.len() >= PAYLOAD_COMMIT_LIMIT;
+    let (before, after) = (payload.before.clone(), payload.after.clone());
+    let mut commits: Vec<NewCommit> = payload.commits.into_iter().map(NewCommit::from).collect();
+    if incomplete {
+        backfill(
+            &ctx,
+            &mut tx,
+            job.repository,
+            before.as_deref(),
+            after.as_deref(),
+            &mut commits,
+        )
+        .await?;
+    }
+    commits.retain(|c| is_sha(&c.sha));
+    let new = store(&mut tx, job.repository, &commits).await?;
     if !new.is_empty() {
         jobs::enqueue(
             &mut tx,
@@ -121,8 +134,88 @@ pub async fn ingest_push(
     .await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
-    tracing::info!(delivery.id = %job.delivery, commits.pushed = shas.len(), commits.new = new.len(), "push ingested");
+    tracing::info!(delivery.id = %job.delivery, commits.pushed = commits.len(), commits.new = new.len(), "push ingested");
     Ok(())
+}
+
+/// Adds the commits of `before...after` that the payload lacks, from GitHub's compare API.
+async fn backfill(
+    ctx: &LinkerContext,
+    tx: &mut TenantTx,
+    repository: Uuid,
+    before: Option<&str>,
+    after: Option<&str>,
+    commits: &mut Vec<NewCommit>,
+) -> anyhow::Result<()> {
+    let (Some(before), Some(after)) = (before, after) else {
+        return Ok(());
+    };
+    if before.bytes().all(|b| b == b'0') {
+        tracing::warn!(repository.id = %repository, "a new branch's push is incomplete; it has no base to compare with");
+        return Ok(());
+    }
+    let Some(github) = &ctx.github else {
+        tracing::warn!(repository.id = %repository, "a push is incomplete and the GitHub App is not configured; storing what the payload has");
+        return Ok(());
+    };
+    let (full_name, installation): (String, Option<i64>) =
+        sqlx::query_as("select full_name, installation_id from repositories where id = $1")
+            .bind(repository)
+            .fetch_one(&mut **tx)
+            .await?;
+    let Some(installation) = installation else {
+        tracing::warn!(repository.id = %repository, "a push is incomplete and the repository has no installation; storing what the payload has");
+        return Ok(());
+    };
+    let token = github.installation_token(installation).await?;
+    for commit in github.compare(&token, &full_name, before, after).await? {
+        if commits.iter().any(|c| c.sha == commit.sha) {
+            continue;
+        }
+        let author = commit.commit.author;
+        commits.push(NewCommit {
+            sha: commit.sha,
+            message: commit.commit.message,
+            author_name: author.as_ref().and_then(|a| a.name.clone()),
+            author_email: author.as_ref().and_then(|a| a.email.clone()),
+            at: author.and_then(|a| a.date),
+            paths: Vec::new(),
+        });
+    }
+    Ok(())
+}
+
+/// Upserts `commits`; returns the ids of those not stored before.
+async fn store(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    commits: &[NewCommit],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    let messages: Vec<&str> = commits.iter().map(|c| c.message.as_str()).collect();
+    let names: Vec<Option<&str>> = commits.iter().map(|c| c.author_name.as_deref()).collect();
+    let emails: Vec<Option<&str>> = commits.iter().map(|c| c.author_email.as_deref()).collect();
+    let times: Vec<Option<DateTime<Utc>>> = commits.iter().map(|c| c.at).collect();
+    // Postgres has no ragged arrays: changed paths travel as one JSON array per commit.
+    let paths: Vec<serde_json::Value> =
+        commits.iter().map(|c| serde_json::json!(c.paths)).collect();
+    sqlx::query_scalar(
+        "insert into commits (repository_id, sha, message, author_name, author_email, authored_at, committed_at, changed_paths)
+         select $1, sha, message, name, email, at, at, array(select jsonb_array_elements_text(paths))
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
+              as c (sha, message, name, email, at, paths)
+         on conflict (tenant_id, repository_id, sha) do nothing
+         returning id",
+    )
+    .bind(repository)
+    .bind(&shas)
+    .bind(&messages)
+    .bind(&names)
+    .bind(&emails)
+    .bind(&times)
+    .bind(&paths)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 fn is_sha(id: &str) -> bool {

@@ -11,6 +11,7 @@ use std::{sync::Arc, time::Duration};
 use axum::{Router, extract::State, http::StatusCode, routing::post};
 use dashboard_shared::{
     Db, Error,
+    github::GitHubApp,
     jobs::{Queue, Registry, Transport, Worker, push},
     serve,
 };
@@ -22,6 +23,8 @@ pub struct LinkerContext {
     pub db: Db,
     /// How the jobs they enqueue reach their consumers.
     pub transport: Transport,
+    /// The GitHub App, to complete truncated or forced pushes (`None`: not configured).
+    pub github: Option<GitHubApp>,
 }
 
 /// The jobs of the `link` queue this function runs.

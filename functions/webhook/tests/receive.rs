@@ -544,6 +544,7 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
     let ctx = dashboard_linker::LinkerContext {
         db: db.clone(),
         transport: Transport::Postgres(db),
+        github: None,
     };
     let ran = dashboard_linker::worker(ctx).drain().await.unwrap();
     assert_eq!(ran, 2);
@@ -695,7 +696,11 @@ async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) 
         config: Arc::new(config),
         transport: transport.clone(),
     });
-    let linker = dashboard_linker::router(dashboard_linker::LinkerContext { db, transport });
+    let linker = dashboard_linker::router(dashboard_linker::LinkerContext {
+        db,
+        transport,
+        github: None,
+    });
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
 
