@@ -21,7 +21,7 @@ const AFTER: &str = "2222222222222222222222222222222222222222";
 const TOTAL: usize = 150;
 
 fn sha(i: usize) -> String {
-    format!("{:040x}", 0xc0ffee_0000_u64 + i as u64)
+    format!("{:040x}", 0x00c0_ffee_0000_u64 + i as u64)
 }
 
 async fn access_token(Path(installation): Path<i64>) -> (StatusCode, Json<Value>) {
