@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod github;
 pub mod health;
+pub mod hook_secrets;
 pub mod jobs;
 pub mod serve;
 pub mod telemetry;

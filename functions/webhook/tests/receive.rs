@@ -780,3 +780,91 @@ async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) 
         json!({ "message": { "data": "bm90IGEgam9i", "messageId": "9" }, "subscription": "s" });
     assert_eq!(push(&linker, &garbage).await, 400);
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_rotated_hook_secret_keeps_the_previous_one_active(admin: PgPool) {
+    use dashboard_shared::hook_secrets::rotate_webhook_secret;
+    use secrecy::ExposeSecret as _;
+
+    let app = TestApp::new(admin.clone());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository = connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
+    sqlx::query("update app.repositories set webhook_hook_id = 777 where id = $1")
+        .bind(repository)
+        .execute(&admin)
+        .await
+        .unwrap();
+    let db = testing::runtime_db(&admin);
+    let secret_box = SecretBox::from_key(&HOOK_KEY);
+    let mut secrets = Vec::new();
+    for _ in 0..3 {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        secrets.push(
+            rotate_webhook_secret(&mut tx, &secret_box, repository)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(secrets[2].expose_secret().len(), 64, "32 random bytes, hex");
+    let stored: Vec<u8> =
+        sqlx::query_scalar("select webhook_secret_encrypted from app.repositories")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert!(
+        !stored.windows(16).any(|w| secrets[2]
+            .expose_secret()
+            .as_bytes()
+            .windows(16)
+            .any(|s| s == w)),
+        "stored sealed"
+    );
+
+    let body =
+        br#"{"zen":"Keep it logically awesome.","hook_id":777,"repository":{"id":186853002}}"#;
+    let signed_with = |secret: &SecretString| {
+        let mut request = delivery(
+            "ping",
+            &Uuid::new_v4().to_string(),
+            body,
+            &sign(secret.expose_secret(), body),
+            "application/json",
+        );
+        request
+            .headers_mut()
+            .insert("x-github-hook-id", "777".parse().unwrap());
+        request.headers_mut().insert(
+            "x-github-hook-installation-target-type",
+            "repository".parse().unwrap(),
+        );
+        request
+    };
+    assert_eq!(
+        app.send(signed_with(&secrets[2])).await.0,
+        202,
+        "the new secret"
+    );
+    assert_eq!(
+        app.send(signed_with(&secrets[1])).await.0,
+        202,
+        "the previous secret, during the rotation"
+    );
+    assert_eq!(
+        app.send(signed_with(&secrets[0])).await.0,
+        401,
+        "two rotations ago: retired"
+    );
+    let mut other = db
+        .tenant(testing::create_tenant(&admin, "tenant-b").await)
+        .await
+        .unwrap();
+    assert!(
+        rotate_webhook_secret(&mut other, &secret_box, repository)
+            .await
+            .unwrap()
+            .is_none(),
+        "another tenant's repository"
+    );
+}
