@@ -124,6 +124,16 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     all
 }
 
+/// One fixture's bytes, by `event/file` name.
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/github-webhooks")
+            .join(name),
+    )
+    .unwrap()
+}
+
 async fn connect_repository(
     admin: &PgPool,
     tenant: TenantId,
@@ -318,11 +328,7 @@ async fn a_form_encoded_delivery_is_verified_on_the_form_and_stored(admin: PgPoo
     let app = TestApp::new(admin.clone());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
-    let json = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "issues/opened.payload.json")
-        .unwrap()
-        .1;
+    let json = fixture("issues/opened.payload.json");
     let form =
         serde_urlencoded::to_string([("payload", String::from_utf8(json).unwrap())]).unwrap();
     let request = delivery(
@@ -390,11 +396,7 @@ async fn the_same_delivery_twice_is_stored_once(admin: PgPool) {
     let app = TestApp::new(admin.clone());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
-    let body = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "push/with-new-branch.payload.json")
-        .unwrap()
-        .1;
+    let body = fixture("push/with-new-branch.payload.json");
     let id = Uuid::new_v4().to_string();
     let first = app
         .send(delivery(
@@ -496,11 +498,7 @@ async fn missing_or_empty_headers_are_a_bad_request(admin: PgPool) {
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_ping_from_another_github_app_is_refused(admin: PgPool) {
     let app = TestApp::new(admin.clone());
-    let ours = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "ping/with-app_id.payload.json")
-        .unwrap()
-        .1;
+    let ours = fixture("ping/with-app_id.payload.json");
     assert_eq!(app.deliver("ping", &ours).await.0, 202);
     let theirs = String::from_utf8(ours).unwrap().replace("29310", "4242");
     assert_eq!(app.deliver("ping", theirs.as_bytes()).await.0, 401);
@@ -511,14 +509,8 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
     let app = TestApp::new(admin.clone());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
-    let mut push: Value = serde_json::from_slice(
-        &fixtures()
-            .into_iter()
-            .find(|(n, _)| n == "push/with-new-branch.payload.json")
-            .unwrap()
-            .1,
-    )
-    .unwrap();
+    let mut push: Value =
+        serde_json::from_slice(&fixture("push/with-new-branch.payload.json")).unwrap();
     let template = push["commits"][0].clone();
     let commits: Vec<Value> = (0..3)
         .map(|i| {
@@ -599,11 +591,7 @@ async fn repository_hooks_use_their_own_secrets_and_belong_to_their_tenant(admin
     .await
     .unwrap();
 
-    let body = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "issues/opened.payload.json")
-        .unwrap()
-        .1;
+    let body = fixture("issues/opened.payload.json");
     let from_hook = |hook_id: &str, secret: &str| {
         let mut request = delivery(
             "issues",
@@ -704,11 +692,7 @@ async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) 
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
 
-    let body = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "push/with-new-branch.payload.json")
-        .unwrap()
-        .1;
+    let body = fixture("push/with-new-branch.payload.json");
     assert_eq!(app.deliver("push", &body).await.0, 202);
     let sent = published.take();
     let queues: Vec<Queue> = sent.iter().map(|(q, _)| *q).collect();
