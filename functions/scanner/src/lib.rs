@@ -3,6 +3,7 @@
 //! [`router`] is the whole service (its routes, the health probes, request tracing);
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
 
+pub mod detect;
 pub mod tasklist;
 
 use axum::Router;

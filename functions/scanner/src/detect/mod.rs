@@ -1,0 +1,276 @@
+//! Project detection: a chain of [`Detector`]s, one per ecosystem (adding one is one file), run over
+//! every directory of a tree, whose findings become [`Project`]s with their hierarchy: `parent_path`
+//! (nearest ancestor directory holding a project) and `member_of` (the workspace that declares it).
+//!
+//! Detectors read manifests with real parsers (TOML, JSON, YAML), never regular expressions.
+
+mod cargo;
+mod npm;
+mod tasklist;
+
+use std::collections::BTreeMap;
+
+use globset::GlobBuilder;
+use serde::Serialize;
+
+/// Directories never walked: vendored and generated trees.
+pub const SKIPPED_DIRS: [&str; 12] = [
+    "node_modules",
+    "vendor",
+    "third_party",
+    "dist",
+    "build",
+    "target",
+    ".venv",
+    "venv",
+    ".git",
+    "__pycache__",
+    ".tox",
+    "bower_components",
+];
+
+/// Path segments that tag a project instead of dropping it.
+const TAGGED_DIRS: [(&str, &str); 9] = [
+    ("examples", "example"),
+    ("example", "example"),
+    ("tests", "test"),
+    ("test", "test"),
+    ("fixtures", "test"),
+    ("benches", "benchmark"),
+    ("benchmarks", "benchmark"),
+    ("templates", "template"),
+    ("template", "template"),
+];
+
+/// Files of a repository at one commit (a git tree, or a map in tests).
+pub trait Tree {
+    /// Every file path, `/`-separated, relative to the root.
+    fn paths(&self) -> Vec<String>;
+    /// A file's bytes; `None` when it is missing or too large to read.
+    fn read(&self, path: &str) -> Option<Vec<u8>>;
+}
+
+/// A tree held in memory.
+#[derive(Debug, Default, Clone)]
+pub struct MemTree(pub BTreeMap<String, Vec<u8>>);
+
+impl MemTree {
+    /// A tree of `(path, contents)` pairs.
+    pub fn of(files: &[(&str, &str)]) -> Self {
+        Self(
+            files
+                .iter()
+                .map(|(p, c)| ((*p).to_owned(), c.as_bytes().to_vec()))
+                .collect(),
+        )
+    }
+}
+
+impl Tree for MemTree {
+    fn paths(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.0.get(path).cloned()
+    }
+}
+
+/// A project, as the output contract describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    /// Its directory, `""` for the root.
+    pub path: String,
+    /// Its ecosystem: `cargo`, `npm`, `tasklist`, …
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The manifest's own name; `None` for virtual workspace roots and nameless manifests.
+    pub name: Option<String>,
+    /// The literal version, inherited values resolved; `None` when dynamic or absent.
+    pub version: Option<String>,
+    /// The manifest's description.
+    pub description: Option<String>,
+    /// The manifest files it was found from.
+    pub manifests: Vec<String>,
+    /// The nearest strict ancestor directory holding any project.
+    pub parent_path: Option<String>,
+    /// The directory of the manifest that declares it a workspace member.
+    pub member_of: Option<String>,
+    /// `example`, `test`, `benchmark`, `template`.
+    pub tags: Vec<String>,
+    /// What went wrong reading its manifests (reported, never fatal).
+    pub problems: Vec<String>,
+}
+
+/// What a detector found in one directory.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// `name`, `version`, `description` as the manifest states them.
+    pub name: Option<String>,
+    /// The literal version.
+    pub version: Option<String>,
+    /// Whether the version is inherited from the workspace (`version.workspace = true`).
+    pub version_from_workspace: bool,
+    /// The description.
+    pub description: Option<String>,
+    /// The manifest files read.
+    pub manifests: Vec<String>,
+    /// When this directory declares a workspace: its member globs, exclusions, shared version.
+    pub workspace: Option<Workspace>,
+    /// Parse problems.
+    pub problems: Vec<String>,
+}
+
+/// A workspace declaration.
+#[derive(Debug, Default, Clone)]
+pub struct Workspace {
+    /// Member globs, relative to the workspace's directory.
+    pub members: Vec<String>,
+    /// Excluded globs.
+    pub exclude: Vec<String>,
+    /// `[workspace.package] version`, for members that inherit it.
+    pub version: Option<String>,
+}
+
+/// One ecosystem's detection.
+pub trait Detector: Sync {
+    /// The project type it reports.
+    fn kind(&self) -> &'static str;
+    /// Looks at directory `dir` (whose files are `files`, names only) and reads what it needs.
+    fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found>;
+}
+
+/// Every detector, in the order their findings are listed.
+pub fn detectors() -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(cargo::Cargo),
+        Box::new(npm::Npm),
+        Box::new(tasklist::TaskListDetector),
+    ]
+}
+
+/// The projects of `tree`, sorted by path then type.
+pub fn detect(tree: &dyn Tree) -> Vec<Project> {
+    let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for path in tree.paths() {
+        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        if dir
+            .split('/')
+            .any(|segment| SKIPPED_DIRS.contains(&segment))
+        {
+            continue;
+        }
+        dirs.entry(dir.to_owned())
+            .or_default()
+            .push(file.to_owned());
+    }
+    let detectors = detectors();
+    let mut found: Vec<(String, &'static str, Found)> = Vec::new();
+    for (dir, files) in &dirs {
+        let names: Vec<&str> = files.iter().map(String::as_str).collect();
+        for detector in &detectors {
+            if let Some(f) = detector.detect(dir, &names, tree) {
+                found.push((dir.clone(), detector.kind(), f));
+            }
+        }
+    }
+    assemble(found)
+}
+
+/// Resolves membership, inherited versions, parents and tags.
+fn assemble(found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
+    let workspaces: Vec<(String, &'static str, Workspace)> = found
+        .iter()
+        .filter_map(|(dir, kind, f)| f.workspace.clone().map(|w| (dir.clone(), *kind, w)))
+        .collect();
+    let dirs: Vec<String> = found.iter().map(|(dir, _, _)| dir.clone()).collect();
+    let mut projects: Vec<Project> = found
+        .into_iter()
+        .map(|(path, kind, f)| {
+            let member_of = workspaces
+                .iter()
+                .filter(|(root, k, w)| *k == kind && *root != path && declares(root, w, &path))
+                .max_by_key(|(root, _, _)| root.len())
+                .map(|(root, _, w)| (root.clone(), w.version.clone()));
+            let version = match (&member_of, f.version_from_workspace) {
+                (Some((_, inherited)), true) => inherited.clone(),
+                _ => f.version,
+            };
+            let parent_path = dirs
+                .iter()
+                .filter(|d| is_strict_ancestor(d, &path))
+                .max_by_key(|d| d.len())
+                .cloned();
+            let tags = tags(&path);
+            Project {
+                path,
+                kind,
+                name: f.name,
+                version,
+                description: f.description,
+                manifests: f.manifests,
+                parent_path,
+                member_of: member_of.map(|(root, _)| root),
+                tags,
+                problems: f.problems,
+            }
+        })
+        .collect();
+    projects.sort_by(|a, b| (&a.path, a.kind).cmp(&(&b.path, b.kind)));
+    projects
+}
+
+/// Whether workspace `w` at `root` lists `path` as a member (and does not exclude it).
+fn declares(root: &str, w: &Workspace, path: &str) -> bool {
+    let Some(relative) = relative_to(root, path) else {
+        return false;
+    };
+    let matches = |globs: &[String]| {
+        globs.iter().any(|g| {
+            let g = g.trim_start_matches("./").trim_end_matches('/');
+            GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .is_ok_and(|glob| glob.compile_matcher().is_match(relative))
+        })
+    };
+    matches(&w.members) && !matches(&w.exclude)
+}
+
+fn relative_to<'a>(root: &str, path: &'a str) -> Option<&'a str> {
+    if root.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(root)?.strip_prefix('/')
+    }
+}
+
+fn is_strict_ancestor(dir: &str, path: &str) -> bool {
+    dir != path && (dir.is_empty() || relative_to(dir, path).is_some())
+}
+
+fn tags(path: &str) -> Vec<String> {
+    let mut tags: Vec<String> = path
+        .split('/')
+        .filter_map(|segment| {
+            TAGGED_DIRS
+                .iter()
+                .find(|(dir, _)| *dir == segment)
+                .map(|(_, tag)| (*tag).to_owned())
+        })
+        .collect();
+    tags.dedup();
+    tags
+}
+
+/// The path of `file` in `dir`.
+fn join(dir: &str, file: &str) -> String {
+    if dir.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{dir}/{file}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Our task format: a directory with `tasklist.md` (or `TASKLIST.md`) is a project named by its
+//! front matter (see `docs/tasklist-format.md`); `project-plan.md` front matter may complete it.
+
+use super::{Detector, Found, Tree, join};
+use crate::tasklist;
+
+/// The task-list detector.
+pub struct TaskListDetector;
+
+impl Detector for TaskListDetector {
+    fn kind(&self) -> &'static str {
+        "tasklist"
+    }
+
+    fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
+        let file = ["tasklist.md", "TASKLIST.md"]
+            .into_iter()
+            .find(|f| files.contains(f))?;
+        let path = join(dir, file);
+        let list = tasklist::parse(&String::from_utf8_lossy(
+            &tree.read(&path).unwrap_or_default(),
+        ));
+        let mut found = Found {
+            manifests: vec![path.clone()],
+            ..Found::default()
+        };
+        found.problems = list
+            .problems
+            .iter()
+            .map(|p| format!("{path}: {p}"))
+            .collect();
+        let mut front = list.front_matter.unwrap_or_default();
+        if let Some(plan) = ["project-plan.md", "PROJECT-PLAN.md"]
+            .into_iter()
+            .find(|f| files.contains(f))
+        {
+            let plan_path = join(dir, plan);
+            let plan = tasklist::parse(&String::from_utf8_lossy(
+                &tree.read(&plan_path).unwrap_or_default(),
+            ));
+            found.manifests.push(plan_path);
+            let plan_front = plan.front_matter.unwrap_or_default();
+            front.name = front.name.or(plan_front.name);
+            front.description = front.description.or(plan_front.description);
+        }
+        found.name = front.name;
+        found.description = front.description;
+        Some(found)
+    }
+}
