@@ -3,6 +3,7 @@
 //! manages a private PostgreSQL cluster for scripts (`db start|stop`).
 
 mod postgres;
+mod scan;
 mod seed;
 mod up;
 
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run every function on one port (its own PostgreSQL when DATABASE_URL is unset).
     Up(up::Args),
+    /// Print the projects a local git repository holds (read from its object database).
+    Scan(scan::Args),
     /// Apply the migrations to DATABASE_URL (the deploy step; needs a role that may create roles).
     Migrate,
     /// Manage a private PostgreSQL cluster (used by scripts/test).
@@ -61,6 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args).await,
         Command::Migrate => migrate().await,
+        Command::Scan(args) => scan::run(&args),
         Command::Db(DbCommand::Start { dir, ephemeral }) => {
             let auth = if ephemeral {
                 postgres::Auth::Trust

@@ -4,6 +4,7 @@
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
 
 pub mod detect;
+pub mod git;
 pub mod tasklist;
 
 use axum::Router;
