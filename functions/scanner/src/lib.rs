@@ -5,6 +5,7 @@
 
 pub mod detect;
 pub mod git;
+pub mod store;
 pub mod tasklist;
 
 use axum::Router;

@@ -73,3 +73,19 @@ impl Job for ScanRepository {
         Some(self.repository.to_string())
     }
 }
+
+/// Relink a repository's commits after its tasks changed (linker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelinkRepository {
+    /// The repository whose tasks changed.
+    pub repository: Uuid,
+}
+
+impl Job for RelinkRepository {
+    const KIND: &'static str = "relink_repository";
+    const QUEUE: Queue = Queue::Link;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.repository.to_string())
+    }
+}

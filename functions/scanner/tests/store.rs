@@ -1,0 +1,176 @@
+//! A scan written into the tenant's rows, then written again, then after files vanished.
+
+use dashboard_scanner::{
+    detect::{MemTree, detect},
+    store::store_scan,
+};
+use dashboard_shared::testing;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// path, type, name, parent path, task count, tasks done.
+type ProjectRow = (String, String, Option<String>, Option<String>, i32, i32);
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn plan(with_api: bool) -> MemTree {
+    let mut files = vec![
+        (
+            "tasklist.md",
+            "---\nname: Master\nshort_name: M\n---\n# Plan\n- [x] TASK-M-1 Kick-off\n- [ ] TASK-M-2 Launch\n",
+        ),
+        (
+            "web/tasklist.md",
+            "---\nname: Web\n---\n- [x] Landing page\n- [~] Sign-up form\n  - [ ] Validation\n",
+        ),
+        ("web/package.json", r#"{"name": "web", "version": "0.1.0"}"#),
+    ];
+    if with_api {
+        files.push((
+            "api/tasklist.md",
+            "---\nname: API\n---\n- [ ] TASK-API-1 Endpoints\n",
+        ));
+    }
+    MemTree::of(&files)
+}
+
+async fn scan(
+    admin: &PgPool,
+    tenant: dashboard_shared::TenantId,
+    repository: Uuid,
+    tree: &MemTree,
+) -> dashboard_scanner::store::Stored {
+    let db = testing::runtime_db(admin);
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let stored = store_scan(&mut tx, repository, COMMIT, tree, &detect(tree))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    stored
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository: Uuid = sqlx::query_scalar(
+        "insert into app.repositories (tenant_id, provider, full_name, clone_url) values ($1, 'git', 'acme/plan', '/srv/plan.git') returning id",
+    )
+    .bind(tenant)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+
+    let first = scan(&admin, tenant, repository, &plan(true)).await;
+    assert_eq!(
+        (
+            first.projects,
+            first.tasks,
+            first.removed,
+            first.tasks_changed
+        ),
+        (4, 6, 0, true)
+    );
+    let rows: Vec<ProjectRow> = sqlx::query_as(
+        "select p.path, p.type, p.name, parent.path, p.task_count, p.tasks_done
+         from app.projects p left join app.projects parent on parent.id = p.parent_id order by p.path, p.type",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                "".into(),
+                "tasklist".into(),
+                Some("Master".into()),
+                None,
+                2,
+                1
+            ),
+            (
+                "api".into(),
+                "tasklist".into(),
+                Some("API".into()),
+                Some("".into()),
+                1,
+                0
+            ),
+            (
+                "web".into(),
+                "npm".into(),
+                Some("web".into()),
+                Some("".into()),
+                0,
+                0
+            ),
+            (
+                "web".into(),
+                "tasklist".into(),
+                Some("Web".into()),
+                Some("".into()),
+                3,
+                1
+            ),
+        ]
+    );
+    let subtask: (String, String, Option<String>) = sqlx::query_as(
+        "select t.title, t.status, t.parent_key from app.tasks t where t.title = 'Validation'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        (subtask.0.as_str(), subtask.1.as_str()),
+        ("Validation", "open")
+    );
+    assert!(
+        subtask.2.unwrap().starts_with("anon-"),
+        "nested under the sign-up form"
+    );
+    let relinks: i64 =
+        sqlx::query_scalar("select count(*) from app.jobs where kind = 'relink_repository'")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(relinks, 1);
+
+    let again = scan(&admin, tenant, repository, &plan(true)).await;
+    assert_eq!(
+        (again.removed, again.tasks_changed),
+        (0, false),
+        "an unchanged scan changes nothing"
+    );
+
+    let without_api = scan(&admin, tenant, repository, &plan(false)).await;
+    assert_eq!(
+        (without_api.removed, without_api.tasks_changed),
+        (2, true),
+        "the api project and its task"
+    );
+    let removed: Vec<(String, bool)> =
+        sqlx::query_as("select path, removed_at is not null from app.projects order by path, type")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        removed
+            .iter()
+            .filter(|(_, gone)| *gone)
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>(),
+        ["api"]
+    );
+    let back = scan(&admin, tenant, repository, &plan(true)).await;
+    assert_eq!(
+        (back.removed, back.tasks_changed),
+        (0, true),
+        "it came back"
+    );
+    let live: i64 =
+        sqlx::query_scalar("select count(*) from app.projects where removed_at is null")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(live, 4);
+}
