@@ -1,30 +1,46 @@
 //! Clones and fetches repositories, detects the projects inside them and imports their tasks.
 //!
-//! [`router`] is the whole service (its routes, the health probes, request tracing);
-//! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
+//! [`router`] is the whole service (the `pubsub` push endpoint, probes, request tracing); [`routes`]
+//! is what the local runner mounts (nothing: locally the jobs run in an in-process worker over
+//! [`registry`]).
 
 pub mod detect;
 pub mod git;
+pub mod job;
+pub mod mirror;
 pub mod store;
 pub mod tasklist;
 
+use std::sync::Arc;
+
 use axum::Router;
-use dashboard_shared::{Db, serve};
+use dashboard_shared::{
+    jobs::{Queue, Registry, Worker, push},
+    serve,
+};
 
-/// What the handlers share.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The runtime pool; handlers reach tenant data only through [`Db::tenant`].
-    pub db: Db,
+pub use job::ScannerContext;
+
+/// The jobs of the `scan` queue this function runs.
+pub fn registry() -> Registry<ScannerContext> {
+    Registry::new(Queue::Scan).register(job::scan_repository)
 }
 
-/// The function's own endpoints, without probes or middleware.
-pub fn routes(state: AppState) -> Router {
-    Router::new().with_state(state)
+/// The worker of the `postgres` transport (and of the push endpoint).
+pub fn worker(ctx: ScannerContext) -> Worker<ScannerContext> {
+    Worker::new(ctx.db.clone(), registry(), ctx)
 }
 
-/// The complete service as deployed: own routes, `/healthz`, `/readyz`, request tracing.
-pub fn router(state: AppState) -> Router {
-    let db = state.db.clone();
-    serve::service(routes(state), db)
+/// The function's own endpoints for the local runner, without probes or middleware.
+pub fn routes(_ctx: ScannerContext) -> Router {
+    Router::new()
+}
+
+/// The complete service as deployed: `POST /jobs/push` (Pub/Sub push subscription), probes, tracing.
+pub fn router(ctx: ScannerContext) -> Router {
+    let db = ctx.db.clone();
+    serve::service(
+        routes(ctx.clone()).merge(push::router(Arc::new(worker(ctx)))),
+        db,
+    )
 }

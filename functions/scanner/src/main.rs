@@ -1,8 +1,25 @@
 //! The scanner function's binary: everything is in [`dashboard_scanner::router`].
 
-use dashboard_scanner::{AppState, router};
+use std::path::PathBuf;
+
+use dashboard_scanner::{ScannerContext, router};
+use dashboard_shared::{config::Env, jobs::pubsub::transport_from_lookup};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    dashboard_shared::serve::run(async |db| Ok(router(AppState { db }))).await
+    dashboard_shared::serve::run(async |db| {
+        let env = Env::process();
+        let transport = transport_from_lookup(&env, &db).await?;
+        // SCANNER_MIRROR_DIR: where repository mirrors are kept between scans.
+        let mirrors = PathBuf::from(
+            env.get("SCANNER_MIRROR_DIR")
+                .unwrap_or_else(|| "/tmp/dashboard-mirrors".into()),
+        );
+        Ok(router(ScannerContext {
+            db,
+            transport,
+            mirrors,
+        }))
+    })
+    .await
 }

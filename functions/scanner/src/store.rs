@@ -33,7 +33,7 @@ pub async fn store_scan(
     tx: &mut TenantTx,
     repository: Uuid,
     commit: &str,
-    tree: &dyn Tree,
+    tree: &(dyn Tree + Sync),
     projects: &[Project],
 ) -> Result<Stored, sqlx::Error> {
     let mut ids: HashMap<(&str, &str), Uuid> = HashMap::new();
@@ -119,7 +119,7 @@ pub async fn store_scan(
 async fn store_tasks(
     tx: &mut TenantTx,
     repository: Uuid,
-    tree: &dyn Tree,
+    tree: &(dyn Tree + Sync),
     projects: &[Project],
     ids: &HashMap<(&str, &str), Uuid>,
 ) -> Result<(usize, bool, usize), sqlx::Error> {
