@@ -5,7 +5,9 @@
 //! Detectors read manifests with real parsers (TOML, JSON, YAML), never regular expressions.
 
 mod cargo;
+mod go;
 mod npm;
+mod python;
 mod tasklist;
 
 use std::collections::BTreeMap;
@@ -119,6 +121,9 @@ pub struct Found {
     pub workspace: Option<Workspace>,
     /// Parse problems.
     pub problems: Vec<String>,
+    /// A weak manifest (requirements*.txt, a bare Makefile): a project only where no ancestor
+    /// directory holds one.
+    pub weak: bool,
 }
 
 /// A workspace declaration.
@@ -145,6 +150,8 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(cargo::Cargo),
         Box::new(npm::Npm),
+        Box::new(python::Python),
+        Box::new(go::Go),
         Box::new(tasklist::TaskListDetector),
     ]
 }
@@ -178,7 +185,18 @@ pub fn detect(tree: &dyn Tree) -> Vec<Project> {
 }
 
 /// Resolves membership, inherited versions, parents and tags.
-fn assemble(found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
+fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
+    let strong: Vec<String> = found
+        .iter()
+        .filter(|(_, _, f)| !f.weak)
+        .map(|(dir, _, _)| dir.clone())
+        .collect();
+    found.retain(|(dir, _, f)| {
+        !f.weak
+            || !strong
+                .iter()
+                .any(|s| s == dir || is_strict_ancestor(s, dir))
+    });
     let workspaces: Vec<(String, &'static str, Workspace)> = found
         .iter()
         .filter_map(|(dir, kind, f)| f.workspace.clone().map(|w| (dir.clone(), *kind, w)))

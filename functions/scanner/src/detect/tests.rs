@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// path, name, version, member of.
+type Summary<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 fn project<'a>(projects: &'a [Project], path: &str, kind: &str) -> &'a Project {
     projects
         .iter()
@@ -172,5 +175,70 @@ fn task_lists_are_projects_and_broken_manifests_are_reported() {
         cargo.problems[0].starts_with("services/auth/Cargo.toml"),
         "{:?}",
         cargo.problems
+    );
+}
+
+#[test]
+fn a_uv_workspace_and_requirements_as_a_weak_manifest() {
+    let tree = MemTree::of(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"acme\"\nversion = \"0.4.0\"\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n",
+        ),
+        (
+            "packages/lib/pyproject.toml",
+            "[project]\nname = \"acme-lib\"\ndynamic = [\"version\"]\n",
+        ),
+        ("packages/lib/requirements-dev.txt", "pytest\n"),
+        ("scripts/requirements.txt", "requests\n"),
+        (
+            "legacy/pyproject.toml",
+            "[tool.poetry]\nname = \"legacy\"\nversion = \"1.0\"\n",
+        ),
+    ]);
+    let projects = detect(&tree);
+    let summary: Vec<Summary<'_>> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.name.as_deref(),
+                p.version.as_deref(),
+                p.member_of.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("", Some("acme"), Some("0.4.0"), None),
+            ("legacy", Some("legacy"), Some("1.0"), None),
+            ("packages/lib", Some("acme-lib"), None, Some("")),
+        ],
+        "requirements files under a project are not projects of their own"
+    );
+}
+
+#[test]
+fn a_go_multi_module_repository_with_a_workspace() {
+    let tree = MemTree::of(&[
+        ("go.work", "go 1.22\nuse (\n\t./api\n\t./worker\n)\n"),
+        ("api/go.mod", "module example.com/acme/api\n\ngo 1.22\n"),
+        ("worker/go.mod", "module example.com/acme/worker\n"),
+        ("tools/go.mod", "module example.com/acme/tools\n"),
+    ]);
+    let projects = detect(&tree);
+    let summary: Vec<(&str, Option<&str>, Option<&str>)> = projects
+        .iter()
+        .map(|p| (p.path.as_str(), p.name.as_deref(), p.member_of.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("", None, None),
+            ("api", Some("example.com/acme/api"), Some("")),
+            ("tools", Some("example.com/acme/tools"), None),
+            ("worker", Some("example.com/acme/worker"), Some("")),
+        ]
     );
 }
