@@ -2,7 +2,7 @@
 //! checkout). Blobs of 4 MiB or more, and blobs missing from a partial clone, are skipped and listed
 //! in [`GitTree::skipped`], never fatal.
 
-use std::{path::Path, sync::Mutex};
+use std::{collections::HashMap, path::Path, sync::Mutex};
 
 use anyhow::Context as _;
 use gix::ObjectId;
@@ -18,6 +18,7 @@ pub struct GitTree {
     /// The commit read.
     pub commit: ObjectId,
     entries: Vec<(String, ObjectId)>,
+    index: HashMap<String, ObjectId>,
     skipped: Mutex<Vec<String>>,
 }
 
@@ -40,16 +41,18 @@ impl GitTree {
         let mut recorder = gix::traverse::tree::Recorder::default();
         commit.tree()?.traverse().breadthfirst(&mut recorder)?;
         drop(commit);
-        let entries = recorder
+        let entries: Vec<(String, ObjectId)> = recorder
             .records
             .into_iter()
             .filter(|entry| entry.mode.is_blob())
             .map(|entry| (entry.filepath.to_string(), entry.oid))
             .collect();
+        let index = entries.iter().cloned().collect();
         Ok(Self {
             commit: commit_id,
             repo,
             entries,
+            index,
             skipped: Mutex::new(Vec::new()),
         })
     }
@@ -60,8 +63,11 @@ impl GitTree {
     }
 
     fn skip(&self, path: &str, reason: &str) {
-        if let Ok(mut skipped) = self.skipped.lock() {
-            skipped.push(format!("{path}: {reason}"));
+        let entry = format!("{path}: {reason}");
+        if let Ok(mut skipped) = self.skipped.lock()
+            && !skipped.contains(&entry)
+        {
+            skipped.push(entry);
         }
     }
 }
@@ -72,7 +78,7 @@ impl Tree for GitTree {
     }
 
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        let (_, id) = self.entries.iter().find(|(p, _)| p == path)?;
+        let id = self.index.get(path)?;
         match self.repo.find_header(*id) {
             Ok(header) if header.size() >= MAX_BLOB_BYTES => {
                 self.skip(

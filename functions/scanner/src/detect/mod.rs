@@ -102,6 +102,10 @@ pub struct Project {
     pub tags: Vec<String>,
     /// What went wrong reading its manifests (reported, never fatal).
     pub problems: Vec<String>,
+    /// Lines with the word TODO in its text files (not those of nested projects).
+    pub todo_count: u32,
+    /// Lines with the word FIXME, likewise.
+    pub fixme_count: u32,
 }
 
 /// What a detector found in one directory.
@@ -181,7 +185,64 @@ pub fn detect(tree: &dyn Tree) -> Vec<Project> {
             }
         }
     }
-    assemble(found)
+    let mut projects = assemble(found);
+    count_markers(tree, &mut projects);
+    projects
+}
+
+/// Counts TODO and FIXME lines per project: every text file (no NUL in its first 8000 bytes) counts
+/// for the deepest project directory above it; files outside every project and in skipped
+/// directories are not counted.
+pub fn count_markers(tree: &dyn Tree, projects: &mut [Project]) {
+    let marker = regex::bytes::Regex::new(r"\b(TODO|FIXME)\b").expect("a valid pattern");
+    let mut owners: Vec<String> = projects.iter().map(|p| p.path.clone()).collect();
+    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    owners.dedup();
+    let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for path in tree.paths() {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if dir
+            .split('/')
+            .any(|segment| SKIPPED_DIRS.contains(&segment))
+        {
+            continue;
+        }
+        let Some(owner) = owners
+            .iter()
+            .find(|o| o.as_str() == dir || is_strict_ancestor(o, dir))
+        else {
+            continue;
+        };
+        let Some(bytes) = tree.read(&path) else {
+            continue;
+        };
+        if bytes[..bytes.len().min(8000)].contains(&0) {
+            continue;
+        }
+        let (mut todo_line, mut fixme_line, mut line, mut scanned) = (None, None, 0_usize, 0_usize);
+        let entry = counts.entry(owner.clone()).or_default();
+        for found in marker.find_iter(&bytes) {
+            line += bytes[scanned..found.start()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            scanned = found.start();
+            let (last, count) = if found.as_bytes() == b"TODO" {
+                (&mut todo_line, &mut entry.0)
+            } else {
+                (&mut fixme_line, &mut entry.1)
+            };
+            if *last != Some(line) {
+                *last = Some(line);
+                *count += 1;
+            }
+        }
+    }
+    for project in projects {
+        let (todo, fixme) = counts.get(&project.path).copied().unwrap_or_default();
+        project.todo_count = todo;
+        project.fixme_count = fixme;
+    }
 }
 
 /// Resolves membership, inherited versions, parents and tags.
@@ -231,6 +292,8 @@ fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
                 member_of: member_of.map(|(root, _)| root),
                 tags,
                 problems: f.problems,
+                todo_count: 0,
+                fixme_count: 0,
             }
         })
         .collect();

@@ -242,3 +242,24 @@ fn a_go_multi_module_repository_with_a_workspace() {
         ]
     );
 }
+
+#[test]
+fn todo_and_fixme_lines_count_for_the_nearest_project() {
+    let tree = MemTree::of(&[
+        ("Cargo.toml", "[workspace]\nmembers = [\"core\"]\n"),
+        (
+            "src/main.rs",
+            "// TODO: one\n// TODO two TODO again on the same line\n// FIXME: broken\nlet TODOS = 1; // not a word\n",
+        ),
+        ("core/Cargo.toml", "[package]\nname = \"core\"\n"),
+        ("core/src/lib.rs", "// FIXME and TODO on one line\n"),
+        ("core/logo.png", "\u{0}TODO TODO"),
+        ("node_modules/x/index.js", "// TODO vendored\n"),
+    ]);
+    let projects = detect(&tree);
+    let counts: Vec<(&str, u32, u32)> = projects
+        .iter()
+        .map(|p| (p.path.as_str(), p.todo_count, p.fixme_count))
+        .collect();
+    assert_eq!(counts, [("", 2, 1), ("core", 1, 1)]);
+}
