@@ -1,38 +1,9 @@
 //! Detection over a real git repository made with the git CLI, read from its object database.
 
-use std::{path::Path, process::Command};
+mod common;
 
+use common::{git, write};
 use dashboard_scanner::{detect::detect, git::GitTree};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn write(dir: &Path, path: &str, contents: &[u8]) {
-    let file = dir.join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, contents).unwrap();
-}
 
 #[test]
 fn projects_are_read_from_the_object_database_at_any_commit() {

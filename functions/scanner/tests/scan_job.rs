@@ -1,7 +1,11 @@
 //! The `scan_repository` job end to end: a real repository made with the git CLI, cloned into a
 //! mirror with gix, rescanned after a new commit (a fetch, not a clone).
 
+mod common;
+
 use std::{path::Path, process::Command};
+
+use common::{git, write};
 
 use dashboard_scanner::{ScannerContext, worker};
 use dashboard_shared::{
@@ -11,33 +15,8 @@ use dashboard_shared::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn commit(dir: &Path, path: &str, contents: &str, message: &str) {
-    let file = dir.join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, contents).unwrap();
+    write(dir, path, contents.as_bytes());
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", message]);
 }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Detector, Found, Tree, Workspace, join};
+use super::{Detector, Found, Tree, Workspace, join, read_toml};
 
 /// The Cargo detector.
 pub struct Cargo;
@@ -56,16 +56,8 @@ impl Detector for Cargo {
             manifests: vec![path.clone()],
             ..Found::default()
         };
-        let text = tree
-            .read(&path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let manifest: Manifest = match toml::from_str(&text) {
-            Ok(manifest) => manifest,
-            Err(error) => {
-                found.problems.push(format!("{path}: {}", error.message()));
-                return Some(found);
-            }
+        let Some(manifest) = read_toml::<Manifest>(tree, &path, &mut found) else {
+            return Some(found);
         };
         if let Some(package) = manifest.package {
             found.name = package.name;

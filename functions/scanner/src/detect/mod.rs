@@ -344,6 +344,25 @@ fn tags(path: &str) -> Vec<String> {
     tags
 }
 
+/// Reads and parses a TOML manifest; a parse error becomes one of `found`'s problems.
+fn read_toml<T: serde::de::DeserializeOwned>(
+    tree: &dyn Tree,
+    path: &str,
+    found: &mut Found,
+) -> Option<T> {
+    let text = tree
+        .read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    match toml::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            found.problems.push(format!("{path}: {}", error.message()));
+            None
+        }
+    }
+}
+
 /// The path of `file` in `dir`.
 fn join(dir: &str, file: &str) -> String {
     if dir.is_empty() {

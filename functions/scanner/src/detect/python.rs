@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Detector, Found, Tree, Workspace, join};
+use super::{Detector, Found, Tree, Workspace, join, read_toml};
 
 /// The Python detector.
 pub struct Python;
@@ -65,16 +65,8 @@ impl Detector for Python {
             manifests: vec![path.clone()],
             ..Found::default()
         };
-        let text = tree
-            .read(&path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let pyproject: PyProject = match toml::from_str(&text) {
-            Ok(pyproject) => pyproject,
-            Err(error) => {
-                found.problems.push(format!("{path}: {}", error.message()));
-                return Some(found);
-            }
+        let Some(pyproject) = read_toml::<PyProject>(tree, &path, &mut found) else {
+            return Some(found);
         };
         if let Some(meta) = pyproject.project.or(pyproject.tool.poetry) {
             found.name = meta.name;
