@@ -197,21 +197,8 @@ async fn installation_event(
         "unsuspend" | "created" | "new_permissions_accepted" => false,
         _ => return Ok(Effect::default()),
     };
-    let repositories: Vec<Uuid> = sqlx::query_scalar(
-        "update repositories set archived = $2, updated_at = now()
-         where provider = 'github' and installation_id = $1 returning id",
-    )
-    .bind(installation)
-    .bind(archived)
-    .fetch_all(&mut **tx)
-    .await?;
-    track(
-        tx,
-        &repositories,
-        archived,
-        &format!("installation_{action}"),
-    )
-    .await
+    let reason = format!("installation_{action}");
+    set_archived(tx, Some(installation), &[], archived, &reason).await
 }
 
 /// Repositories added to or removed from the installation's selection.
@@ -229,21 +216,29 @@ async fn installation_repositories(
         .as_array()
         .map(|repos| repos.iter().filter_map(|r| r["id"].as_i64()).collect())
         .unwrap_or_default();
+    let reason = format!("installation_repositories_{action}");
+    set_archived(tx, None, &ids, archived, &reason).await
+}
+
+/// (Un)archives the GitHub repositories of `installation`, or those with GitHub ids `repo_ids`, then
+/// rescans the ones tracked again.
+async fn set_archived(
+    tx: &mut TenantTx,
+    installation: Option<i64>,
+    repo_ids: &[i64],
+    archived: bool,
+    reason: &str,
+) -> Result<Effect, sqlx::Error> {
     let repositories: Vec<Uuid> = sqlx::query_scalar(
-        "update repositories set archived = $2, updated_at = now()
-         where provider = 'github' and provider_repo_id = any($1) returning id",
+        "update repositories set archived = $3, updated_at = now()
+         where provider = 'github' and (installation_id = $1 or provider_repo_id = any($2)) returning id",
     )
-    .bind(&ids)
+    .bind(installation)
+    .bind(repo_ids)
     .bind(archived)
     .fetch_all(&mut **tx)
     .await?;
-    track(
-        tx,
-        &repositories,
-        archived,
-        &format!("installation_repositories_{action}"),
-    )
-    .await
+    track(tx, &repositories, archived, reason).await
 }
 
 /// After (un)archiving `repositories`: rescan the ones tracked again.
