@@ -1,59 +1,201 @@
-//! `dashboard scan PATH [--json]`: the projects a local git repository holds at a commit, read from
-//! its object database with the scanner's own detectors.
+//! `dashboard scan PATH|URL [--rev REV] [--json] [--recurse-submodules]`: the projects a repository
+//! holds at a commit, read from its object database with the scanner's own detectors. A URL is
+//! mirrored into the user's cache (`$XDG_CACHE_HOME/dashboard/mirrors`, else `~/.cache/…`) and fetched
+//! again on the next scan; submodules come from a checkout's `.git/modules` when they are there, else
+//! from mirrors of their URLs. A progress bar shows on stderr when it is a terminal.
 
-use std::path::PathBuf;
+use std::{
+    io::IsTerminal as _,
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
 
-use dashboard_scanner::{detect::detect, git::GitTree};
+use anyhow::Context as _;
+use dashboard_scanner::{
+    checkout::Checkout,
+    detect::{Project, Tree as _, detect_counting},
+    git::GitTree,
+    mirror,
+};
+use sha2::{Digest as _, Sha256};
 
 /// Options of `dashboard scan`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A local git repository (bare or not).
-    path: PathBuf,
+    /// A local git repository (bare or not), or a URL to clone (`https://`, `git://`, `ssh://`,
+    /// `file://`).
+    repository: String,
     /// The commit to read (a branch, tag or SHA); default HEAD.
     #[arg(long)]
     rev: Option<String>,
     /// Print JSON (the scanner's output contract) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Scan submodules too: each one's projects take the place of its `git-submodule` entry.
+    #[arg(long)]
+    recurse_submodules: bool,
 }
 
 /// Scans and prints.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let tree = GitTree::open(&args.path, args.rev.as_deref())?;
-    let projects = detect(&tree);
+    let progress = Progress::new();
+    let local = Path::new(&args.repository);
+    let looks_like_url = args.repository.contains("://")
+        || args
+            .repository
+            .split_once(':')
+            .is_some_and(|(host, _)| host.contains('@'));
+    anyhow::ensure!(
+        local.exists() || looks_like_url,
+        "{}: no such directory, and not a URL",
+        args.repository
+    );
+    let (path, url) = if local.exists() {
+        (
+            local.to_owned(),
+            origin_url(local).unwrap_or_else(|| args.repository.clone()),
+        )
+    } else {
+        progress.say(&format!("fetching {}", args.repository));
+        let mirror = cached_mirror(&args.repository)?;
+        mirror::sync(&mirror, &args.repository, None)
+            .with_context(|| format!("cannot fetch {}", args.repository))?;
+        (mirror, args.repository.clone())
+    };
+    let tree = GitTree::open(&path, args.rev.as_deref())?;
+    let checkout = if args.recurse_submodules {
+        let fetch = |sub_url: &str, name: &str, commit: &str| -> anyhow::Result<PathBuf> {
+            let modules = path.join(".git").join("modules").join(name);
+            if has_commit(&modules, commit) {
+                return Ok(modules);
+            }
+            progress.say(&format!("fetching submodule {name} from {sub_url}"));
+            let mirror = cached_mirror(sub_url)?;
+            mirror::ensure_commit(&mirror, sub_url, commit, None)?;
+            Ok(mirror)
+        };
+        Checkout::recursive(tree, &url, &fetch)
+    } else {
+        Checkout::flat(tree)
+    };
+    let mut projects = progress.counting(&checkout);
+    checkout.report(&mut projects);
     if args.json {
-        let output = serde_json::json!({ "commit": tree.commit.to_string(), "projects": projects, "skipped": tree.skipped() });
+        let output = serde_json::json!({
+            "commit": checkout.commit(),
+            "projects": projects,
+            "skipped": checkout.skipped(),
+        });
         println!("{}", serde_json::to_string_pretty(&output)?);
         return Ok(());
     }
-    println!(
-        "{:<40} {:<10} {:<30} {:<12} MEMBER OF",
-        "PATH", "TYPE", "NAME", "VERSION"
-    );
-    for p in &projects {
-        let path = if p.path.is_empty() {
-            "."
+    print_table(&projects);
+    for skipped in checkout.skipped() {
+        eprintln!("skipped: {skipped}");
+    }
+    eprintln!("{} projects at {}", projects.len(), checkout.commit());
+    Ok(())
+}
+
+fn print_table(projects: &[Project]) {
+    let dot = |p: &str| {
+        if p.is_empty() {
+            ".".to_owned()
         } else {
-            p.path.as_str()
-        };
+            p.to_owned()
+        }
+    };
+    println!(
+        "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  MEMBER OF",
+        "PATH", "TYPE", "NAME", "VERSION", "TODO", "FIXME"
+    );
+    for p in projects {
         println!(
-            "{:<40} {:<10} {:<30} {:<12} {}",
-            path,
+            "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  {}",
+            dot(&p.path),
             p.kind,
             p.name.as_deref().unwrap_or("-"),
             p.version.as_deref().unwrap_or("-"),
-            p.member_of
-                .as_deref()
-                .map_or("-", |m| if m.is_empty() { "." } else { m })
+            p.todo_count,
+            p.fixme_count,
+            p.member_of.as_deref().map_or("-".to_owned(), dot),
         );
         for problem in &p.problems {
-            eprintln!("warning: {problem}");
+            eprintln!("warning: {}: {problem}", dot(&p.path));
         }
     }
-    for skipped in tree.skipped() {
-        eprintln!("skipped: {skipped}");
+}
+
+/// The `origin` remote's URL of a local repository (to resolve relative submodule URLs).
+fn origin_url(path: &Path) -> Option<String> {
+    let repo = gix::open(path).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    remote
+        .url(gix::remote::Direction::Fetch)
+        .map(|u| u.to_bstring().to_string())
+}
+
+fn has_commit(repository: &Path, commit: &str) -> bool {
+    gix::open(repository).is_ok_and(|repo| {
+        gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
+    })
+}
+
+/// Where a URL is mirrored for the command line.
+fn cached_mirror(url: &str) -> anyhow::Result<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .context("neither XDG_CACHE_HOME nor HOME is set: nowhere to keep a mirror")?;
+    Ok(cache.join("dashboard").join("mirrors").join(format!(
+        "{}.git",
+        hex::encode(Sha256::digest(url.as_bytes()))
+    )))
+}
+
+/// A progress bar on stderr when it is a terminal; silence otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
     }
-    eprintln!("{} projects at {}", projects.len(), tree.commit);
-    Ok(())
+
+    fn say(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_owned());
+        }
+    }
+
+    /// Detects, showing how many files were read of how many.
+    fn counting(&self, tree: &Checkout) -> Vec<Project> {
+        let Some(bar) = &self.bar else {
+            return detect_counting(tree, &AtomicUsize::new(0));
+        };
+        bar.set_length(tree.paths().len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
+                .expect("a valid template"),
+        );
+        bar.set_message("scanning");
+        let read = AtomicUsize::new(0);
+        let projects = std::thread::scope(|scope| {
+            let scan = scope.spawn(|| detect_counting(tree, &read));
+            while !scan.is_finished() {
+                bar.set_position(read.load(Ordering::Relaxed) as u64);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            scan.join().expect("the scan never panics")
+        });
+        bar.finish_and_clear();
+        projects
+    }
 }

@@ -59,7 +59,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         })?;
     // The `postgres` transport: the consumers' workers run in this process.
     let github = GitHubApp::from_lookup(&env)?;
-    let scan_worker = tokio::spawn(dashboard_scanner::worker(scanner_context(&db)).run());
+    let scan_worker =
+        tokio::spawn(dashboard_scanner::worker(scanner_context(&db, github.clone())).run());
     let link_worker =
         tokio::spawn(dashboard_linker::worker(linker_context(&db, github.clone())).run());
     let reconciler = github.map(|app| tokio::spawn(reconcile_hourly(db.clone(), app)));
@@ -96,7 +97,7 @@ pub fn all_functions(db: Db, webhook: WebhookConfig) -> Router {
         .merge(dashboard_api::routes(dashboard_api::AppState {
             db: db.clone(),
         }))
-        .merge(dashboard_scanner::routes(scanner_context(&db)))
+        .merge(dashboard_scanner::routes(scanner_context(&db, None)))
         .merge(dashboard_linker::routes(linker_context(&db, None)))
         .merge(health::router(db))
         .fallback(serve::not_found)
@@ -117,11 +118,12 @@ async fn reconcile_hourly(db: Db, app: GitHubApp) {
     }
 }
 
-fn scanner_context(db: &Db) -> dashboard_scanner::ScannerContext {
+fn scanner_context(db: &Db, github: Option<GitHubApp>) -> dashboard_scanner::ScannerContext {
     dashboard_scanner::ScannerContext {
         db: db.clone(),
         transport: Transport::Postgres(db.clone()),
         mirrors: data_dir().join("mirrors"),
+        github,
     }
 }
 

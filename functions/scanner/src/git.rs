@@ -1,24 +1,30 @@
 //! Reading a repository's files at one commit straight from its object database with gix (no
 //! checkout). Blobs of 4 MiB or more, and blobs missing from a partial clone, are skipped and listed
-//! in [`GitTree::skipped`], never fatal.
+//! in [`GitTree::skipped`], never fatal. Submodules (gitlinks) are listed with what `.gitmodules` says
+//! of them; [`crate::checkout`] mounts their own trees.
 
 use std::{collections::HashMap, path::Path, sync::Mutex};
 
 use anyhow::Context as _;
 use gix::ObjectId;
 
-use crate::detect::Tree;
+use crate::detect::{Gitlink, Tree};
 
 /// Blobs this large or larger are not read.
 pub const MAX_BLOB_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The tree of one commit.
+/// The tree of one commit. Reads may come from many threads: each borrows a thread-local handle
+/// on the repository from a small pool.
 pub struct GitTree {
-    repo: gix::Repository,
+    shared: gix::ThreadSafeRepository,
+    handles: Mutex<Vec<gix::Repository>>,
     /// The commit read.
     pub commit: ObjectId,
+    /// Its tree.
+    pub tree: ObjectId,
     entries: Vec<(String, ObjectId)>,
     index: HashMap<String, ObjectId>,
+    gitlinks: Vec<Gitlink>,
     skipped: Mutex<Vec<String>>,
 }
 
@@ -35,31 +41,91 @@ impl GitTree {
                 .rev_parse_single(rev)
                 .with_context(|| format!("no revision `{rev}`"))?
                 .object()?
-                .peel_to_commit()?,
+                .peel_to_commit()
+                .with_context(|| format!("`{rev}` is not a commit"))?,
         };
         let commit_id = commit.id;
+        let tree = commit.tree()?;
+        let tree_id = tree.id;
         let mut recorder = gix::traverse::tree::Recorder::default();
-        commit.tree()?.traverse().breadthfirst(&mut recorder)?;
+        tree.traverse().breadthfirst(&mut recorder)?;
+        drop(tree);
         drop(commit);
-        let entries: Vec<(String, ObjectId)> = recorder
-            .records
-            .into_iter()
-            .filter(|entry| entry.mode.is_blob())
-            .map(|entry| (entry.filepath.to_string(), entry.oid))
-            .collect();
-        let index = entries.iter().cloned().collect();
-        Ok(Self {
+        let mut entries = Vec::new();
+        let mut links = Vec::new();
+        for entry in recorder.records {
+            if entry.mode.is_blob() {
+                entries.push((entry.filepath.to_string(), entry.oid));
+            } else if entry.mode.is_commit() {
+                links.push((entry.filepath.to_string(), entry.oid));
+            }
+        }
+        let index: HashMap<String, ObjectId> = entries.iter().cloned().collect();
+        let tree = Self {
+            shared: repo.clone().into_sync(),
+            handles: Mutex::new(vec![repo]),
             commit: commit_id,
-            repo,
+            tree: tree_id,
             entries,
             index,
+            gitlinks: Vec::new(),
             skipped: Mutex::new(Vec::new()),
-        })
+        };
+        let modules = tree.read(".gitmodules").unwrap_or_default();
+        let declared = parse_gitmodules(&modules);
+        let gitlinks = links
+            .into_iter()
+            .map(|(path, commit)| {
+                let entry = declared.iter().find(|(_, p, _)| *p == path);
+                Gitlink {
+                    commit: commit.to_string(),
+                    name: entry.map(|(name, _, _)| name.clone()),
+                    url: entry.and_then(|(_, _, url)| url.clone()),
+                    path,
+                }
+            })
+            .collect();
+        Ok(Self { gitlinks, ..tree })
     }
 
     /// Files that could not be read (too large, or absent from a partial clone), with the reason.
     pub fn skipped(&self) -> Vec<String> {
         self.skipped.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The blob id of the file at `path`.
+    pub fn blob(&self, path: &str) -> Option<ObjectId> {
+        self.index.get(path).copied()
+    }
+
+    /// Runs `f` with a handle on the repository for this thread.
+    pub fn with_repo<T>(&self, f: impl FnOnce(&gix::Repository) -> T) -> T {
+        let repo = self
+            .handles
+            .lock()
+            .ok()
+            .and_then(|mut handles| handles.pop())
+            .unwrap_or_else(|| self.shared.to_thread_local());
+        let value = f(&repo);
+        if let Ok(mut handles) = self.handles.lock() {
+            handles.push(repo);
+        }
+        value
+    }
+
+    /// The bytes of blob `id` (at `path`, for the report), unless too large or missing.
+    pub fn read_blob(&self, path: &str, id: ObjectId) -> Option<Vec<u8>> {
+        let read = self.with_repo(|repo| match repo.find_header(id) {
+            Ok(header) if header.size() >= MAX_BLOB_BYTES => {
+                Err(format!("{} bytes, over the 4 MiB limit", header.size()))
+            }
+            Ok(_) => repo
+                .find_object(id)
+                .map(|object| object.detach().data)
+                .map_err(|_| "blob missing from the object database".to_owned()),
+            Err(_) => Err("blob missing from the object database".to_owned()),
+        });
+        read.map_err(|reason| self.skip(path, &reason)).ok()
     }
 
     fn skip(&self, path: &str, reason: &str) {
@@ -78,26 +144,34 @@ impl Tree for GitTree {
     }
 
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        let id = self.index.get(path)?;
-        match self.repo.find_header(*id) {
-            Ok(header) if header.size() >= MAX_BLOB_BYTES => {
-                self.skip(
-                    path,
-                    &format!("{} bytes, over the 4 MiB limit", header.size()),
-                );
-                None
-            }
-            Ok(_) => match self.repo.find_object(*id) {
-                Ok(object) => Some(object.detach().data),
-                Err(_) => {
-                    self.skip(path, "blob missing from the object database");
-                    None
-                }
-            },
-            Err(_) => {
-                self.skip(path, "blob missing from the object database");
-                None
-            }
-        }
+        let id = self.blob(path)?;
+        self.read_blob(path, id)
     }
+
+    fn gitlinks(&self) -> Vec<Gitlink> {
+        self.gitlinks.clone()
+    }
+}
+
+/// `(name, path, url)` of every submodule a `.gitmodules` file declares (a git configuration
+/// file, read with gix's parser).
+pub fn parse_gitmodules(bytes: &[u8]) -> Vec<(String, String, Option<String>)> {
+    let Ok(file) = gix::config::File::from_bytes_no_includes(
+        bytes,
+        gix::config::file::Metadata::api(),
+        Default::default(),
+    ) else {
+        return Vec::new();
+    };
+    let Some(sections) = file.sections_by_name("submodule") else {
+        return Vec::new();
+    };
+    sections
+        .filter_map(|section| {
+            let name = section.header().subsection_name()?.to_string();
+            let path = section.value("path")?.to_string();
+            let url = section.value("url").map(|u| u.to_string());
+            Some((name, path.trim_end_matches('/').to_owned(), url))
+        })
+        .collect()
 }

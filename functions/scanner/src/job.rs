@@ -1,14 +1,22 @@
-//! The `scan_repository` job: sync the repository's mirror, read its default branch from the object
-//! database, detect its projects and store them with their tasks. Idempotent.
+//! The `scan_repository` job: sync the repository's mirror (GitHub repositories with an installation
+//! token), then rescan only what changed since the last scan ([`incremental::plan`]): nothing, the
+//! TODO/FIXME counts of the changed files, or a full detection over the default branch with every
+//! submodule mounted. Idempotent: a second run finds nothing changed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use dashboard_shared::{Db, TenantId, jobs::Transport, jobs::kinds::ScanRepository};
+use anyhow::Context as _;
+use dashboard_shared::{
+    Db, TenantId, TenantTx, github::GitHubApp, jobs::Transport, jobs::kinds::ScanRepository,
+};
+use uuid::Uuid;
 
 use crate::{
-    detect::{MemTree, Project, Tree, detect},
+    checkout::Checkout,
+    detect::{MemTree, Project, ScanRules, Tree, detect, owner_of},
     git::GitTree,
-    mirror,
+    incremental::{self, Rescan},
+    mirror::{self, Credentials},
     store::store_scan,
 };
 
@@ -21,6 +29,32 @@ pub struct ScannerContext {
     pub transport: Transport,
     /// Where mirrors are kept.
     pub mirrors: PathBuf,
+    /// The GitHub App, for installation tokens to fetch GitHub repositories (`None`: not configured).
+    pub github: Option<GitHubApp>,
+}
+
+/// The repository as the scan needs it.
+#[derive(sqlx::FromRow)]
+struct Source {
+    provider: String,
+    clone_url: String,
+    default_branch: Option<String>,
+    installation_id: Option<i64>,
+    last_synced_commit: Option<String>,
+}
+
+/// What the blocking part found.
+enum Outcome {
+    Unchanged,
+    Counts {
+        deltas: Vec<(String, i64, i64)>,
+        rules: ScanRules,
+    },
+    Full {
+        projects: Vec<Project>,
+        /// The task lists storing reads, copied out of the repository.
+        files: MemTree,
+    },
 }
 
 /// Runs a [`ScanRepository`] job for `tenant`.
@@ -30,37 +64,76 @@ pub async fn scan_repository(
     job: ScanRepository,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let row: Option<(String, String, Option<String>)> =
-        sqlx::query_as("select provider, clone_url, default_branch from repositories where id = $1 and not archived")
-            .bind(job.repository)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((provider, url, branch)) = row else {
+    let source: Option<Source> = sqlx::query_as(
+        "select provider, clone_url, default_branch, installation_id, last_synced_commit
+         from repositories where id = $1 and not archived",
+    )
+    .bind(job.repository)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // No transaction stays open while fetching.
+    tx.commit().await?;
+    let Some(source) = source else {
         tracing::info!(repository.id = %job.repository, "repository gone or archived; nothing to scan");
         return Ok(());
     };
+    let credentials = match source.provider.as_str() {
+        "github" => {
+            let app = ctx.github.as_ref().context(
+                "a GitHub repository cannot be fetched: the GitHub App is not configured",
+            )?;
+            let installation = source
+                .installation_id
+                .context("the GitHub repository has no App installation")?;
+            Some(Credentials::github_installation(
+                app.installation_token(installation).await?,
+            ))
+        }
+        _ => None,
+    };
+    let mirrors = ctx.mirrors.clone();
+    let repository = job.repository;
+    let url = source.clone_url.clone();
+    let previous = source.last_synced_commit.clone();
+    let (commit, outcome) = tokio::task::spawn_blocking(move || {
+        scan_mirror(
+            &mirrors,
+            tenant.as_uuid(),
+            repository,
+            &url,
+            source.default_branch.as_deref(),
+            previous.as_deref(),
+            credentials.as_ref(),
+        )
+    })
+    .await??;
+
+    let mut tx = ctx.db.tenant(tenant).await?;
+    // Another scan may have stored a newer state meanwhile: then plan again (the job is retried).
+    let current: Option<String> =
+        sqlx::query_scalar("select last_synced_commit from repositories where id = $1 for update")
+            .bind(job.repository)
+            .fetch_one(&mut *tx)
+            .await?;
     anyhow::ensure!(
-        provider == "git",
-        "fetching {provider} repositories with App credentials over HTTPS is not implemented yet"
+        current == source.last_synced_commit,
+        "the repository was rescanned concurrently; planning again"
     );
-    let mirror = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
-    let (commit, projects, manifests) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(String, Vec<Project>, MemTree)> {
-            mirror::sync(&mirror, &url)?;
-            let revision = branch.map(|b| format!("refs/heads/{b}"));
-            let tree = GitTree::open(&mirror, revision.as_deref())?;
-            let projects = detect(&tree);
-            // What storing reads again (task lists), copied out of the repository.
-            let files = projects
-                .iter()
-                .filter(|p| p.kind == "tasklist")
-                .flat_map(|p| p.manifests.iter())
-                .filter_map(|path| tree.read(path).map(|bytes| (path.clone(), bytes)))
-                .collect();
-            Ok((tree.commit.to_string(), projects, MemTree(files)))
-        })
-        .await??;
-    let stored = store_scan(&mut tx, job.repository, &commit, &manifests, &projects).await?;
+    match outcome {
+        Outcome::Unchanged => {
+            tracing::info!(repository.id = %job.repository, commit, "repository unchanged since the last scan");
+            return Ok(());
+        }
+        Outcome::Counts { deltas, rules } => {
+            let files = deltas.len();
+            apply_counts(&mut tx, job.repository, &commit, &deltas, &rules).await?;
+            tracing::info!(repository.id = %job.repository, commit, files, "no manifest changed: TODO/FIXME counts updated");
+        }
+        Outcome::Full { projects, files } => {
+            let stored = store_scan(&mut tx, job.repository, &commit, &files, &projects).await?;
+            tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, "repository scanned");
+        }
+    }
     sqlx::query(
         "update repositories set last_scanned_at = now(), last_synced_commit = $2 where id = $1",
     )
@@ -70,6 +143,131 @@ pub async fn scan_repository(
     .await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
-    tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, "repository scanned");
+    Ok(())
+}
+
+/// Fetches, then plans and runs the scan on the mirror. Blocking.
+fn scan_mirror(
+    mirrors: &Path,
+    tenant: Uuid,
+    repository: Uuid,
+    url: &str,
+    branch: Option<&str>,
+    previous: Option<&str>,
+    credentials: Option<&Credentials>,
+) -> anyhow::Result<(String, Outcome)> {
+    let path = mirror::mirror_path(mirrors, tenant, repository);
+    mirror::sync(&path, url, credentials)?;
+    let revision = branch.map(|b| format!("refs/heads/{b}"));
+    let repo = gix::open(&path)?;
+    let commit = match &revision {
+        Some(rev) => repo
+            .rev_parse_single(rev.as_str())
+            .with_context(|| format!("the default branch `{rev}` is not in the repository"))?
+            .detach(),
+        None => repo
+            .head_id()
+            .context("the repository has no HEAD")?
+            .detach(),
+    };
+    match incremental::plan(&repo, previous, commit)? {
+        Rescan::Unchanged => return Ok((commit.to_string(), Outcome::Unchanged)),
+        Rescan::Counts(deltas) => {
+            let config = repo
+                .find_object(commit)?
+                .peel_to_tree()?
+                .lookup_entry_by_path(crate::detect::rules::CONFIG_FILE)?
+                .map(|entry| entry.object().map(|o| o.detach().data))
+                .transpose()?;
+            let files = MemTree(
+                config
+                    .map(|c| (crate::detect::rules::CONFIG_FILE.to_owned(), c))
+                    .into_iter()
+                    .collect(),
+            );
+            let (rules, _) = ScanRules::for_tree(&files);
+            return Ok((commit.to_string(), Outcome::Counts { deltas, rules }));
+        }
+        Rescan::Full => {}
+    }
+    let tree = GitTree::open(&path, Some(&commit.to_string()))?;
+    let same_host = |other: &str| host(other) == host(url);
+    let fetch = |sub_url: &str, _name: &str, pinned: &str| {
+        let module = mirror::module_path(mirrors, tenant, sub_url);
+        mirror::ensure_commit(
+            &module,
+            sub_url,
+            pinned,
+            credentials.filter(|_| same_host(sub_url)),
+        )?;
+        Ok(module)
+    };
+    let checkout = Checkout::recursive(tree, url, &fetch);
+    let mut projects = detect(&checkout);
+    checkout.report(&mut projects);
+    for skipped in checkout.skipped() {
+        tracing::warn!(repository.id = %repository, skipped, "file not scanned");
+    }
+    let files = MemTree(
+        projects
+            .iter()
+            .filter(|p| p.kind == "tasklist")
+            .flat_map(|p| p.manifests.iter())
+            .filter_map(|path| checkout.read(path).map(|bytes| (path.clone(), bytes)))
+            .collect(),
+    );
+    Ok((commit.to_string(), Outcome::Full { projects, files }))
+}
+
+/// The host of a URL (`None` for local paths).
+fn host(url: &str) -> Option<String> {
+    gix::Url::from_bytes(url.into())
+        .ok()
+        .and_then(|u| u.host().map(str::to_owned))
+}
+
+/// Adds TODO/FIXME line deltas of changed files to the projects that own them.
+async fn apply_counts(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    commit: &str,
+    deltas: &[(String, i64, i64)],
+    rules: &ScanRules,
+) -> Result<(), sqlx::Error> {
+    let paths: Vec<String> = sqlx::query_scalar(
+        "select distinct path from projects where repository_id = $1 and removed_at is null",
+    )
+    .bind(repository)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut owners = paths;
+    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let mut per_owner: std::collections::BTreeMap<&String, (i64, i64)> = Default::default();
+    for (path, todo, fixme) in deltas {
+        if let Some(owner) = owner_of(path, &owners, rules) {
+            let entry = per_owner.entry(owner).or_default();
+            entry.0 += todo;
+            entry.1 += fixme;
+        }
+    }
+    for (owner, (todo, fixme)) in per_owner {
+        sqlx::query(
+            "update projects set todo_count = greatest(0, todo_count + $3), fixme_count = greatest(0, fixme_count + $4)
+             where repository_id = $1 and path = $2 and removed_at is null",
+        )
+        .bind(repository)
+        .bind(owner)
+        .bind(todo)
+        .bind(fixme)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "update projects set scanned_commit = $2 where repository_id = $1 and removed_at is null",
+    )
+    .bind(repository)
+    .bind(commit)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -4,8 +4,10 @@
 //! is what the local runner mounts (nothing: locally the jobs run in an in-process worker over
 //! [`registry`]).
 
+pub mod checkout;
 pub mod detect;
 pub mod git;
+pub mod incremental;
 pub mod job;
 pub mod mirror;
 pub mod store;

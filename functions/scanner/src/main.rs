@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use dashboard_scanner::{ScannerContext, router};
-use dashboard_shared::{config::Env, jobs::pubsub::transport_from_lookup};
+use dashboard_shared::{config::Env, github::GitHubApp, jobs::pubsub::transport_from_lookup};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -19,6 +19,7 @@ async fn main() -> std::process::ExitCode {
             db,
             transport,
             mirrors,
+            github: GitHubApp::from_lookup(&env)?,
         }))
     })
     .await

@@ -1,11 +1,58 @@
 //! Bare mirrors of connected repositories, kept between scans so that a repository is fetched, not
-//! cloned again: `<mirrors>/<tenant>/<repository>.git`, cloned and fetched with gix (file paths,
-//! `file://`, `git://` and `ssh://` through the system's git transports).
+//! cloned again: `<mirrors>/<tenant>/<repository>.git`, and submodules' under
+//! `<mirrors>/<tenant>/modules/<sha256 of the URL>.git`. Cloned and fetched with gix over file paths,
+//! `file://`, `git://`, `http(s)://` (GitHub with an installation token as the password) and `ssh://`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use gix::remote::Direction;
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::{Digest as _, Sha256};
+
+/// Basic credentials for HTTP remotes (GitHub: `x-access-token` and an installation token).
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// The user name.
+    pub username: String,
+    /// The password or token; never logged.
+    pub password: SecretString,
+}
+
+impl Credentials {
+    /// What GitHub wants for a GitHub App installation token.
+    pub fn github_installation(token: SecretString) -> Self {
+        Self {
+            username: "x-access-token".into(),
+            password: token,
+        }
+    }
+
+    fn helper(
+        &self,
+    ) -> impl FnMut(
+        gix::credentials::helper::Action,
+    ) -> gix::Result<Option<gix::credentials::protocol::Outcome>>
+    + use<> {
+        let (username, password) = (
+            self.username.clone(),
+            self.password.expose_secret().to_owned(),
+        );
+        move |action| match action {
+            gix::credentials::helper::Action::Get(context) => {
+                Ok(Some(gix::credentials::protocol::Outcome {
+                    identity: gix::sec::identity::Account {
+                        username: username.clone(),
+                        password: password.clone(),
+                        oauth_refresh_token: None,
+                    },
+                    next: context.into(),
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
 
 /// Where `repository` of `tenant` is mirrored under `root`.
 pub fn mirror_path(root: &Path, tenant: uuid::Uuid, repository: uuid::Uuid) -> PathBuf {
@@ -13,9 +60,36 @@ pub fn mirror_path(root: &Path, tenant: uuid::Uuid, repository: uuid::Uuid) -> P
         .join(format!("{repository}.git"))
 }
 
+/// Where the submodule at `url` is mirrored for `tenant` under `root`.
+pub fn module_path(root: &Path, tenant: uuid::Uuid, url: &str) -> PathBuf {
+    root.join(tenant.to_string()).join("modules").join(format!(
+        "{}.git",
+        hex::encode(Sha256::digest(url.as_bytes()))
+    ))
+}
+
+/// Refuses to send credentials where they could be read on the way: over plain `http://` to anything
+/// but the loopback interface.
+fn check_transport(url: &str) -> anyhow::Result<()> {
+    let parsed = gix::Url::from_bytes(url.into()).context("not a repository URL")?;
+    let loopback = matches!(
+        parsed.host(),
+        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+    );
+    anyhow::ensure!(
+        parsed.scheme != gix::url::Scheme::Http || loopback,
+        "refusing to send credentials over plain http to {}",
+        parsed.host().unwrap_or("?")
+    );
+    Ok(())
+}
+
 /// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it.
 /// Blocking: run it on a blocking thread.
-pub fn sync(mirror: &Path, url: &str) -> anyhow::Result<()> {
+pub fn sync(mirror: &Path, url: &str, credentials: Option<&Credentials>) -> anyhow::Result<()> {
+    if credentials.is_some() {
+        check_transport(url)?;
+    }
     let interrupt = &gix::interrupt::IS_INTERRUPTED;
     if mirror.join("HEAD").exists() {
         let repo = gix::open(mirror)
@@ -24,19 +98,65 @@ pub fn sync(mirror: &Path, url: &str) -> anyhow::Result<()> {
             ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             Direction::Fetch,
         )?;
-        remote
+        let mut connection = remote
             .connect(Direction::Fetch)
+            .context("failed to reach the repository")?;
+        if let Some(credentials) = credentials {
+            connection.set_credentials(credentials.helper());
+        }
+        connection
+            .prepare_fetch(gix::progress::Discard, Default::default())
             .context("failed to reach the repository")?
-            .prepare_fetch(gix::progress::Discard, Default::default())?
             .receive(gix::progress::Discard, interrupt)
             .context("fetch failed")?;
     } else {
         std::fs::create_dir_all(mirror.parent().unwrap_or(mirror))?;
         let mut clone =
             gix::prepare_clone_bare(url, mirror).context("cannot clone from this URL")?;
-        clone
-            .fetch_only(gix::progress::Discard, interrupt)
-            .context("clone failed")?;
+        if let Some(credentials) = credentials.cloned() {
+            clone = clone.configure_connection(move |connection| {
+                connection.set_credentials(credentials.helper());
+                Ok(())
+            });
+        }
+        let fetched = clone.fetch_only(gix::progress::Discard, interrupt);
+        if let Err(error) = fetched {
+            // Leave nothing half-made behind: the next attempt clones afresh.
+            let _ = std::fs::remove_dir_all(mirror);
+            return Err(anyhow::Error::new(error).context("clone failed"));
+        }
     }
     Ok(())
+}
+
+/// Makes sure `mirror` holds `commit`: fetched from `url` only when it does not yet.
+pub fn ensure_commit(
+    mirror: &Path,
+    url: &str,
+    commit: &str,
+    credentials: Option<&Credentials>,
+) -> anyhow::Result<()> {
+    let present = gix::open(mirror).is_ok_and(|repo| {
+        gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
+    });
+    if !present {
+        sync(mirror, url, credentials)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_transport;
+
+    #[test]
+    fn credentials_never_travel_over_plain_http_off_the_machine() {
+        assert!(check_transport("https://github.com/acme/widgets.git").is_ok());
+        assert!(check_transport("http://127.0.0.1:8080/acme/widgets.git").is_ok());
+        let refused = check_transport("http://github.com/acme/widgets.git").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "refusing to send credentials over plain http to github.com"
+        );
+    }
 }

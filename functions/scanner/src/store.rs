@@ -39,13 +39,14 @@ pub async fn store_scan(
     let mut ids: HashMap<(&str, &str), Uuid> = HashMap::new();
     for project in projects {
         let id: Uuid = sqlx::query_scalar(
-            "insert into projects (repository_id, path, type, name, version, description, manifests, member_of, tags, problems, scanned_commit, todo_count, fixme_count)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            "insert into projects (repository_id, path, type, name, version, description, manifests, member_of, tags, problems, scanned_commit, todo_count, fixme_count, url, pinned_commit)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              on conflict (tenant_id, repository_id, path, type) do update set
                name = excluded.name, version = excluded.version, description = excluded.description,
                manifests = excluded.manifests, member_of = excluded.member_of, tags = excluded.tags,
                problems = excluded.problems, scanned_commit = excluded.scanned_commit, removed_at = null,
                todo_count = excluded.todo_count, fixme_count = excluded.fixme_count,
+               url = excluded.url, pinned_commit = excluded.pinned_commit,
                updated_at = case when (projects.name, projects.version, projects.description, projects.removed_at)
                                    is distinct from (excluded.name, excluded.version, excluded.description, null)
                             then now() else projects.updated_at end
@@ -64,6 +65,8 @@ pub async fn store_scan(
         .bind(commit)
         .bind(project.todo_count as i32)
         .bind(project.fixme_count as i32)
+        .bind(&project.url)
+        .bind(&project.commit)
         .fetch_one(&mut **tx)
         .await?;
         ids.insert((project.path.as_str(), project.kind), id);

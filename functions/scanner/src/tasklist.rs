@@ -6,6 +6,9 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+/// The file names of a task list.
+pub const FILE_NAMES: [&str; 2] = ["tasklist.md", "TASKLIST.md"];
+
 /// The project described by the front matter; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct FrontMatter {

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::{path::Path, process::Command};
+use std::process::Command;
 
-use common::{git, write};
+use common::{commit, git};
 
 use dashboard_scanner::{ScannerContext, worker};
 use dashboard_shared::{
@@ -14,12 +14,6 @@ use dashboard_shared::{
 };
 use sqlx::PgPool;
 use uuid::Uuid;
-
-fn commit(dir: &Path, path: &str, contents: &str, message: &str) {
-    write(dir, path, contents.as_bytes());
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", message]);
-}
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgPool) {
@@ -54,6 +48,7 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
         db: db.clone(),
         transport: Transport::Postgres(db.clone()),
         mirrors: mirrors.path().to_owned(),
+        github: None,
     };
     let scan = || async {
         let mut tx = db.tenant(tenant).await.unwrap();

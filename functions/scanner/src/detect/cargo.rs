@@ -1,9 +1,12 @@
 //! Cargo: `Cargo.toml` packages and workspaces (`members` globs, `exclude`, virtual roots,
-//! `version.workspace = true` resolved from `[workspace.package]`).
+//! `version.workspace = true` resolved from `[workspace.package]`, and path dependencies, which
+//! Cargo makes members of the workspace they are in).
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Detector, Found, Tree, Workspace, join, read_toml};
+use super::{Detector, Found, Tree, Workspace, join, normalize, read_toml};
 
 /// The Cargo detector.
 pub struct Cargo;
@@ -12,6 +15,40 @@ pub struct Cargo;
 struct Manifest {
     package: Option<Package>,
     workspace: Option<WorkspaceTable>,
+    #[serde(flatten)]
+    dependencies: Dependencies,
+    #[serde(default)]
+    target: BTreeMap<String, Dependencies>,
+}
+
+/// The dependency tables of a manifest or of one `[target.…]`.
+#[derive(Deserialize, Default)]
+struct Dependencies {
+    #[serde(default)]
+    dependencies: BTreeMap<String, Dependency>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev: BTreeMap<String, Dependency>,
+    #[serde(default, rename = "build-dependencies")]
+    build: BTreeMap<String, Dependency>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Dependency {
+    Detailed { path: Option<String> },
+    Other(serde::de::IgnoredAny),
+}
+
+impl Dependencies {
+    fn paths(&self) -> impl Iterator<Item = &str> {
+        [&self.dependencies, &self.dev, &self.build]
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .filter_map(|d| match d {
+                Dependency::Detailed { path } => path.as_deref(),
+                Dependency::Other(_) => None,
+            })
+    }
 }
 
 #[derive(Deserialize)]
@@ -47,6 +84,10 @@ impl Detector for Cargo {
         "cargo"
     }
 
+    fn reads(&self, file: &str) -> bool {
+        file == "Cargo.toml"
+    }
+
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
         if !files.contains(&"Cargo.toml") {
             return None;
@@ -72,6 +113,12 @@ impl Detector for Cargo {
                 found.description = Some(description);
             }
         }
+        found.path_dependencies = manifest
+            .dependencies
+            .paths()
+            .chain(manifest.target.values().flat_map(Dependencies::paths))
+            .filter_map(|relative| normalize(dir, relative))
+            .collect();
         if let Some(workspace) = manifest.workspace {
             found.workspace = Some(Workspace {
                 members: workspace.members,

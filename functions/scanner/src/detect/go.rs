@@ -12,6 +12,10 @@ impl Detector for Go {
         "go"
     }
 
+    fn reads(&self, file: &str) -> bool {
+        file == "go.mod" || file == "go.work"
+    }
+
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
         let has_mod = files.contains(&"go.mod");
         let has_work = files.contains(&"go.work");

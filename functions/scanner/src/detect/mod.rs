@@ -4,52 +4,63 @@
 //!
 //! Detectors read manifests with real parsers (TOML, JSON, YAML), never regular expressions.
 
+mod backstage;
 mod cargo;
+mod cmake;
+mod composer;
+mod dart;
+mod dotnet;
+mod generic;
 mod go;
+mod gradle;
+mod helm;
+pub mod lexer;
+mod maven;
+mod mix;
 mod npm;
 mod python;
+mod ruby;
+pub mod rules;
+mod swift;
 mod tasklist;
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 
 use globset::GlobBuilder;
 use serde::Serialize;
 
-/// Directories never walked: vendored and generated trees.
-pub const SKIPPED_DIRS: [&str; 12] = [
-    "node_modules",
-    "vendor",
-    "third_party",
-    "dist",
-    "build",
-    "target",
-    ".venv",
-    "venv",
-    ".git",
-    "__pycache__",
-    ".tox",
-    "bower_components",
-];
+pub use rules::ScanRules;
 
-/// Path segments that tag a project instead of dropping it.
-const TAGGED_DIRS: [(&str, &str); 9] = [
-    ("examples", "example"),
-    ("example", "example"),
-    ("tests", "test"),
-    ("test", "test"),
-    ("fixtures", "test"),
-    ("benches", "benchmark"),
-    ("benchmarks", "benchmark"),
-    ("templates", "template"),
-    ("template", "template"),
-];
+/// A submodule entry of a tree: a gitlink with what `.gitmodules` says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gitlink {
+    /// Where it sits in the tree.
+    pub path: String,
+    /// The commit it pins.
+    pub commit: String,
+    /// Its name in `.gitmodules`.
+    pub name: Option<String>,
+    /// Its URL in `.gitmodules`, as written (possibly relative).
+    pub url: Option<String>,
+}
 
 /// Files of a repository at one commit (a git tree, or a map in tests).
-pub trait Tree {
+pub trait Tree: Sync {
     /// Every file path, `/`-separated, relative to the root.
     fn paths(&self) -> Vec<String>;
     /// A file's bytes; `None` when it is missing or too large to read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// The submodules of the tree (of mounted submodules too, prefixed).
+    fn gitlinks(&self) -> Vec<Gitlink> {
+        Vec::new()
+    }
+    /// Whether the submodule at `path` is mounted: its own files are part of this tree.
+    fn mounted(&self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// A tree held in memory.
@@ -102,6 +113,12 @@ pub struct Project {
     pub tags: Vec<String>,
     /// What went wrong reading its manifests (reported, never fatal).
     pub problems: Vec<String>,
+    /// A submodule's URL (as `.gitmodules` writes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A submodule's pinned commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     /// Lines with the word TODO in its text files (not those of nested projects).
     pub todo_count: u32,
     /// Lines with the word FIXME, likewise.
@@ -128,6 +145,13 @@ pub struct Found {
     /// A weak manifest (requirements*.txt, a bare Makefile): a project only where no ancestor
     /// directory holds one.
     pub weak: bool,
+    /// Directories (repository-relative) of its path dependencies: members of its workspace too
+    /// when inside it (Cargo's implicit members).
+    pub path_dependencies: Vec<String>,
+    /// A submodule's URL and pinned commit.
+    pub url: Option<String>,
+    /// The pinned commit.
+    pub commit: Option<String>,
 }
 
 /// A workspace declaration.
@@ -145,6 +169,8 @@ pub struct Workspace {
 pub trait Detector: Sync {
     /// The project type it reports.
     fn kind(&self) -> &'static str;
+    /// Whether a file of this name is one of its manifests (a change to it calls for detection).
+    fn reads(&self, file: &str) -> bool;
     /// Looks at directory `dir` (whose files are `files`, names only) and reads what it needs.
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found>;
 }
@@ -156,26 +182,65 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(npm::Npm),
         Box::new(python::Python),
         Box::new(go::Go),
+        Box::new(maven::Maven),
+        Box::new(gradle::Gradle),
+        Box::new(dotnet::DotNet),
+        Box::new(composer::Composer),
+        Box::new(ruby::Ruby),
+        Box::new(mix::Mix),
+        Box::new(dart::Dart),
+        Box::new(swift::Swift),
+        Box::new(cmake::CMake),
+        Box::new(helm::Helm),
+        Box::new(backstage::Backstage),
         Box::new(tasklist::TaskListDetector),
+        Box::new(generic::Generic),
     ]
 }
 
-/// The projects of `tree`, sorted by path then type.
+/// The project type of submodules.
+pub const SUBMODULE: &str = "git-submodule";
+
+/// Whether a change to the file at `path` can change what detection finds (any detector's manifest,
+/// `.gitmodules`, our configuration file).
+pub fn is_manifest(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file == ".gitmodules" || file == rules::CONFIG_FILE || detectors().iter().any(|d| d.reads(file))
+}
+
+/// The projects of `tree`, sorted by path then type, under the repository's own rules
+/// ([`ScanRules::for_tree`]).
 pub fn detect(tree: &dyn Tree) -> Vec<Project> {
+    detect_counting(tree, &AtomicUsize::new(0))
+}
+
+/// [`detect`], adding one to `files_read` for every file read for TODO/FIXME counts (a progress
+/// bar watches it from another thread).
+pub fn detect_counting(tree: &dyn Tree, files_read: &AtomicUsize) -> Vec<Project> {
+    let (rules, problem) = ScanRules::for_tree(tree);
+    let mut projects = detect_manifests(tree, &rules);
+    count_markers(tree, &rules, &mut projects, files_read);
+    if let Some(problem) = problem {
+        for project in projects.iter_mut().filter(|p| p.path.is_empty()) {
+            project.problems.push(problem.clone());
+        }
+    }
+    projects
+}
+
+/// The projects of `tree` without TODO/FIXME counts: only manifests are read.
+pub fn detect_manifests(tree: &dyn Tree, rules: &ScanRules) -> Vec<Project> {
+    let detectors = detectors();
     let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for path in tree.paths() {
         let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        if dir
-            .split('/')
-            .any(|segment| SKIPPED_DIRS.contains(&segment))
-        {
+        if rules.skips(dir) || !detectors.iter().any(|d| d.reads(file)) {
             continue;
         }
         dirs.entry(dir.to_owned())
             .or_default()
             .push(file.to_owned());
     }
-    let detectors = detectors();
     let mut found: Vec<(String, &'static str, Found)> = Vec::new();
     for (dir, files) in &dirs {
         let names: Vec<&str> = files.iter().map(String::as_str).collect();
@@ -185,57 +250,133 @@ pub fn detect(tree: &dyn Tree) -> Vec<Project> {
             }
         }
     }
-    let mut projects = assemble(found);
-    count_markers(tree, &mut projects);
-    projects
-}
-
-/// Counts TODO and FIXME lines per project: every text file (no NUL in its first 8000 bytes) counts
-/// for the deepest project directory above it; files outside every project and in skipped
-/// directories are not counted.
-pub fn count_markers(tree: &dyn Tree, projects: &mut [Project]) {
-    let marker = regex::bytes::Regex::new(r"\b(TODO|FIXME)\b").expect("a valid pattern");
-    let mut owners: Vec<String> = projects.iter().map(|p| p.path.clone()).collect();
-    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    owners.dedup();
-    let mut counts: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-    for path in tree.paths() {
-        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        if dir
-            .split('/')
-            .any(|segment| SKIPPED_DIRS.contains(&segment))
+    for link in tree.gitlinks() {
+        let dir = link.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if rules.skips(dir)
+            || tree.mounted(&link.path) && found.iter().any(|(d, _, _)| *d == link.path)
         {
             continue;
         }
-        let Some(owner) = owners
-            .iter()
-            .find(|o| o.as_str() == dir || is_strict_ancestor(o, dir))
-        else {
-            continue;
-        };
-        let Some(bytes) = tree.read(&path) else {
-            continue;
-        };
-        if bytes[..bytes.len().min(8000)].contains(&0) {
-            continue;
+        let mut problems = Vec::new();
+        if link.url.is_none() {
+            problems.push(format!("{}: no entry in .gitmodules", link.path));
         }
-        let (mut todo_line, mut fixme_line, mut line, mut scanned) = (None, None, 0_usize, 0_usize);
-        let entry = counts.entry(owner.clone()).or_default();
-        for found in marker.find_iter(&bytes) {
-            line += bytes[scanned..found.start()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            scanned = found.start();
-            let (last, count) = if found.as_bytes() == b"TODO" {
-                (&mut todo_line, &mut entry.0)
-            } else {
-                (&mut fixme_line, &mut entry.1)
-            };
-            if *last != Some(line) {
-                *last = Some(line);
-                *count += 1;
-            }
+        found.push((
+            link.path.clone(),
+            SUBMODULE,
+            Found {
+                name: link.name.clone().or_else(|| Some(link.path.clone())),
+                manifests: vec![".gitmodules".to_owned()],
+                problems,
+                url: link.url.clone(),
+                commit: Some(link.commit.clone()),
+                ..Found::default()
+            },
+        ));
+    }
+    assemble(found, rules)
+}
+
+/// TODO and FIXME lines of one file: `None` for a binary file (a NUL in its first 8000 bytes). A
+/// line counts once for each word however often it has it.
+pub fn count_lines(bytes: &[u8]) -> Option<(u32, u32)> {
+    static MARKER: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r"\b(TODO|FIXME)\b").expect("a valid pattern")
+    });
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return None;
+    }
+    let (mut todo, mut fixme) = (0, 0);
+    let (mut todo_line, mut fixme_line, mut line, mut scanned) = (None, None, 0_usize, 0_usize);
+    for found in MARKER.find_iter(bytes) {
+        line += bytes[scanned..found.start()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        scanned = found.start();
+        let (last, count) = if found.as_bytes() == b"TODO" {
+            (&mut todo_line, &mut todo)
+        } else {
+            (&mut fixme_line, &mut fixme)
+        };
+        if *last != Some(line) {
+            *last = Some(line);
+            *count += 1;
+        }
+    }
+    Some((todo, fixme))
+}
+
+/// The project directory whose counts the file at `path` adds to: the deepest of `owners` (sorted
+/// longest first) holding it; `None` outside every project or in a skipped directory.
+pub fn owner_of<'a>(path: &str, owners: &'a [String], rules: &ScanRules) -> Option<&'a String> {
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    if rules.skips(dir) {
+        return None;
+    }
+    owners
+        .iter()
+        .find(|o| o.as_str() == dir || is_strict_ancestor(o, dir))
+}
+
+/// The directories of `projects`, deepest first, as [`owner_of`] wants them.
+pub fn owners(projects: &[Project]) -> Vec<String> {
+    let mut owners: Vec<String> = projects.iter().map(|p| p.path.clone()).collect();
+    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    owners.dedup();
+    owners
+}
+
+/// Counts TODO and FIXME lines per project: every text file counts for the deepest project directory
+/// above it ([`owner_of`]). The files are read on every core.
+pub fn count_markers(
+    tree: &dyn Tree,
+    rules: &ScanRules,
+    projects: &mut [Project],
+    files_read: &AtomicUsize,
+) {
+    let owners = owners(projects);
+    let files: Vec<(String, &String)> = tree
+        .paths()
+        .into_iter()
+        .filter_map(|path| {
+            let owner = owner_of(&path, &owners, rules)?;
+            Some((path, owner))
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let partials: Vec<BTreeMap<&String, (u32, u32)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
+                    for (path, owner) in part {
+                        files_read.fetch_add(1, Ordering::Relaxed);
+                        if let Some((todo, fixme)) =
+                            tree.read(path).as_deref().and_then(count_lines)
+                        {
+                            let entry = counts.entry(*owner).or_default();
+                            entry.0 += todo;
+                            entry.1 += fixme;
+                        }
+                    }
+                    counts
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a counting thread never panics"))
+            .collect()
+    });
+    let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
+    for partial in partials {
+        for (owner, (todo, fixme)) in partial {
+            let entry = counts.entry(owner).or_default();
+            entry.0 += todo;
+            entry.1 += fixme;
         }
     }
     for project in projects {
@@ -245,33 +386,96 @@ pub fn count_markers(tree: &dyn Tree, projects: &mut [Project]) {
     }
 }
 
-/// Resolves membership, inherited versions, parents and tags.
-fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
+/// Resolves membership (declared and implicit), inherited versions, parents and tags.
+fn assemble(mut found: Vec<(String, &'static str, Found)>, rules: &ScanRules) -> Vec<Project> {
     let strong: Vec<String> = found
         .iter()
         .filter(|(_, _, f)| !f.weak)
         .map(|(dir, _, _)| dir.clone())
         .collect();
+    // Shallowest first, so that a weak project shadows weak manifests below it.
+    found.sort_by_key(|(dir, _, _)| dir.matches('/').count() + usize::from(!dir.is_empty()));
+    let mut kept_weak: Vec<String> = Vec::new();
     found.retain(|(dir, _, f)| {
-        !f.weak
-            || !strong
-                .iter()
-                .any(|s| s == dir || is_strict_ancestor(s, dir))
+        if !f.weak {
+            return true;
+        }
+        let shadowed = strong
+            .iter()
+            .any(|s| s == dir || is_strict_ancestor(s, dir))
+            || kept_weak.iter().any(|w| is_strict_ancestor(w, dir));
+        if !shadowed {
+            kept_weak.push(dir.clone());
+        }
+        !shadowed
     });
-    let workspaces: Vec<(String, &'static str, Workspace)> = found
+    // Which workspace (an index into `found`) declares each finding a member.
+    let mut member_of: Vec<Option<usize>> = found
         .iter()
-        .filter_map(|(dir, kind, f)| f.workspace.clone().map(|w| (dir.clone(), *kind, w)))
+        .map(|(path, kind, _)| {
+            found
+                .iter()
+                .enumerate()
+                .filter(|(_, (root, k, f))| {
+                    k == kind
+                        && root != path
+                        && f.workspace
+                            .as_ref()
+                            .is_some_and(|w| declares(root, w, path))
+                })
+                .max_by_key(|(_, (root, _, _))| root.len())
+                .map(|(i, _)| i)
+        })
         .collect();
+    // Path dependencies of a workspace's packages inside it are members too, transitively.
+    loop {
+        let mut joined = false;
+        for i in 0..found.len() {
+            let workspace = match member_of[i] {
+                Some(w) => w,
+                None if found[i].2.workspace.is_some() => i,
+                None => continue,
+            };
+            let (root, kind, f) = &found[workspace];
+            let Some(w) = &f.workspace else { continue };
+            for dependency in found[i].2.path_dependencies.clone() {
+                let Some(j) = found
+                    .iter()
+                    .position(|(dir, k, _)| *dir == dependency && k == kind)
+                else {
+                    continue;
+                };
+                let inside = is_strict_ancestor(root, &dependency);
+                if j != workspace
+                    && member_of[j].is_none()
+                    && inside
+                    && !excluded(root, w, &dependency)
+                {
+                    member_of[j] = Some(workspace);
+                    joined = true;
+                }
+            }
+        }
+        if !joined {
+            break;
+        }
+    }
     let dirs: Vec<String> = found.iter().map(|(dir, _, _)| dir.clone()).collect();
+    let workspaces: Vec<(String, Option<String>)> = found
+        .iter()
+        .map(|(dir, _, f)| {
+            (
+                dir.clone(),
+                f.workspace.as_ref().and_then(|w| w.version.clone()),
+            )
+        })
+        .collect();
     let mut projects: Vec<Project> = found
         .into_iter()
-        .map(|(path, kind, f)| {
-            let member_of = workspaces
-                .iter()
-                .filter(|(root, k, w)| *k == kind && *root != path && declares(root, w, &path))
-                .max_by_key(|(root, _, _)| root.len())
-                .map(|(root, _, w)| (root.clone(), w.version.clone()));
-            let version = match (&member_of, f.version_from_workspace) {
+        .zip(member_of)
+        .map(|((path, kind, f), member_of)| {
+            let workspace = member_of.map(|w| &workspaces[w]);
+            let version = match (workspace, f.version_from_workspace) {
                 (Some((_, inherited)), true) => inherited.clone(),
                 _ => f.version,
             };
@@ -280,7 +484,7 @@ fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
                 .filter(|d| is_strict_ancestor(d, &path))
                 .max_by_key(|d| d.len())
                 .cloned();
-            let tags = tags(&path);
+            let tags = rules.tags(&path);
             Project {
                 path,
                 kind,
@@ -289,9 +493,11 @@ fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
                 description: f.description,
                 manifests: f.manifests,
                 parent_path,
-                member_of: member_of.map(|(root, _)| root),
+                member_of: workspace.map(|(root, _)| root.clone()),
                 tags,
                 problems: f.problems,
+                url: f.url,
+                commit: f.commit,
                 todo_count: 0,
                 fixme_count: 0,
             }
@@ -303,19 +509,22 @@ fn assemble(mut found: Vec<(String, &'static str, Found)>) -> Vec<Project> {
 
 /// Whether workspace `w` at `root` lists `path` as a member (and does not exclude it).
 fn declares(root: &str, w: &Workspace, path: &str) -> bool {
-    let Some(relative) = relative_to(root, path) else {
-        return false;
-    };
-    let matches = |globs: &[String]| {
-        globs.iter().any(|g| {
-            let g = g.trim_start_matches("./").trim_end_matches('/');
-            GlobBuilder::new(g)
-                .literal_separator(true)
-                .build()
-                .is_ok_and(|glob| glob.compile_matcher().is_match(relative))
-        })
-    };
-    matches(&w.members) && !matches(&w.exclude)
+    relative_to(root, path).is_some_and(|relative| matches_any(&w.members, relative))
+        && !excluded(root, w, path)
+}
+
+fn excluded(root: &str, w: &Workspace, path: &str) -> bool {
+    relative_to(root, path).is_some_and(|relative| matches_any(&w.exclude, relative))
+}
+
+fn matches_any(globs: &[String], relative: &str) -> bool {
+    globs.iter().any(|g| {
+        let g = g.trim_start_matches("./").trim_end_matches('/');
+        GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .is_ok_and(|glob| glob.compile_matcher().is_match(relative))
+    })
 }
 
 fn relative_to<'a>(root: &str, path: &'a str) -> Option<&'a str> {
@@ -330,18 +539,36 @@ fn is_strict_ancestor(dir: &str, path: &str) -> bool {
     dir != path && (dir.is_empty() || relative_to(dir, path).is_some())
 }
 
-fn tags(path: &str) -> Vec<String> {
-    let mut tags: Vec<String> = path
-        .split('/')
-        .filter_map(|segment| {
-            TAGGED_DIRS
-                .iter()
-                .find(|(dir, _)| *dir == segment)
-                .map(|(_, tag)| (*tag).to_owned())
-        })
-        .collect();
-    tags.dedup();
-    tags
+/// `relative` (with `.` and `..` segments) from directory `base`, as a repository path; `None` when
+/// it leaves the repository.
+pub fn normalize(base: &str, relative: &str) -> Option<String> {
+    let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop()?;
+            }
+            other => segments.push(other),
+        }
+    }
+    Some(segments.join("/"))
+}
+
+/// Reads and parses a YAML manifest; a parse error becomes one of `found`'s problems.
+fn read_yaml<T: serde::de::DeserializeOwned>(
+    tree: &dyn Tree,
+    path: &str,
+    found: &mut Found,
+) -> Option<T> {
+    let text = String::from_utf8_lossy(&tree.read(path).unwrap_or_default()).into_owned();
+    match serde_saphyr::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            found.problems.push(format!("{path}: {error}"));
+            None
+        }
+    }
 }
 
 /// Reads and parses a TOML manifest; a parse error becomes one of `found`'s problems.

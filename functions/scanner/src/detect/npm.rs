@@ -20,6 +20,10 @@ impl Detector for Npm {
         "npm"
     }
 
+    fn reads(&self, file: &str) -> bool {
+        file == "package.json" || file == "pnpm-workspace.yaml"
+    }
+
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
         let has_package = files.contains(&"package.json");
         let has_pnpm = files.contains(&"pnpm-workspace.yaml");

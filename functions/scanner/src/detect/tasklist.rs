@@ -4,6 +4,9 @@
 use super::{Detector, Found, Tree, join};
 use crate::tasklist;
 
+/// Files of project metadata completing a task list's front matter.
+const PLAN_FILES: [&str; 2] = ["project-plan.md", "PROJECT-PLAN.md"];
+
 /// The task-list detector.
 pub struct TaskListDetector;
 
@@ -12,8 +15,12 @@ impl Detector for TaskListDetector {
         "tasklist"
     }
 
+    fn reads(&self, file: &str) -> bool {
+        tasklist::FILE_NAMES.contains(&file) || PLAN_FILES.contains(&file)
+    }
+
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
-        let file = ["tasklist.md", "TASKLIST.md"]
+        let file = tasklist::FILE_NAMES
             .into_iter()
             .find(|f| files.contains(f))?;
         let path = join(dir, file);
@@ -30,10 +37,7 @@ impl Detector for TaskListDetector {
             .map(|p| format!("{path}: {p}"))
             .collect();
         let mut front = list.front_matter.unwrap_or_default();
-        if let Some(plan) = ["project-plan.md", "PROJECT-PLAN.md"]
-            .into_iter()
-            .find(|f| files.contains(f))
-        {
+        if let Some(plan) = PLAN_FILES.into_iter().find(|f| files.contains(f)) {
             let plan_path = join(dir, plan);
             let plan = tasklist::parse(&String::from_utf8_lossy(
                 &tree.read(&plan_path).unwrap_or_default(),

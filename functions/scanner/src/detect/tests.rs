@@ -263,3 +263,338 @@ fn todo_and_fixme_lines_count_for_the_nearest_project() {
         .collect();
     assert_eq!(counts, [("", 2, 1), ("core", 1, 1)]);
 }
+
+#[test]
+fn a_maven_multi_module_build_inherits_from_its_parent_and_resolves_properties() {
+    let tree = MemTree::of(&[
+        (
+            "pom.xml",
+            r#"<?xml version="1.0"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <groupId>com.acme</groupId>
+  <artifactId>acme-parent</artifactId>
+  <version>3.4.0</version>
+  <description>Acme, built by ${build.tool}</description>
+  <properties><build.tool>Maven</build.tool><core.version>${project.version}</core.version><web.version>3.5.0</web.version></properties>
+  <modules>
+    <module>core</module>
+    <module>web</module>
+    <!-- <module>legacy</module> -->
+  </modules>
+</project>"#,
+        ),
+        (
+            "core/pom.xml",
+            r#"<project><parent><groupId>com.acme</groupId><artifactId>acme-parent</artifactId><version>3.4.0</version></parent>
+  <artifactId>acme-core</artifactId><description>Core ${core.version} of ${build.tool}</description></project>"#,
+        ),
+        (
+            "web/pom.xml",
+            r#"<project><parent><artifactId>acme-parent</artifactId><version>3.4.0</version></parent>
+  <artifactId>acme-web</artifactId><version>${web.version}-web</version></project>"#,
+        ),
+        (
+            "legacy/pom.xml",
+            r#"<project><artifactId>legacy</artifactId><version>${revision}</version></project>"#,
+        ),
+        ("broken/pom.xml", "<project><artifactId>x</project>"),
+    ]);
+    let projects = detect(&tree);
+    let summary: Vec<Summary<'_>> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.name.as_deref(),
+                p.version.as_deref(),
+                p.member_of.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("", Some("acme-parent"), Some("3.4.0"), None),
+            ("broken", None, None, None),
+            ("core", Some("acme-core"), Some("3.4.0"), Some("")),
+            ("legacy", Some("legacy"), None, None),
+            ("web", Some("acme-web"), Some("3.5.0-web"), Some("")),
+        ],
+        "a commented-out module is no member; an unresolvable property is no version"
+    );
+    assert_eq!(
+        project(&projects, "", "maven").description.as_deref(),
+        Some("Acme, built by Maven")
+    );
+    assert_eq!(
+        project(&projects, "core", "maven").description.as_deref(),
+        Some("Core 3.4.0 of Maven"),
+        "properties are inherited from the parent and resolved against the child"
+    );
+    assert!(!project(&projects, "broken", "maven").problems.is_empty());
+}
+
+#[test]
+fn a_gradle_multi_project_build_with_included_builds_and_properties() {
+    let tree = MemTree::of(&[
+        (
+            "settings.gradle.kts",
+            "rootProject.name = \"acme\"\n// include(\":old\")\ninclude(\":app\", \":libs:util\")\nincludeBuild(\"tooling\")\n",
+        ),
+        (
+            "gradle.properties",
+            "# shared\nversion=1.8.0\ngroup=com.acme\n",
+        ),
+        ("build.gradle.kts", "plugins { java }\n"),
+        (
+            "app/build.gradle.kts",
+            "description = \"The app\"\ndependencies { implementation(project(\":libs:util\")) }\n",
+        ),
+        ("libs/util/build.gradle", "version '2.0.1'\n"),
+        ("tooling/settings.gradle", "rootProject.name = 'tooling'\n"),
+        ("tooling/build.gradle", "version = computeVersion()\n"),
+        ("old/build.gradle", ""),
+    ]);
+    let projects = detect(&tree);
+    let summary: Vec<Summary<'_>> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.name.as_deref(),
+                p.version.as_deref(),
+                p.member_of.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("", Some("acme"), Some("1.8.0"), None),
+            ("app", Some("app"), Some("1.8.0"), Some("")),
+            ("libs/util", Some("util"), Some("2.0.1"), Some("")),
+            ("old", Some("old"), None, None),
+            ("tooling", Some("tooling"), None, Some("")),
+        ]
+    );
+    assert_eq!(
+        project(&projects, "app", "gradle").description.as_deref(),
+        Some("The app")
+    );
+    assert_eq!(
+        project(&projects, "", "gradle").manifests,
+        [
+            "settings.gradle.kts",
+            "build.gradle.kts",
+            "gradle.properties"
+        ]
+    );
+}
+
+#[test]
+fn cargo_path_dependencies_inside_a_workspace_are_members() {
+    let tree = MemTree::of(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"1.0.0\"\n[dependencies]\nhelper = { path = \"helper\" }\n[workspace]\n[workspace.package]\nversion = \"9.9.9\"\n",
+        ),
+        (
+            "helper/Cargo.toml",
+            "[package]\nname = \"helper\"\nversion.workspace = true\n[target.'cfg(unix)'.dev-dependencies]\ndeep = { path = \"../deep\" }\n",
+        ),
+        (
+            "deep/Cargo.toml",
+            "[package]\nname = \"deep\"\nversion = \"0.1.0\"\n",
+        ),
+        (
+            "lone/Cargo.toml",
+            "[package]\nname = \"lone\"\nversion = \"0.2.0\"\n",
+        ),
+    ]);
+    let projects = detect(&tree);
+    let members: Vec<(&str, Option<&str>, Option<&str>)> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.member_of.as_deref(),
+                p.version.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("", None, Some("1.0.0")),
+            ("deep", Some(""), Some("0.1.0")),
+            ("helper", Some(""), Some("9.9.9")),
+            ("lone", None, Some("0.2.0")),
+        ],
+        "path dependencies join transitively; a crate nothing depends on does not"
+    );
+}
+
+#[test]
+fn a_polyglot_repository_yields_one_project_per_directory_and_ecosystem() {
+    let tree = MemTree::of(&[
+        ("README.md", "# Acme\n"),
+        ("Makefile", "all:\n"),
+        (
+            "dotnet/Api/Api.csproj",
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><PackageId>Acme.Api</PackageId><Version>4.1.0</Version><Description>API</Description></PropertyGroup></Project>",
+        ),
+        (
+            "dotnet/Tool/Tool.fsproj",
+            "<Project><PropertyGroup><Version>$(AcmeVersion)</Version></PropertyGroup></Project>",
+        ),
+        (
+            "php/composer.json",
+            r#"{"name": "acme/site", "version": "2.0.0", "description": "Site"}"#,
+        ),
+        (
+            "ruby/acme.gemspec",
+            "Gem::Specification.new do |spec|\n  spec.name = \"acme\"\n  spec.version = Acme::VERSION\n  spec.summary = 'Acme gem'\nend\n",
+        ),
+        (
+            "elixir/mix.exs",
+            "defmodule Acme.Umbrella.MixProject do\n  use Mix.Project\n  def project do\n    [apps_path: \"apps\", version: \"0.1.0\"]\n  end\nend\n",
+        ),
+        (
+            "elixir/apps/core/mix.exs",
+            "defmodule Core.MixProject do\n  @version \"0.3.0\"\n  def project do\n    [app: :core, version: @version, description: \"Core\"]\n  end\nend\n",
+        ),
+        (
+            "dart/pubspec.yaml",
+            "name: acme_app\nversion: 1.2.3+4\ndescription: Flutter app\n",
+        ),
+        (
+            "swift/Package.swift",
+            "// swift-tools-version:5.9\nimport PackageDescription\nlet package = Package(\n    name: \"AcmeKit\",\n    products: []\n)\n",
+        ),
+        (
+            "native/CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.20)\n# project(Old)\nproject(AcmeNative VERSION 5.0.1 DESCRIPTION \"Native core\" LANGUAGES CXX)\nadd_subdirectory(src)\n",
+        ),
+        ("native/src/CMakeLists.txt", "add_library(core core.cpp)\n"),
+        (
+            "charts/acme/Chart.yaml",
+            "apiVersion: v2\nname: acme\nversion: 0.9.0\ndescription: Acme chart\n",
+        ),
+        (
+            "catalog-info.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: acme-system\n---\nkind: Component\nmetadata:\n  name: acme\n  description: The Acme service\n",
+        ),
+        (
+            "py/setup.py",
+            "from setuptools import setup\nsetup(\n    name='acme-py',\n    version=get_version(),\n    description=\"Legacy\",\n)\n",
+        ),
+        ("py/setup.cfg", "[metadata]\nversion = 0.7.0\n"),
+        ("tools/Makefile", "x:\n"),
+    ]);
+    let projects = detect(&tree);
+    let summary: Vec<(&str, &str, Option<&str>, Option<&str>)> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.kind,
+                p.name.as_deref(),
+                p.version.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("", "backstage", Some("acme"), None),
+            ("charts/acme", "helm", Some("acme"), Some("0.9.0")),
+            ("dart", "dart", Some("acme_app"), Some("1.2.3+4")),
+            ("dotnet/Api", "dotnet", Some("Acme.Api"), Some("4.1.0")),
+            ("dotnet/Tool", "dotnet", Some("Tool"), None),
+            ("elixir", "mix", None, Some("0.1.0")),
+            ("elixir/apps/core", "mix", Some("core"), Some("0.3.0")),
+            ("native", "cmake", Some("AcmeNative"), Some("5.0.1")),
+            ("php", "composer", Some("acme/site"), Some("2.0.0")),
+            ("py", "python", Some("acme-py"), Some("0.7.0")),
+            ("ruby", "gem", Some("acme"), None),
+            ("swift", "swift", Some("AcmeKit"), None),
+        ],
+        "weak manifests (Makefiles, a CMakeLists without project()) under a project are no projects"
+    );
+    assert_eq!(
+        project(&projects, "elixir/apps/core", "mix")
+            .member_of
+            .as_deref(),
+        Some("elixir")
+    );
+    assert_eq!(
+        project(&projects, "", "backstage").description.as_deref(),
+        Some("The Acme service")
+    );
+    assert_eq!(
+        project(&projects, "py", "python").manifests,
+        ["py/setup.cfg", "py/setup.py"]
+    );
+}
+
+#[test]
+fn a_readme_only_root_is_a_generic_project_and_makefiles_are_weak() {
+    let tree = MemTree::of(&[("README.md", "# Notes\n"), ("scripts/Makefile", "all:\n")]);
+    let projects = detect(&tree);
+    let summary: Vec<(&str, &str, Option<&str>)> = projects
+        .iter()
+        .map(|p| (p.path.as_str(), p.kind, p.parent_path.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("", "generic", None)],
+        "a Makefile under the generic root is not a project of its own"
+    );
+}
+
+#[test]
+fn the_repository_config_file_merges_skip_and_tag_lists_with_the_defaults() {
+    let files = [
+        (
+            ".dashboard.toml",
+            "[scan]\nskip = [\"generated\", \"!build\"]\n[scan.tags]\ndemos = \"example\"\ntests = \"\"\n",
+        ),
+        ("generated/api/package.json", r#"{"name": "gen"}"#),
+        ("build/tool/package.json", r#"{"name": "tool"}"#),
+        ("demos/one/package.json", r#"{"name": "one"}"#),
+        ("tests/e2e/package.json", r#"{"name": "e2e"}"#),
+        ("examples/x/package.json", r#"{"name": "x"}"#),
+    ];
+    let projects = detect(&MemTree::of(&files));
+    let summary: Vec<(&str, Vec<String>)> = projects
+        .iter()
+        .map(|p| (p.path.as_str(), p.tags.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("build/tool", vec![]),
+            ("demos/one", vec!["example".to_owned()]),
+            ("examples/x", vec!["example".to_owned()]),
+            ("tests/e2e", vec![]),
+        ]
+    );
+    let mut broken = MemTree::of(&files);
+    broken
+        .0
+        .insert(".dashboard.toml".into(), b"[scan]\nskipp = 1\n".to_vec());
+    broken
+        .0
+        .insert("package.json".into(), br#"{"name": "root"}"#.to_vec());
+    let projects = detect(&broken);
+    let root = project(&projects, "", "npm");
+    assert!(
+        root.problems[0].starts_with(".dashboard.toml: unknown field"),
+        "{:?}",
+        root.problems
+    );
+    assert!(
+        projects.iter().all(|p| p.path != "build/tool"),
+        "the defaults apply"
+    );
+}

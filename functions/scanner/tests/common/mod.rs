@@ -1,4 +1,7 @@
-//! Real git repositories for the scanner's tests, made with the git CLI.
+//! Real git repositories for the scanner's tests, made with the git CLI, and the scan job's set-up.
+
+// Each test crate uses some of these helpers.
+#![allow(dead_code)]
 
 use std::{path::Path, process::Command};
 
@@ -31,4 +34,64 @@ pub fn write(dir: &Path, path: &str, contents: &[u8]) {
     let file = dir.join(path);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(file, contents).unwrap();
+}
+
+/// Writes `path` and commits everything in `dir`; returns the new commit's id.
+pub fn commit(dir: &Path, path: &str, contents: &str, message: &str) -> String {
+    write(dir, path, contents.as_bytes());
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// A scanner context on the runtime role, its mirrors in `mirrors`.
+pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::ScannerContext {
+    let db = dashboard_shared::testing::runtime_db(admin);
+    dashboard_scanner::ScannerContext {
+        db: db.clone(),
+        transport: dashboard_shared::jobs::Transport::Postgres(db),
+        mirrors: mirrors.to_owned(),
+        github: None,
+    }
+}
+
+/// A `git` repository row of `tenant` cloned from `url`.
+pub async fn add_repository(
+    admin: &sqlx::PgPool,
+    tenant: dashboard_shared::TenantId,
+    url: &str,
+) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "insert into app.repositories (tenant_id, provider, full_name, clone_url, default_branch)
+         values ($1, 'git', 'demo', $2, 'main') returning id",
+    )
+    .bind(tenant)
+    .bind(url)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// Enqueues a scan of `repository` and runs the scan queue until it is empty; returns how many
+/// jobs ran.
+pub async fn scan(
+    ctx: &dashboard_scanner::ScannerContext,
+    tenant: dashboard_shared::TenantId,
+    repository: uuid::Uuid,
+) -> usize {
+    let mut tx = ctx.db.tenant(tenant).await.unwrap();
+    dashboard_shared::jobs::enqueue(
+        &mut tx,
+        &dashboard_shared::jobs::kinds::ScanRepository {
+            repository,
+            reason: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    dashboard_scanner::worker(ctx.clone())
+        .drain()
+        .await
+        .unwrap()
 }
