@@ -124,6 +124,7 @@ fn scanner_context(db: &Db, github: Option<GitHubApp>) -> dashboard_scanner::Sca
         transport: Transport::Postgres(db.clone()),
         mirrors: data_dir().join("mirrors"),
         github,
+        store: dashboard_scanner::mirror_store::MirrorStore::Local,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::{
     git::GitTree,
     incremental::{self, Rescan},
     mirror::{self, Credentials},
+    mirror_store::MirrorStore,
     store::store_scan,
 };
 
@@ -31,6 +32,8 @@ pub struct ScannerContext {
     pub mirrors: PathBuf,
     /// The GitHub App, for installation tokens to fetch GitHub repositories (`None`: not configured).
     pub github: Option<GitHubApp>,
+    /// Where mirrors are kept when the instance's disk is not enough (Cloud Storage).
+    pub store: MirrorStore,
 }
 
 /// The repository as the scan needs it.
@@ -91,6 +94,14 @@ pub async fn scan_repository(
         }
         _ => None,
     };
+    let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
+    if ctx
+        .store
+        .restore(&mirror_path, tenant.as_uuid(), job.repository)
+        .await?
+    {
+        tracing::info!(repository.id = %job.repository, "mirror restored from the blob store");
+    }
     let mirrors = ctx.mirrors.clone();
     let repository = job.repository;
     let url = source.clone_url.clone();
@@ -107,6 +118,11 @@ pub async fn scan_repository(
         )
     })
     .await??;
+    if !matches!(outcome, Outcome::Unchanged) {
+        ctx.store
+            .save(&mirror_path, tenant.as_uuid(), job.repository)
+            .await?;
+    }
 
     let mut tx = ctx.db.tenant(tenant).await?;
     // Another scan may have stored a newer state meanwhile: then plan again (the job is retried).

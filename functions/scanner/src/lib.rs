@@ -10,6 +10,7 @@ pub mod git;
 pub mod incremental;
 pub mod job;
 pub mod mirror;
+pub mod mirror_store;
 pub mod store;
 pub mod tasklist;
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use dashboard_scanner::{ScannerContext, router};
+use dashboard_scanner::{ScannerContext, mirror_store::MirrorStore, router};
 use dashboard_shared::{config::Env, github::GitHubApp, jobs::pubsub::transport_from_lookup};
 
 #[tokio::main]
@@ -15,11 +15,19 @@ async fn main() -> std::process::ExitCode {
             env.get("SCANNER_MIRROR_DIR")
                 .unwrap_or_else(|| "/tmp/dashboard-mirrors".into()),
         );
+        // SCANNER_MIRROR_BUCKET: keep mirrors in this Cloud Storage bucket too (Cloud Run).
+        let store = match env.get("SCANNER_MIRROR_BUCKET") {
+            Some(bucket) => {
+                MirrorStore::gcs(&bucket, env.get("STORAGE_EMULATOR_HOST").as_deref()).await?
+            }
+            None => MirrorStore::Local,
+        };
         Ok(router(ScannerContext {
             db,
             transport,
             mirrors,
             github: GitHubApp::from_lookup(&env)?,
+            store,
         }))
     })
     .await

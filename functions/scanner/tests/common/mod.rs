@@ -52,6 +52,7 @@ pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::Scann
         transport: dashboard_shared::jobs::Transport::Postgres(db),
         mirrors: mirrors.to_owned(),
         github: None,
+        store: dashboard_scanner::mirror_store::MirrorStore::Local,
     }
 }
 
