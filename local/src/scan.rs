@@ -18,7 +18,6 @@ use dashboard_scanner::{
     git::GitTree,
     mirror,
 };
-use sha2::{Digest as _, Sha256};
 
 /// Options of `dashboard scan`.
 #[derive(clap::Args)]
@@ -67,7 +66,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let checkout = if args.recurse_submodules {
         let fetch = |sub_url: &str, name: &str, commit: &str| -> anyhow::Result<PathBuf> {
             let modules = path.join(".git").join("modules").join(name);
-            if has_commit(&modules, commit) {
+            if mirror::has_commit(&modules, commit) {
                 return Ok(modules);
             }
             progress.say(&format!("fetching submodule {name} from {sub_url}"));
@@ -136,22 +135,16 @@ fn origin_url(path: &Path) -> Option<String> {
         .map(|u| u.to_bstring().to_string())
 }
 
-fn has_commit(repository: &Path, commit: &str) -> bool {
-    gix::open(repository).is_ok_and(|repo| {
-        gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
-    })
-}
-
 /// Where a URL is mirrored for the command line.
 fn cached_mirror(url: &str) -> anyhow::Result<PathBuf> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .context("neither XDG_CACHE_HOME nor HOME is set: nowhere to keep a mirror")?;
-    Ok(cache.join("dashboard").join("mirrors").join(format!(
-        "{}.git",
-        hex::encode(Sha256::digest(url.as_bytes()))
-    )))
+    Ok(mirror::url_path(
+        &cache.join("dashboard").join("mirrors"),
+        url,
+    ))
 }
 
 /// A progress bar on stderr when it is a terminal; silence otherwise.

@@ -115,17 +115,9 @@ impl GitTree {
 
     /// The bytes of blob `id` (at `path`, for the report), unless too large or missing.
     pub fn read_blob(&self, path: &str, id: ObjectId) -> Option<Vec<u8>> {
-        let read = self.with_repo(|repo| match repo.find_header(id) {
-            Ok(header) if header.size() >= MAX_BLOB_BYTES => {
-                Err(format!("{} bytes, over the 4 MiB limit", header.size()))
-            }
-            Ok(_) => repo
-                .find_object(id)
-                .map(|object| object.detach().data)
-                .map_err(|_| "blob missing from the object database".to_owned()),
-            Err(_) => Err("blob missing from the object database".to_owned()),
-        });
-        read.map_err(|reason| self.skip(path, &reason)).ok()
+        self.with_repo(|repo| read_blob(repo, id))
+            .map_err(|reason| self.skip(path, &reason))
+            .ok()
     }
 
     fn skip(&self, path: &str, reason: &str) {
@@ -150,6 +142,20 @@ impl Tree for GitTree {
 
     fn gitlinks(&self) -> Vec<Gitlink> {
         self.gitlinks.clone()
+    }
+}
+
+/// The bytes of blob `id`, or why it cannot be read: 4 MiB or more, or missing (a partial clone).
+pub fn read_blob(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, String> {
+    match repo.find_header(id) {
+        Ok(header) if header.size() >= MAX_BLOB_BYTES => {
+            Err(format!("{} bytes, over the 4 MiB limit", header.size()))
+        }
+        Ok(_) => repo
+            .find_object(id)
+            .map(|object| object.detach().data)
+            .map_err(|_| "blob missing from the object database".to_owned()),
+        Err(_) => Err("blob missing from the object database".to_owned()),
     }
 }
 

@@ -8,7 +8,7 @@ use gix::{ObjectId, diff::tree::recorder::Change};
 
 use crate::{
     detect::{count_lines, is_manifest},
-    git::MAX_BLOB_BYTES,
+    git::read_blob,
 };
 
 /// One changed file between two commits.
@@ -51,14 +51,8 @@ pub fn plan(repo: &gix::Repository, old: Option<&str>, new: ObjectId) -> anyhow:
         return Ok(Rescan::Full);
     }
     let counts = |id: Option<ObjectId>| -> (i64, i64) {
-        let Some(id) = id else { return (0, 0) };
-        let readable = repo
-            .find_header(id)
-            .is_ok_and(|h| h.size() < MAX_BLOB_BYTES);
-        readable
-            .then(|| repo.find_object(id).ok())
-            .flatten()
-            .and_then(|object| count_lines(&object.data))
+        id.and_then(|id| read_blob(repo, id).ok())
+            .and_then(|bytes| count_lines(&bytes))
             .map_or((0, 0), |(todo, fixme)| (todo.into(), fixme.into()))
     };
     Ok(Rescan::Counts(

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     checkout::Checkout,
-    detect::{MemTree, Project, ScanRules, Tree, detect, owner_of},
+    detect::{MemTree, Project, ScanRules, Tree, detect, owner_of, owners, rules::CONFIG_FILE},
     git::GitTree,
     incremental::{self, Rescan},
     mirror::{self, Credentials},
@@ -192,16 +192,10 @@ fn scan_mirror(
             let config = repo
                 .find_object(commit)?
                 .peel_to_tree()?
-                .lookup_entry_by_path(crate::detect::rules::CONFIG_FILE)?
-                .map(|entry| entry.object().map(|o| o.detach().data))
+                .lookup_entry_by_path(CONFIG_FILE)?
+                .map(|entry| entry.object())
                 .transpose()?;
-            let files = MemTree(
-                config
-                    .map(|c| (crate::detect::rules::CONFIG_FILE.to_owned(), c))
-                    .into_iter()
-                    .collect(),
-            );
-            let (rules, _) = ScanRules::for_tree(&files);
+            let (rules, _) = ScanRules::from_config(config.as_ref().map(|c| c.data.as_slice()));
             return Ok((commit.to_string(), Outcome::Counts { deltas, rules }));
         }
         Rescan::Full => {}
@@ -251,13 +245,12 @@ async fn apply_counts(
     rules: &ScanRules,
 ) -> Result<(), sqlx::Error> {
     let paths: Vec<String> = sqlx::query_scalar(
-        "select distinct path from projects where repository_id = $1 and removed_at is null",
+        "select path from projects where repository_id = $1 and removed_at is null",
     )
     .bind(repository)
     .fetch_all(&mut **tx)
     .await?;
-    let mut owners = paths;
-    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let owners = owners(paths);
     let mut per_owner: std::collections::BTreeMap<&String, (i64, i64)> = Default::default();
     for (path, todo, fixme) in deltas {
         if let Some(owner) = owner_of(path, &owners, rules) {

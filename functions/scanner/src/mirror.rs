@@ -62,10 +62,22 @@ pub fn mirror_path(root: &Path, tenant: uuid::Uuid, repository: uuid::Uuid) -> P
 
 /// Where the submodule at `url` is mirrored for `tenant` under `root`.
 pub fn module_path(root: &Path, tenant: uuid::Uuid, url: &str) -> PathBuf {
-    root.join(tenant.to_string()).join("modules").join(format!(
+    url_path(&root.join(tenant.to_string()).join("modules"), url)
+}
+
+/// Where the repository at `url` is mirrored in `dir`: named by the URL's SHA-256.
+pub fn url_path(dir: &Path, url: &str) -> PathBuf {
+    dir.join(format!(
         "{}.git",
         hex::encode(Sha256::digest(url.as_bytes()))
     ))
+}
+
+/// Whether the repository at `repository` holds `commit`.
+pub fn has_commit(repository: &Path, commit: &str) -> bool {
+    gix::open(repository).is_ok_and(|repo| {
+        gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
+    })
 }
 
 /// Refuses to send credentials where they could be read on the way: over plain `http://` to anything
@@ -136,10 +148,7 @@ pub fn ensure_commit(
     commit: &str,
     credentials: Option<&Credentials>,
 ) -> anyhow::Result<()> {
-    let present = gix::open(mirror).is_ok_and(|repo| {
-        gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
-    });
-    if !present {
+    if !has_commit(mirror, commit) {
         sync(mirror, url, credentials)?;
     }
     Ok(())

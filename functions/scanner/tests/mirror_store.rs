@@ -6,13 +6,15 @@
 mod common;
 
 use std::{
-    path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
 use common::{add_repository, commit, context, git, scan};
-use dashboard_scanner::{mirror::mirror_path, mirror_store::MirrorStore};
+use dashboard_scanner::{
+    mirror::{has_commit, mirror_path},
+    mirror_store::MirrorStore,
+};
 use dashboard_shared::testing;
 use sqlx::PgPool;
 
@@ -70,13 +72,6 @@ async fn emulator() -> Emulator {
         url,
         _data: data,
     }
-}
-
-fn has_commit(repository: &Path, commit: &str) -> bool {
-    gix::open(repository).is_ok_and(|repo| {
-        repo.find_object(gix::ObjectId::from_hex(commit.as_bytes()).unwrap())
-            .is_ok()
-    })
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]

@@ -33,11 +33,8 @@ impl Detector for Backstage {
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found> {
         let file = files.iter().copied().find(|f| self.reads(f))?;
         let path = join(dir, file);
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let mut found = Found::from_manifest(&path);
+        let text = tree.text(&path);
         match serde_saphyr::from_multiple::<Entity>(&text) {
             Ok(entities) => {
                 let entity = entities

@@ -93,10 +93,7 @@ impl Detector for Cargo {
             return None;
         }
         let path = join(dir, "Cargo.toml");
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let mut found = Found::from_manifest(&path);
         let Some(manifest) = read_toml::<Manifest>(tree, &path, &mut found) else {
             return Some(found);
         };

@@ -24,7 +24,7 @@ impl Detector for CMake {
             return None;
         }
         let path = join(dir, "CMakeLists.txt");
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let text = tree.text(&path);
         let script = tokens(&text, SCRIPT);
         let mut found = Found {
             manifests: vec![path],

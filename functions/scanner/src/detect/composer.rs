@@ -21,10 +21,7 @@ impl Detector for Composer {
             return None;
         }
         let path = join(dir, "composer.json");
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let mut found = Found::from_manifest(&path);
         match serde_json::from_slice::<Value>(&tree.read(&path).unwrap_or_default()) {
             Ok(manifest) => {
                 let text = |key: &str| manifest[key].as_str().map(str::to_owned);

@@ -30,10 +30,7 @@ impl Detector for Dart {
             return None;
         }
         let path = join(dir, "pubspec.yaml");
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let mut found = Found::from_manifest(&path);
         if let Some(pubspec) = read_yaml::<Pubspec>(tree, &path, &mut found) {
             found.name = pubspec.name;
             found.version = pubspec.version;

@@ -35,7 +35,7 @@ impl Detector for DotNet {
             .find_map(|e| first.strip_suffix(e))
             .unwrap_or(first)
             .to_owned();
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let text = tree.text(&path);
         match Document::parse(&text) {
             Ok(document) => {
                 let property = |name: &str| {

@@ -25,7 +25,7 @@ impl Detector for Go {
         let mut found = Found::default();
         if has_mod {
             let path = join(dir, "go.mod");
-            let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+            let text = tree.text(&path);
             found.name = directives(&text, "module").into_iter().next();
             if found.name.is_none() {
                 found.problems.push(format!("{path}: no module directive"));
@@ -34,7 +34,7 @@ impl Detector for Go {
         }
         if has_work {
             let path = join(dir, "go.work");
-            let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+            let text = tree.text(&path);
             let members = directives(&text, "use")
                 .into_iter()
                 .map(|m| m.trim_start_matches("./").to_owned())

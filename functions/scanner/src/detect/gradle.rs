@@ -32,8 +32,7 @@ impl Detector for Gradle {
         }
         let mut found = Found::default();
         let read = |file: &str| {
-            let text = String::from_utf8_lossy(&tree.read(&join(dir, file)).unwrap_or_default())
-                .into_owned();
+            let text = tree.text(&join(dir, file));
             tokens(&text, C_LIKE)
         };
         if let Some(settings) = settings {
@@ -99,7 +98,7 @@ fn included(script: &[Token], verb: &str) -> Vec<String> {
 
 /// A Java properties file's `key=value` / `key: value` / `key value` lines.
 fn properties(tree: &dyn Tree, path: &str) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(&tree.read(path).unwrap_or_default()).into_owned();
+    let text = tree.text(path);
     text.lines()
         .map(str::trim_start)
         .filter(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with('!'))

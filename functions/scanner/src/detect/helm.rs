@@ -29,10 +29,7 @@ impl Detector for Helm {
             return None;
         }
         let path = join(dir, "Chart.yaml");
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let mut found = Found::from_manifest(&path);
         if let Some(chart) = read_yaml::<Chart>(tree, &path, &mut found) {
             found.name = chart.name;
             found.version = chart.version;

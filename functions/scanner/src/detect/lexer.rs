@@ -120,29 +120,20 @@ fn is_word(c: char) -> bool {
 /// The string literal right after `key` and one of `separators` (`name = "x"`, `name: "x"`,
 /// `name "x"` when `separators` is empty), searching the whole stream; the first match wins.
 pub fn literal_after(tokens: &[Token], key: &str, separators: &[char]) -> Option<String> {
-    assignments(tokens, key, separators).into_iter().next()?
-}
-
-/// Every value assigned to `key`: `Some(literal)` or `None` when not a literal.
-pub fn assignments(tokens: &[Token], key: &str, separators: &[char]) -> Vec<Option<String>> {
-    let mut values = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if *token != Token::Word(key.to_owned()) {
-            continue;
+    let value = tokens.iter().enumerate().find_map(|(i, token)| {
+        if !matches!(token, Token::Word(word) if word == key) {
+            return None;
         }
-        let mut j = i + 1;
-        if !separators.is_empty() {
-            match tokens.get(j) {
-                Some(Token::Punct(p)) if separators.contains(p) => j += 1,
-                _ => continue,
-            }
-        }
-        values.push(match tokens.get(j) {
-            Some(Token::Str(value)) => Some(value.clone()),
+        match (separators.is_empty(), tokens.get(i + 1)) {
+            (true, value) => Some(value),
+            (false, Some(Token::Punct(p))) if separators.contains(p) => Some(tokens.get(i + 2)),
             _ => None,
-        });
+        }
+    })??;
+    match value {
+        Token::Str(value) => Some(value.clone()),
+        _ => None,
     }
-    values
 }
 
 #[cfg(test)]

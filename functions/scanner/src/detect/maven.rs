@@ -29,10 +29,7 @@ impl Detector for Maven {
             return None;
         }
         let path = join(dir, "pom.xml");
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let mut found = Found::from_manifest(&path);
         let pom = match Pom::read(tree, &path) {
             Ok(pom) => pom,
             Err(problem) => {

@@ -24,7 +24,7 @@ impl Detector for Mix {
             return None;
         }
         let path = join(dir, "mix.exs");
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let text = tree.text(&path);
         let script = tokens(&text, SCRIPT);
         // `key: value` pairs of keyword lists; a value is a literal string, an atom or an attribute.
         let keyword = |key: &str| {

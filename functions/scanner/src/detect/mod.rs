@@ -53,6 +53,10 @@ pub trait Tree: Sync {
     fn paths(&self) -> Vec<String>;
     /// A file's bytes; `None` when it is missing or too large to read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// A file as text (invalid UTF-8 replaced); empty when it cannot be read.
+    fn text(&self, path: &str) -> String {
+        String::from_utf8_lossy(&self.read(path).unwrap_or_default()).into_owned()
+    }
     /// The submodules of the tree (of mounted submodules too, prefixed).
     fn gitlinks(&self) -> Vec<Gitlink> {
         Vec::new()
@@ -154,6 +158,16 @@ pub struct Found {
     pub commit: Option<String>,
 }
 
+impl Found {
+    /// A finding read from the manifest at `path`, nothing known yet.
+    fn from_manifest(path: &str) -> Self {
+        Self {
+            manifests: vec![path.to_owned()],
+            ..Self::default()
+        }
+    }
+}
+
 /// A workspace declaration.
 #[derive(Debug, Default, Clone)]
 pub struct Workspace {
@@ -166,7 +180,7 @@ pub struct Workspace {
 }
 
 /// One ecosystem's detection.
-pub trait Detector: Sync {
+pub trait Detector: Send + Sync {
     /// The project type it reports.
     fn kind(&self) -> &'static str;
     /// Whether a file of this name is one of its manifests (a change to it calls for detection).
@@ -176,26 +190,30 @@ pub trait Detector: Sync {
 }
 
 /// Every detector, in the order their findings are listed.
-pub fn detectors() -> Vec<Box<dyn Detector>> {
-    vec![
-        Box::new(cargo::Cargo),
-        Box::new(npm::Npm),
-        Box::new(python::Python),
-        Box::new(go::Go),
-        Box::new(maven::Maven),
-        Box::new(gradle::Gradle),
-        Box::new(dotnet::DotNet),
-        Box::new(composer::Composer),
-        Box::new(ruby::Ruby),
-        Box::new(mix::Mix),
-        Box::new(dart::Dart),
-        Box::new(swift::Swift),
-        Box::new(cmake::CMake),
-        Box::new(helm::Helm),
-        Box::new(backstage::Backstage),
-        Box::new(tasklist::TaskListDetector),
-        Box::new(generic::Generic),
-    ]
+pub fn detectors() -> &'static [Box<dyn Detector>] {
+    static DETECTORS: std::sync::LazyLock<Vec<Box<dyn Detector>>> =
+        std::sync::LazyLock::new(|| {
+            vec![
+                Box::new(cargo::Cargo),
+                Box::new(npm::Npm),
+                Box::new(python::Python),
+                Box::new(go::Go),
+                Box::new(maven::Maven),
+                Box::new(gradle::Gradle),
+                Box::new(dotnet::DotNet),
+                Box::new(composer::Composer),
+                Box::new(ruby::Ruby),
+                Box::new(mix::Mix),
+                Box::new(dart::Dart),
+                Box::new(swift::Swift),
+                Box::new(cmake::CMake),
+                Box::new(helm::Helm),
+                Box::new(backstage::Backstage),
+                Box::new(tasklist::TaskListDetector),
+                Box::new(generic::Generic),
+            ]
+        });
+    &DETECTORS
 }
 
 /// The project type of submodules.
@@ -244,7 +262,7 @@ pub fn detect_manifests(tree: &dyn Tree, rules: &ScanRules) -> Vec<Project> {
     let mut found: Vec<(String, &'static str, Found)> = Vec::new();
     for (dir, files) in &dirs {
         let names: Vec<&str> = files.iter().map(String::as_str).collect();
-        for detector in &detectors {
+        for detector in detectors {
             if let Some(f) = detector.detect(dir, &names, tree) {
                 found.push((dir.clone(), detector.kind(), f));
             }
@@ -319,11 +337,12 @@ pub fn owner_of<'a>(path: &str, owners: &'a [String], rules: &ScanRules) -> Opti
         .find(|o| o.as_str() == dir || is_strict_ancestor(o, dir))
 }
 
-/// The directories of `projects`, deepest first, as [`owner_of`] wants them.
-pub fn owners(projects: &[Project]) -> Vec<String> {
-    let mut owners: Vec<String> = projects.iter().map(|p| p.path.clone()).collect();
-    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
+/// Project directories, deepest first and without repeats, as [`owner_of`] wants them.
+pub fn owners(paths: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut owners: Vec<String> = paths.into_iter().collect();
+    owners.sort();
     owners.dedup();
+    owners.sort_by_key(|p| std::cmp::Reverse(p.len()));
     owners
 }
 
@@ -335,7 +354,7 @@ pub fn count_markers(
     projects: &mut [Project],
     files_read: &AtomicUsize,
 ) {
-    let owners = owners(projects);
+    let owners = owners(projects.iter().map(|p| p.path.clone()));
     let files: Vec<(String, &String)> = tree
         .paths()
         .into_iter()
@@ -561,14 +580,7 @@ fn read_yaml<T: serde::de::DeserializeOwned>(
     path: &str,
     found: &mut Found,
 ) -> Option<T> {
-    let text = String::from_utf8_lossy(&tree.read(path).unwrap_or_default()).into_owned();
-    match serde_saphyr::from_str(&text) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            found.problems.push(format!("{path}: {error}"));
-            None
-        }
-    }
+    parse_into(found, path, serde_saphyr::from_str(&tree.text(path)))
 }
 
 /// Reads and parses a TOML manifest; a parse error becomes one of `found`'s problems.
@@ -577,17 +589,22 @@ fn read_toml<T: serde::de::DeserializeOwned>(
     path: &str,
     found: &mut Found,
 ) -> Option<T> {
-    let text = tree
-        .read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    match toml::from_str(&text) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            found.problems.push(format!("{path}: {}", error.message()));
-            None
-        }
-    }
+    parse_into(
+        found,
+        path,
+        toml::from_str(&tree.text(path)).map_err(|e| e.message().to_owned()),
+    )
+}
+
+/// The parsed value, or `None` with the error recorded as a problem of `path`.
+fn parse_into<T>(
+    found: &mut Found,
+    path: &str,
+    parsed: Result<T, impl std::fmt::Display>,
+) -> Option<T> {
+    parsed
+        .map_err(|error| found.problems.push(format!("{path}: {error}")))
+        .ok()
 }
 
 /// The path of `file` in `dir`.

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Detector, Found, Tree, Workspace, join};
+use super::{Detector, Found, Tree, Workspace, join, read_yaml};
 
 /// The npm-family detector.
 pub struct Npm;
@@ -57,13 +57,8 @@ impl Detector for Npm {
         if has_pnpm {
             let path = join(dir, "pnpm-workspace.yaml");
             found.manifests.push(path.clone());
-            let text = tree
-                .read(&path)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            match serde_saphyr::from_str::<PnpmWorkspace>(&text) {
-                Ok(workspace) => members.extend(workspace.packages),
-                Err(error) => found.problems.push(format!("{path}: {error}")),
+            if let Some(workspace) = read_yaml::<PnpmWorkspace>(tree, &path, &mut found) {
+                members.extend(workspace.packages);
             }
         }
         if !members.is_empty() {

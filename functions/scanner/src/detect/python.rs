@@ -115,7 +115,7 @@ fn pyproject(tree: &dyn Tree, path: &str, found: &mut Found) -> Pep621 {
 
 /// `setup.cfg`'s `[metadata]`.
 fn setup_cfg(tree: &dyn Tree, path: &str, found: &mut Found) -> Pep621 {
-    let text = String::from_utf8_lossy(&tree.read(path).unwrap_or_default()).into_owned();
+    let text = tree.text(path);
     match ini::Ini::load_from_str(&text) {
         Ok(ini) => {
             let value = |key: &str| {
@@ -139,7 +139,7 @@ fn setup_cfg(tree: &dyn Tree, path: &str, found: &mut Found) -> Pep621 {
 
 /// The literal keyword arguments of `setup(…)` in `setup.py`.
 fn setup_py(tree: &dyn Tree, path: &str) -> Pep621 {
-    let text = String::from_utf8_lossy(&tree.read(path).unwrap_or_default()).into_owned();
+    let text = tree.text(path);
     let script = tokens(&text, SCRIPT);
     let Some(start) = script.windows(2).position(|w| {
         matches!(w, [Token::Word(f), Token::Punct('(')] if f == "setup" || f.ends_with(".setup"))

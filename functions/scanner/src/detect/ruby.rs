@@ -24,7 +24,7 @@ impl Detector for Ruby {
         specs.sort_unstable();
         let first = *specs.first()?;
         let path = join(dir, first);
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let text = tree.text(&path);
         let script = tokens(&text, SCRIPT);
         let attribute = |name: &str| {
             script.windows(3).find_map(|w| match w {

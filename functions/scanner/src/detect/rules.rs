@@ -89,11 +89,16 @@ impl ScanRules {
     /// The defaults merged with `tree`'s `.dashboard.toml`; a malformed file is reported (second
     /// value) and the defaults apply.
     pub fn for_tree(tree: &dyn Tree) -> (Self, Option<String>) {
+        Self::from_config(tree.read(CONFIG_FILE).as_deref())
+    }
+
+    /// The defaults merged with the contents of a `.dashboard.toml` (`None`: there is none).
+    pub fn from_config(config: Option<&[u8]>) -> (Self, Option<String>) {
         let mut rules = Self::default();
-        let Some(bytes) = tree.read(CONFIG_FILE) else {
+        let Some(bytes) = config else {
             return (rules, None);
         };
-        let config: Config = match toml::from_str(&String::from_utf8_lossy(&bytes)) {
+        let config: Config = match toml::from_str(&String::from_utf8_lossy(bytes)) {
             Ok(config) => config,
             Err(error) => return (rules, Some(format!("{CONFIG_FILE}: {}", error.message()))),
         };

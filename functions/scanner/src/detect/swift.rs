@@ -23,7 +23,7 @@ impl Detector for Swift {
             return None;
         }
         let path = join(dir, "Package.swift");
-        let text = String::from_utf8_lossy(&tree.read(&path).unwrap_or_default()).into_owned();
+        let text = tree.text(&path);
         let script = tokens(&text, C_LIKE);
         let name = script.windows(5).find_map(|w| match w {
             [

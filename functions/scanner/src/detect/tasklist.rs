@@ -24,13 +24,8 @@ impl Detector for TaskListDetector {
             .into_iter()
             .find(|f| files.contains(f))?;
         let path = join(dir, file);
-        let list = tasklist::parse(&String::from_utf8_lossy(
-            &tree.read(&path).unwrap_or_default(),
-        ));
-        let mut found = Found {
-            manifests: vec![path.clone()],
-            ..Found::default()
-        };
+        let list = tasklist::parse(&tree.text(&path));
+        let mut found = Found::from_manifest(&path);
         found.problems = list
             .problems
             .iter()
@@ -39,9 +34,7 @@ impl Detector for TaskListDetector {
         let mut front = list.front_matter.unwrap_or_default();
         if let Some(plan) = PLAN_FILES.into_iter().find(|f| files.contains(f)) {
             let plan_path = join(dir, plan);
-            let plan = tasklist::parse(&String::from_utf8_lossy(
-                &tree.read(&plan_path).unwrap_or_default(),
-            ));
+            let plan = tasklist::parse(&tree.text(&plan_path));
             found.manifests.push(plan_path);
             let plan_front = plan.front_matter.unwrap_or_default();
             front.name = front.name.or(plan_front.name);

@@ -5,6 +5,21 @@ use super::*;
 /// path, name, version, member of.
 type Summary<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
+/// Each project's path, name, version and workspace.
+fn summary(projects: &[Project]) -> Vec<Summary<'_>> {
+    projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.name.as_deref(),
+                p.version.as_deref(),
+                p.member_of.as_deref(),
+            )
+        })
+        .collect()
+}
+
 fn project<'a>(projects: &'a [Project], path: &str, kind: &str) -> &'a Project {
     projects
         .iter()
@@ -197,17 +212,7 @@ fn a_uv_workspace_and_requirements_as_a_weak_manifest() {
         ),
     ]);
     let projects = detect(&tree);
-    let summary: Vec<Summary<'_>> = projects
-        .iter()
-        .map(|p| {
-            (
-                p.path.as_str(),
-                p.name.as_deref(),
-                p.version.as_deref(),
-                p.member_of.as_deref(),
-            )
-        })
-        .collect();
+    let summary = summary(&projects);
     assert_eq!(
         summary,
         [
@@ -300,17 +305,7 @@ fn a_maven_multi_module_build_inherits_from_its_parent_and_resolves_properties()
         ("broken/pom.xml", "<project><artifactId>x</project>"),
     ]);
     let projects = detect(&tree);
-    let summary: Vec<Summary<'_>> = projects
-        .iter()
-        .map(|p| {
-            (
-                p.path.as_str(),
-                p.name.as_deref(),
-                p.version.as_deref(),
-                p.member_of.as_deref(),
-            )
-        })
-        .collect();
+    let summary = summary(&projects);
     assert_eq!(
         summary,
         [
@@ -356,17 +351,7 @@ fn a_gradle_multi_project_build_with_included_builds_and_properties() {
         ("old/build.gradle", ""),
     ]);
     let projects = detect(&tree);
-    let summary: Vec<Summary<'_>> = projects
-        .iter()
-        .map(|p| {
-            (
-                p.path.as_str(),
-                p.name.as_deref(),
-                p.version.as_deref(),
-                p.member_of.as_deref(),
-            )
-        })
-        .collect();
+    let summary = summary(&projects);
     assert_eq!(
         summary,
         [
