@@ -51,10 +51,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.repository
     );
     let (path, url) = if local.exists() {
-        (
-            local.to_owned(),
-            origin_url(local).unwrap_or_else(|| args.repository.clone()),
-        )
+        // Without a remote, relative submodule URLs resolve against the repository's own
+        // directory, as git does: an absolute one.
+        let directory = local
+            .canonicalize()
+            .with_context(|| format!("cannot read {}", local.display()))?;
+        let url = origin_url(local).unwrap_or_else(|| directory.display().to_string());
+        (local.to_owned(), url)
     } else {
         progress.say(&format!("fetching {}", args.repository));
         let mirror = cached_mirror(&args.repository)?;

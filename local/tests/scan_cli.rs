@@ -143,6 +143,22 @@ fn scan_prints_the_projects_of_a_checkout_and_of_a_url_with_submodules() {
         "the repository and its submodule are mirrored in the cache"
     );
 
+    // A checkout named relatively, without a remote: relative submodule URLs resolve against its
+    // own directory.
+    let relative = Command::new(env!("CARGO_BIN_EXE_dashboard"))
+        .args(["scan", "app", "--recurse-submodules", "--json"])
+        .current_dir(root.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        relative.status.success(),
+        "{}",
+        String::from_utf8_lossy(&relative.stderr)
+    );
+    let output: Value = serde_json::from_slice(&relative.stdout).unwrap();
+    assert_eq!(output["projects"][1]["type"], "cargo", "{output:#}");
+
     let missing = dashboard(cache.path(), &["scan", "/no/such/repository"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(
