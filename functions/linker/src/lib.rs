@@ -5,6 +5,7 @@
 //! run in an in-process worker over [`registry`]).
 
 pub mod ingest;
+pub mod references;
 
 use std::{sync::Arc, time::Duration};
 
