@@ -2,6 +2,7 @@
 //! own PostgreSQL when `DATABASE_URL` is unset (`up`), runs migrations for deploys (`migrate`), and
 //! manages a private PostgreSQL cluster for scripts (`db start|stop`).
 
+mod eval;
 mod postgres;
 mod scan;
 mod seed;
@@ -26,6 +27,8 @@ enum Command {
     Up(up::Args),
     /// Print the projects a local git repository holds (read from its object database).
     Scan(scan::Args),
+    /// Evaluate the linker on a benchmark directory (shared/fixtures/linking layout).
+    EvalLinker(eval::Args),
     /// Apply the migrations to DATABASE_URL (the deploy step; needs a role that may create roles).
     Migrate,
     /// Manage a private PostgreSQL cluster (used by scripts/test).
@@ -65,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up(args) => up::run(args).await,
         Command::Migrate => migrate().await,
         Command::Scan(args) => scan::run(&args),
+        Command::EvalLinker(args) => eval::run(&args),
         Command::Db(DbCommand::Start { dir, ephemeral }) => {
             let auth = if ephemeral {
                 postgres::Auth::Trust

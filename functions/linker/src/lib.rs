@@ -4,8 +4,10 @@
 //! request tracing); [`routes`] is only what the local runner mounts (nothing yet: locally the jobs
 //! run in an in-process worker over [`registry`]).
 
+pub mod evaluate;
 pub mod ingest;
 pub mod references;
+pub mod similarity;
 
 use std::{sync::Arc, time::Duration};
 
