@@ -29,6 +29,14 @@ struct PushPayload {
     forced: bool,
     before: Option<String>,
     after: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    repository: Option<PushRepository>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PushRepository {
+    default_branch: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +110,17 @@ pub async fn ingest_push(
     let payload: PushPayload = serde_json::from_slice(&body)?;
     let incomplete = payload.forced || payload.commits.len() >= PAYLOAD_COMMIT_LIMIT;
     let (before, after) = (payload.before.clone(), payload.after.clone());
+    let branch = payload
+        .git_ref
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+        .map(str::to_owned);
+    let default_branch = branch.is_some()
+        && branch.as_deref()
+            == payload
+                .repository
+                .as_ref()
+                .and_then(|r| r.default_branch.as_deref());
     let mut commits: Vec<NewCommit> = payload.commits.into_iter().map(NewCommit::from).collect();
     if incomplete {
         backfill(
@@ -114,14 +133,18 @@ pub async fn ingest_push(
         )
         .await?;
     }
-    commits.retain(|c| is_sha(&c.sha));
-    let new = store(&mut tx, job.repository, &commits).await?;
+    // One row per commit (an upsert may not touch a row twice in one statement).
+    let mut seen = std::collections::HashSet::new();
+    commits.retain(|c| is_sha(&c.sha) && seen.insert(c.sha.clone()));
+    let new = store(&mut tx, job.repository, &commits, default_branch).await?;
     if !new.is_empty() {
         jobs::enqueue(
             &mut tx,
             &LinkCommits {
                 repository: job.repository,
                 commits: new.clone(),
+                branch,
+                default_branch,
             },
         )
         .await?;
@@ -185,11 +208,13 @@ async fn backfill(
     Ok(())
 }
 
-/// Upserts `commits`; returns the ids of those not stored before.
+/// Upserts `commits`; returns the ids of those not stored before, and, for a push to the default
+/// branch, of those that reach it only now (first pushed to another branch).
 async fn store(
     tx: &mut TenantTx,
     repository: Uuid,
     commits: &[NewCommit],
+    default_branch: bool,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
     let messages: Vec<&str> = commits.iter().map(|c| c.message.as_str()).collect();
@@ -200,11 +225,12 @@ async fn store(
     let paths: Vec<serde_json::Value> =
         commits.iter().map(|c| serde_json::json!(c.paths)).collect();
     sqlx::query_scalar(
-        "insert into commits (repository_id, sha, message, author_name, author_email, authored_at, committed_at, changed_paths)
-         select $1, sha, message, name, email, at, at, array(select jsonb_array_elements_text(paths))
+        "insert into commits (repository_id, sha, message, author_name, author_email, authored_at, committed_at, changed_paths, on_default_branch)
+         select $1, sha, message, name, email, at, at, array(select jsonb_array_elements_text(paths)), $8
          from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
               as c (sha, message, name, email, at, paths)
-         on conflict (tenant_id, repository_id, sha) do nothing
+         on conflict (tenant_id, repository_id, sha) do update set on_default_branch = true
+           where excluded.on_default_branch and not commits.on_default_branch
          returning id",
     )
     .bind(repository)
@@ -214,6 +240,7 @@ async fn store(
     .bind(&emails)
     .bind(&times)
     .bind(&paths)
+    .bind(default_branch)
     .fetch_all(&mut **tx)
     .await
 }

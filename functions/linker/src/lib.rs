@@ -6,6 +6,7 @@
 
 pub mod evaluate;
 pub mod ingest;
+pub mod link;
 pub mod references;
 pub mod similarity;
 
@@ -32,7 +33,10 @@ pub struct LinkerContext {
 
 /// The jobs of the `link` queue this function runs.
 pub fn registry() -> Registry<LinkerContext> {
-    Registry::new(Queue::Link).register(ingest::ingest_push)
+    Registry::new(Queue::Link)
+        .register(ingest::ingest_push)
+        .register(link::link_commits)
+        .register(link::relink_repository)
 }
 
 /// The in-process worker of the `postgres` transport (and of the push endpoint).

@@ -123,10 +123,38 @@ pub fn terms(text: &str) -> Vec<String> {
             {
                 continue;
             }
-            terms.push(lower);
+            terms.push(stem(lower));
         }
     }
     terms
+}
+
+/// A light English stemmer (plural `s`, `-ing`, `-ed`), so that `uploads`, `uploading` and
+/// `uploaded` meet as `upload`.
+fn stem(mut word: String) -> String {
+    if word.len() > 4 && word.ends_with("ies") {
+        word.truncate(word.len() - 3);
+        word.push('y');
+    } else if word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+    {
+        word.pop();
+    }
+    for suffix in ["ing", "ed"] {
+        if word.len() >= suffix.len() + 4 && word.ends_with(suffix) {
+            word.truncate(word.len() - suffix.len());
+            // running → run, but not fall → fal
+            let bytes = word.as_bytes();
+            let n = bytes.len();
+            if bytes[n - 1] == bytes[n - 2] && !matches!(bytes[n - 1], b'l' | b's' | b'z') {
+                word.pop();
+            }
+            break;
+        }
+    }
+    word
 }
 
 /// `parseHTTPHeader2` → `parse`, `HTTP`, `Header2`.
@@ -247,6 +275,78 @@ impl Corpus {
     }
 }
 
+/// Task vectors with postings per term, to score a commit against every task at once.
+#[derive(Debug, Default)]
+pub struct Index {
+    vectors: Vec<Vector>,
+    /// Per term: the tasks holding it and their weights (compact: scoring walks these).
+    postings: HashMap<String, (Vec<u32>, Vec<f32>)>,
+}
+
+impl Index {
+    /// The index of `vectors` (task `i` is `vectors[i]`).
+    pub fn new(vectors: Vec<Vector>) -> Self {
+        let mut postings: HashMap<String, (Vec<u32>, Vec<f32>)> = HashMap::new();
+        for (i, vector) in vectors.iter().enumerate() {
+            for (term, weight) in &vector.0 {
+                let (tasks, weights) = postings.entry(term.clone()).or_default();
+                tasks.push(u32::try_from(i).expect("fewer than 4 billion tasks"));
+                weights.push(*weight as f32);
+            }
+        }
+        Self { vectors, postings }
+    }
+
+    /// A scorer over this index, with its own scratch space (one per thread).
+    pub fn scorer(&self) -> Scorer<'_> {
+        Scorer {
+            index: self,
+            sums: vec![0.0; self.vectors.len()],
+            touched: Vec::new(),
+        }
+    }
+
+    /// The vector of task `i`.
+    pub fn vector(&self, i: usize) -> &Vector {
+        &self.vectors[i]
+    }
+}
+
+/// Scores queries against an [`Index`], reusing its buffers between queries.
+#[derive(Debug)]
+pub struct Scorer<'a> {
+    index: &'a Index,
+    sums: Vec<f32>,
+    touched: Vec<usize>,
+}
+
+impl Scorer<'_> {
+    /// The cosine of `query` with every task sharing a term with it, for the tasks `wanted` accepts.
+    pub fn scores(&mut self, query: &Vector, wanted: impl Fn(usize) -> bool) -> Vec<(usize, f64)> {
+        for (term, weight) in &query.0 {
+            let Some((tasks, weights)) = self.index.postings.get(term) else {
+                continue;
+            };
+            let weight = *weight as f32;
+            for (&task, &task_weight) in tasks.iter().zip(weights) {
+                let task = task as usize;
+                if self.sums[task] == 0.0 {
+                    self.touched.push(task);
+                }
+                self.sums[task] += weight * task_weight;
+            }
+        }
+        let mut scores = Vec::new();
+        for task in self.touched.drain(..) {
+            let score = f64::from(std::mem::take(&mut self.sums[task]));
+            if wanted(task) {
+                scores.push((task, score));
+            }
+        }
+        scores
+    }
+}
+
 /// What to do with one commit's candidates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision<T> {
@@ -258,21 +358,31 @@ pub enum Decision<T> {
 
 /// The decision for a commit whose candidates scored `scores`.
 pub fn decide<T: Clone>(scores: &[(T, f64)], settings: &Settings) -> Decision<T> {
-    let mut ranked: Vec<&(T, f64)> = scores.iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let best = ranked.first().map_or(0.0, |(_, s)| *s);
-    let second = ranked.get(1).map_or(0.0, |(_, s)| *s);
-    if best >= settings.threshold && best - second >= settings.margin {
-        return Decision::Link(ranked[0].0.clone(), best);
+    // The best two in one pass: candidates can be thousands, links and suggestions a few.
+    let (mut best, mut second): (Option<&(T, f64)>, f64) = (None, 0.0);
+    for candidate in scores {
+        match best {
+            Some(b) if candidate.1 <= b.1 => second = second.max(candidate.1),
+            _ => {
+                second = best.map_or(second, |b| b.1);
+                best = Some(candidate);
+            }
+        }
     }
-    Decision::Suggest(
-        ranked
-            .into_iter()
-            .filter(|(_, s)| *s >= settings.suggest)
-            .take(3)
-            .cloned()
-            .collect(),
-    )
+    if let Some((task, score)) = best
+        && *score >= settings.threshold
+        && score - second >= settings.margin
+    {
+        return Decision::Link(task.clone(), *score);
+    }
+    let mut suggestions: Vec<(T, f64)> = scores
+        .iter()
+        .filter(|(_, s)| *s >= settings.suggest)
+        .cloned()
+        .collect();
+    suggestions.sort_by(|a, b| b.1.total_cmp(&a.1));
+    suggestions.truncate(3);
+    Decision::Suggest(suggestions)
 }
 
 /// The confidence of a similarity link: below an explicit link's 1.0 whatever the score.

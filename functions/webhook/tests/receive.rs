@@ -539,7 +539,7 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
         github: None,
     };
     let ran = dashboard_linker::worker(ctx).drain().await.unwrap();
-    assert_eq!(ran, 2);
+    assert_eq!(ran, 3, "two pushes ingested, the new commits linked once");
     let messages: Vec<String> =
         sqlx::query_scalar("select message from app.commits order by message")
             .fetch_all(&admin)

@@ -49,6 +49,12 @@ pub struct LinkCommits {
     pub repository: Uuid,
     /// `commits.id` of the commits to link.
     pub commits: Vec<Uuid>,
+    /// The branch they were pushed to (its name may reference a task).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Whether that is the default branch: closing references then close their tasks.
+    #[serde(default)]
+    pub default_branch: bool,
 }
 
 impl Job for LinkCommits {

@@ -1,0 +1,165 @@
+//! Benchmark (run by `scripts/bench-link`): linking 10,000 commits against 10,000 tasks of one
+//! repository end to end (reading both, index build, scoring, writing the links, one transaction),
+//! next to the time to simply insert the same 10,000 commits (the floor). Texts come from the linking
+//! benchmark (`shared/fixtures/linking`), cycled to 10,000, each pass marked with a word of its own.
+//! Needs `DATABASE_URL` of a role that may
+//! create databases; works in a database of its own and drops it afterwards.
+//!
+//! Usage: `link_throughput [FIXTURES_DIR]`
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use chrono::{DateTime, Duration, Utc};
+use dashboard_linker::{link::link, similarity::Settings};
+use dashboard_shared::{db::MIGRATOR, testing};
+use serde::Deserialize;
+use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgConnectOptions};
+use uuid::Uuid;
+
+const SIZE: usize = 10_000;
+/// One word per pass over the benchmark's texts (they number about 2,800 of each).
+const MARKS: [&str; 8] = [
+    "scheduler",
+    "storage",
+    "network",
+    "security",
+    "ui",
+    "cli",
+    "metrics",
+    "docs",
+];
+
+#[derive(Deserialize)]
+struct Issue {
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct Commit {
+    message: String,
+}
+
+fn read<T: for<'de> Deserialize<'de>>(dir: &Path, file: &str) -> anyhow::Result<Vec<T>> {
+    let mut all = Vec::new();
+    for project in ["tez", "avro"] {
+        let text = std::fs::read_to_string(dir.join(project).join(file))?;
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            all.push(serde_json::from_str(line)?);
+        }
+    }
+    Ok(all)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let fixtures = std::env::args().nth(1).map_or_else(
+        || PathBuf::from("../shared/fixtures/linking"),
+        PathBuf::from,
+    );
+    let issues: Vec<Issue> = read(&fixtures, "issues.jsonl")?;
+    let commits: Vec<Commit> = read(&fixtures, "commits.jsonl")?;
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (a role that may create databases)"))?;
+    let server: PgConnectOptions = url.parse()?;
+    let name = format!("dashboard_bench_{}", Uuid::new_v4().simple());
+    let mut control = PgConnection::connect_with(&server).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut control)
+        .await?;
+    let admin = PgPool::connect_with(server.clone().database(&name)).await?;
+    let result = run(&admin, &issues, &commits).await;
+    admin.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database {name} with (force)"
+    )))
+    .execute(&mut control)
+    .await?;
+    result
+}
+
+async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<()> {
+    MIGRATOR.run(admin).await?;
+    let tenant = testing::create_tenant(admin, "bench").await;
+    let repository: Uuid = sqlx::query_scalar(
+        "insert into app.repositories (tenant_id, provider, full_name, clone_url, default_branch)
+         values ($1, 'git', 'bench', '/dev/null', 'main') returning id",
+    )
+    .bind(tenant)
+    .fetch_one(admin)
+    .await?;
+    let start: DateTime<Utc> = "2020-01-01T00:00:00Z".parse()?;
+    // The real texts are fewer than 10,000: each pass over them is marked with its own word, so
+    // that a copy of a commit matches its copy of a task rather than tying with every copy.
+    let titles: Vec<String> = (0..SIZE)
+        .map(|i| {
+            format!(
+                "{} {}",
+                issues[i % issues.len()].title,
+                MARKS[i / issues.len()]
+            )
+        })
+        .collect();
+    let keys: Vec<String> = (0..SIZE).map(|i| (i + 1).to_string()).collect();
+    let created: Vec<DateTime<Utc>> = (0..SIZE)
+        .map(|i| start + Duration::minutes(i as i64 * 10))
+        .collect();
+    sqlx::query(
+        "insert into app.tasks (tenant_id, repository_id, source, external_key, title, created_at)
+         select $1, $2, 'github_issue', k, t, c from unnest($3::text[], $4::text[], $5::timestamptz[]) as x (k, t, c)",
+    )
+    .bind(tenant)
+    .bind(repository)
+    .bind(&keys)
+    .bind(&titles)
+    .bind(&created)
+    .execute(admin)
+    .await?;
+
+    let db = testing::runtime_db(admin);
+    let shas: Vec<String> = (0..SIZE).map(|i| format!("{i:040x}")).collect();
+    let messages: Vec<String> = (0..SIZE)
+        .map(|i| {
+            format!(
+                "{} {}",
+                commits[i % commits.len()].message,
+                MARKS[i / commits.len()]
+            )
+        })
+        .collect();
+    let times: Vec<DateTime<Utc>> = (0..SIZE)
+        .map(|i| start + Duration::minutes(i as i64 * 10 + 60))
+        .collect();
+
+    let floor = Instant::now();
+    let mut tx = db.tenant(tenant).await?;
+    sqlx::query(
+        "insert into commits (repository_id, sha, message, committed_at)
+         select $1, s, m, t from unnest($2::text[], $3::text[], $4::timestamptz[]) as x (s, m, t)",
+    )
+    .bind(repository)
+    .bind(&shas)
+    .bind(&messages)
+    .bind(&times)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let floor = floor.elapsed();
+
+    let linking = Instant::now();
+    let mut tx = db.tenant(tenant).await?;
+    let linked = link(&mut tx, repository, None, None, false, &Settings::default()).await?;
+    tx.commit().await?;
+    let linking = linking.elapsed();
+
+    println!("{SIZE} commits × {SIZE} tasks: {linked:?}");
+    println!(
+        "link (read, index, score, write): {:.0} ms; inserting the commits (floor): {:.0} ms; ratio {:.1}",
+        linking.as_secs_f64() * 1000.0,
+        floor.as_secs_f64() * 1000.0,
+        linking.as_secs_f64() / floor.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,509 @@
+//! Linking commits to tasks: the `link_commits` job (after a push) and `relink_repository` (after a
+//! scan changed tasks), both through [`link`].
+//!
+//! Explicit references ([`crate::references`]) in the message and the branch name link with
+//! confidence 1.0; a closing one pushed to the default branch marks its task done. Commits without an
+//! explicit link get at most one similarity link ([`crate::similarity`]) among the tasks alive at
+//! their time, and suggestions below the threshold. A similarity link never replaces an explicit or
+//! manual one, and a link a person removed (`rejected`) is never brought back. Running it again with
+//! nothing new changes no row.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use dashboard_shared::{
+    TenantId, TenantTx,
+    jobs::{
+        self,
+        kinds::{LinkCommits, RelinkRepository},
+    },
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    LinkerContext,
+    references::{self, Reference, Relation, Target},
+    similarity::{
+        Corpus, Decision, Index, Settings, commit_text, confidence, decide, task_terms, terms,
+    },
+};
+
+/// How long before a task's creation a commit may still belong to it (GitHub tasks).
+const BEFORE_CREATION: Duration = Duration::days(1);
+/// How long after a task closed a commit may still belong to it.
+const AFTER_CLOSING: Duration = Duration::days(7);
+
+/// What a linking pass wrote.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Linked {
+    /// Explicit links (new or changed).
+    pub explicit: usize,
+    /// Similarity links (new or changed).
+    pub similarity: usize,
+    /// Suggestions (new or changed).
+    pub suggested: usize,
+    /// Similarity links and suggestions that no longer hold, deleted.
+    pub withdrawn: usize,
+    /// Tasks marked done by a closing reference on the default branch.
+    pub closed: usize,
+}
+
+/// Runs a [`LinkCommits`] job for `tenant`.
+pub async fn link_commits(
+    ctx: LinkerContext,
+    tenant: TenantId,
+    job: LinkCommits,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let linked = link(
+        &mut tx,
+        job.repository,
+        Some(&job.commits),
+        job.branch.as_deref(),
+        job.default_branch,
+        &Settings::default(),
+    )
+    .await?;
+    let enqueued = tx.commit().await?;
+    ctx.transport.dispatch(&enqueued).await;
+    tracing::info!(repository.id = %job.repository, commits = job.commits.len(), ?linked, "commits linked");
+    Ok(())
+}
+
+/// Runs a [`RelinkRepository`] job for `tenant`: every commit of the repository again.
+pub async fn relink_repository(
+    ctx: LinkerContext,
+    tenant: TenantId,
+    job: RelinkRepository,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let linked = link(
+        &mut tx,
+        job.repository,
+        None,
+        None,
+        false,
+        &Settings::default(),
+    )
+    .await?;
+    let enqueued = tx.commit().await?;
+    ctx.transport.dispatch(&enqueued).await;
+    tracing::info!(repository.id = %job.repository, ?linked, "repository relinked");
+    Ok(())
+}
+
+/// Asks for `repository` (or, with `None`, every repository of the tenant) to be linked again: what
+/// `POST /api/v2/link-commit-tasks` will call. Returns how many jobs were enqueued.
+pub async fn request_relink(
+    tx: &mut TenantTx,
+    repository: Option<Uuid>,
+) -> Result<usize, sqlx::Error> {
+    let repositories: Vec<Uuid> = sqlx::query_scalar(
+        "select id from repositories where not archived and ($1::uuid is null or id = $1)",
+    )
+    .bind(repository)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut enqueued = 0;
+    for repository in repositories {
+        enqueued += usize::from(
+            jobs::enqueue(tx, &RelinkRepository { repository })
+                .await?
+                .is_some(),
+        );
+    }
+    Ok(enqueued)
+}
+
+/// A person links `commit` to `task` by hand (it replaces any other link of the pair).
+pub async fn add_manual_link(
+    tx: &mut TenantTx,
+    commit: Uuid,
+    task: Uuid,
+    by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into commit_task_links (commit_id, task_id, method, confidence, state, created_by)
+         values ($1, $2, 'manual', 1, 'active', $3)
+         on conflict (tenant_id, commit_id, task_id) do update set
+           method = 'manual', confidence = 1, state = 'active', created_by = $3, updated_at = now()",
+    )
+    .bind(commit)
+    .bind(task)
+    .bind(by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A person removes the link of `commit` to `task`: it is kept as `rejected`, so that relinking never
+/// brings it back. Returns whether there was one.
+pub async fn remove_link(tx: &mut TenantTx, commit: Uuid, task: Uuid) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query(
+        "update commit_task_links set state = 'rejected', updated_at = now()
+         where commit_id = $1 and task_id = $2 and state <> 'rejected'",
+    )
+    .bind(commit)
+    .bind(task)
+    .execute(&mut **tx)
+    .await?;
+    Ok(removed.rows_affected() > 0)
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: Uuid,
+    source: String,
+    external_key: String,
+    title: String,
+    body: Option<String>,
+    labels: Vec<String>,
+    created_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CommitRow {
+    id: Uuid,
+    message: String,
+    at: DateTime<Utc>,
+}
+
+/// One link to write.
+struct Row {
+    commit: Uuid,
+    task: Uuid,
+    method: &'static str,
+    relation: Relation,
+    confidence: f32,
+    state: &'static str,
+    evidence: Value,
+}
+
+/// Links `commits` of `repository` (all of them with `None`), pushed to `branch`.
+pub async fn link(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    commits: Option<&[Uuid]>,
+    branch: Option<&str>,
+    default_branch: bool,
+    settings: &Settings,
+) -> Result<Linked, sqlx::Error> {
+    let commits: Vec<CommitRow> = sqlx::query_as(
+        "select id, message, coalesce(committed_at, authored_at, created_at) as at from commits
+         where repository_id = $1 and ($2::uuid[] is null or id = any($2))",
+    )
+    .bind(repository)
+    .bind(commits)
+    .fetch_all(&mut **tx)
+    .await?;
+    if commits.is_empty() {
+        return Ok(Linked::default());
+    }
+    let tasks: Vec<TaskRow> = sqlx::query_as(
+        "select id, source, external_key, title, body, labels, created_at, closed_at from tasks
+         where repository_id = $1 and removed_at is null",
+    )
+    .bind(repository)
+    .fetch_all(&mut **tx)
+    .await?;
+    let full_name: String = sqlx::query_scalar("select full_name from repositories where id = $1")
+        .bind(repository)
+        .fetch_one(&mut **tx)
+        .await?;
+
+    // Explicit references, resolved to tasks.
+    let branch_reference = branch.and_then(references::parse_branch);
+    let found: Vec<(usize, Reference)> = commits
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            references::parse(&c.message)
+                .into_iter()
+                .chain(branch_reference.clone())
+                .map(move |r| (i, r))
+        })
+        .collect();
+    let resolved = resolve(tx, repository, &full_name, &tasks, &found).await?;
+    let mut rows: BTreeMap<(Uuid, Uuid), Row> = BTreeMap::new();
+    for ((i, reference), task) in found.iter().zip(resolved) {
+        let Some(task) = task else { continue };
+        let commit = commits[*i].id;
+        let row = rows.entry((commit, task)).or_insert_with(|| Row {
+            commit,
+            task,
+            method: "explicit",
+            relation: reference.relation,
+            confidence: 1.0,
+            state: "active",
+            evidence: json!({ "reference": describe(&reference.target) }),
+        });
+        row.relation = row.relation.min(reference.relation);
+    }
+    let closing: Vec<(Uuid, DateTime<Utc>)> = rows
+        .values()
+        .filter(|r| default_branch && r.relation == Relation::Closes)
+        .map(|r| {
+            let at = commits.iter().find(|c| c.id == r.commit).map(|c| c.at);
+            (r.task, at.unwrap_or_else(Utc::now))
+        })
+        .collect();
+
+    // Similarity, for commits no explicit or manual link claims.
+    let scope: Vec<Uuid> = commits.iter().map(|c| c.id).collect();
+    let claimed: HashSet<Uuid> = sqlx::query_scalar(
+        "select commit_id from commit_task_links
+         where commit_id = any($1) and method in ('explicit', 'manual') and state = 'active'",
+    )
+    .bind(&scope)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .chain(rows.keys().map(|(commit, _)| *commit))
+    .collect();
+    let task_terms: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| task_terms(&t.title, t.body.as_deref().unwrap_or(""), &t.labels))
+        .collect();
+    let commit_terms: Vec<Vec<String>> = commits
+        .iter()
+        .map(|c| terms(&commit_text(&c.message)))
+        .collect();
+    let corpus = Corpus::new(task_terms.iter().chain(&commit_terms).map(Vec::as_slice));
+    let index = Index::new(task_terms.iter().map(|t| corpus.vector(t)).collect());
+    let now = Utc::now();
+    // Scoring is pure computation: spread the commits over every core.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = commits.len().div_ceil(threads).max(1);
+    let decided: Vec<(usize, usize, f64, &'static str, Vec<String>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..commits.len())
+                .step_by(chunk)
+                .map(|first| {
+                    let (commits, commit_terms, claimed, corpus, index, tasks) =
+                        (&commits, &commit_terms, &claimed, &corpus, &index, &tasks);
+                    scope.spawn(move || {
+                        let mut scorer = index.scorer();
+                        let mut decided = Vec::new();
+                        for c in first..(first + chunk).min(commits.len()) {
+                            let commit = &commits[c];
+                            if claimed.contains(&commit.id) || commit_terms[c].is_empty() {
+                                continue;
+                            }
+                            let query = corpus.vector(&commit_terms[c]);
+                            let candidates =
+                                scorer.scores(&query, |i| alive(&tasks[i], commit.at, now));
+                            let (links, state) = match decide(&candidates, settings) {
+                                Decision::Link(i, score) => (vec![(i, score)], "active"),
+                                Decision::Suggest(suggestions) => (suggestions, "suggested"),
+                            };
+                            for (i, score) in links {
+                                let (_, shared) = index.vector(i).similarity(&query);
+                                decided.push((c, i, score, state, shared));
+                            }
+                        }
+                        decided
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("scoring never panics"))
+                .collect()
+        });
+    for (c, i, score, state, shared) in decided {
+        let (commit, task) = (commits[c].id, tasks[i].id);
+        rows.insert(
+            (commit, task),
+            Row {
+                commit,
+                task,
+                method: "similarity",
+                relation: Relation::References,
+                confidence: confidence(score),
+                state,
+                evidence: json!({ "score": (score * 1000.0).round() / 1000.0, "terms": shared }),
+            },
+        );
+    }
+    write(tx, &scope, rows.into_values().collect(), closing).await
+}
+
+/// Whether `task` could be what a commit made at `at` worked on.
+fn alive(task: &TaskRow, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    // Task-list tasks carry the time of the scan that found them, not of their writing.
+    let born = task.source == "tasklist" || task.created_at - BEFORE_CREATION <= at;
+    born && at <= task.closed_at.unwrap_or(now) + AFTER_CLOSING
+}
+
+/// The task each reference names, if it exists: our ids and keys anywhere in the tenant (so an
+/// unknown key prefix links nothing), GitHub numbers in this repository or the one named.
+async fn resolve(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    full_name: &str,
+    tasks: &[TaskRow],
+    found: &[(usize, Reference)],
+) -> Result<Vec<Option<Uuid>>, sqlx::Error> {
+    let keys: Vec<&str> = found
+        .iter()
+        .filter_map(|(_, r)| match &r.target {
+            Target::Task(key) | Target::Key(key) => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let by_key: HashMap<String, Uuid> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        // Several repositories may hold one key: this repository's task first.
+        sqlx::query_as::<_, (String, Uuid)>(
+            "select distinct on (external_key) external_key, id from tasks
+             where external_key = any($1) and removed_at is null and source = 'tasklist'
+             order by external_key, (repository_id = $2) desc, created_at",
+        )
+        .bind(&keys)
+        .bind(repository)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect()
+    };
+    let mut others: HashMap<String, Option<Uuid>> = HashMap::new();
+    let mut resolved = Vec::with_capacity(found.len());
+    for (_, reference) in found {
+        let task = match &reference.target {
+            Target::Task(key) | Target::Key(key) => by_key.get(key).copied(),
+            Target::GitHub {
+                repository: named,
+                number,
+            } => {
+                let number = number.to_string();
+                match named {
+                    Some(name) if !name.eq_ignore_ascii_case(full_name) => {
+                        if !others.contains_key(name) {
+                            let id: Option<Uuid> = sqlx::query_scalar(
+                                "select id from repositories where lower(full_name) = lower($1) limit 1",
+                            )
+                            .bind(name)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                            others.insert(name.clone(), id);
+                        }
+                        match others[name] {
+                            Some(other) => github_task(tx, other, &number).await?,
+                            None => None,
+                        }
+                    }
+                    _ => tasks
+                        .iter()
+                        .find(|t| t.source != "tasklist" && t.external_key == number)
+                        .map(|t| t.id),
+                }
+            }
+            // Azure Boards items are not imported: nothing to link to.
+            Target::AzureBoards(_) => None,
+        };
+        resolved.push(task);
+    }
+    Ok(resolved)
+}
+
+async fn github_task(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    number: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from tasks where repository_id = $1 and source in ('github_issue', 'github_pr')
+         and external_key = $2 and removed_at is null",
+    )
+    .bind(repository)
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Task(key) | Target::Key(key) => key.clone(),
+        Target::GitHub {
+            repository: Some(name),
+            number,
+        } => format!("{name}#{number}"),
+        Target::GitHub { number, .. } => format!("#{number}"),
+        Target::AzureBoards(number) => format!("AB#{number}"),
+    }
+}
+
+/// Writes `rows`, withdraws similarity rows of `scope` that no longer hold, closes `closing`.
+async fn write(
+    tx: &mut TenantTx,
+    scope: &[Uuid],
+    rows: Vec<Row>,
+    closing: Vec<(Uuid, DateTime<Utc>)>,
+) -> Result<Linked, sqlx::Error> {
+    let column = |f: fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let commits: Vec<Uuid> = rows.iter().map(|r| r.commit).collect();
+    let tasks: Vec<Uuid> = rows.iter().map(|r| r.task).collect();
+    let confidences: Vec<f32> = rows.iter().map(|r| r.confidence).collect();
+    let evidence: Vec<Value> = rows.iter().map(|r| r.evidence.clone()).collect();
+    // Never: similarity over explicit or manual, anything over a manual link or a rejected one.
+    let written: Vec<(String, String)> = sqlx::query_as(
+        "insert into commit_task_links (commit_id, task_id, method, relation, confidence, state, evidence)
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::text[], $7::jsonb[])
+         on conflict (tenant_id, commit_id, task_id) do update set
+           method = excluded.method, relation = excluded.relation, confidence = excluded.confidence,
+           state = excluded.state, evidence = excluded.evidence, updated_at = now()
+         where commit_task_links.state <> 'rejected' and commit_task_links.method <> 'manual'
+           and (commit_task_links.method = 'similarity' or excluded.method = 'explicit')
+           and (commit_task_links.method, commit_task_links.relation, commit_task_links.confidence,
+                commit_task_links.state, commit_task_links.evidence)
+               is distinct from (excluded.method, excluded.relation, excluded.confidence, excluded.state, excluded.evidence)
+         returning method, state",
+    )
+    .bind(&commits)
+    .bind(&tasks)
+    .bind(column(|r| r.method.to_owned()))
+    .bind(column(|r| r.relation.as_str().to_owned()))
+    .bind(&confidences)
+    .bind(column(|r| r.state.to_owned()))
+    .bind(&evidence)
+    .fetch_all(&mut **tx)
+    .await?;
+    let withdrawn = sqlx::query(
+        "delete from commit_task_links l
+         where l.commit_id = any($1) and l.method = 'similarity' and l.state <> 'rejected'
+           and (l.commit_id, l.task_id) not in (select c, t from unnest($2::uuid[], $3::uuid[]) as kept (c, t))",
+    )
+    .bind(scope)
+    .bind(&commits)
+    .bind(&tasks)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as usize;
+    let (closed_tasks, closed_at): (Vec<Uuid>, Vec<DateTime<Utc>>) = closing.into_iter().unzip();
+    let closed = sqlx::query(
+        "update tasks t set status = 'done', closed_at = coalesce(t.closed_at, c.at), updated_at = now()
+         from unnest($1::uuid[], $2::timestamptz[]) as c (id, at)
+         where t.id = c.id and t.status not in ('done', 'cancelled')",
+    )
+    .bind(&closed_tasks)
+    .bind(&closed_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as usize;
+    let count = |method: &str, state: &str| {
+        written
+            .iter()
+            .filter(|(m, s)| m == method && s == state)
+            .count()
+    };
+    Ok(Linked {
+        explicit: count("explicit", "active"),
+        similarity: count("similarity", "active"),
+        suggested: count("similarity", "suggested"),
+        withdrawn,
+        closed,
+    })
+}
