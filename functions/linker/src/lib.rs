@@ -6,6 +6,7 @@
 
 pub mod evaluate;
 pub mod ingest;
+pub mod issues;
 pub mod link;
 pub mod references;
 pub mod similarity;
@@ -35,6 +36,7 @@ pub struct LinkerContext {
 pub fn registry() -> Registry<LinkerContext> {
     Registry::new(Queue::Link)
         .register(ingest::ingest_push)
+        .register(issues::ingest_issue)
         .register(link::link_commits)
         .register(link::relink_repository)
 }

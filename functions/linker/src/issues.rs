@@ -1,0 +1,146 @@
+//! The `ingest_issue` job: a GitHub `issues` or `pull_request` delivery becomes a task of source
+//! `github_issue` / `github_pr` (title, body, state, labels, url, created and closed times). Events
+//! arrive out of order, so the newest `updated_at` wins: an older event changes nothing. Deleted and
+//! transferred issues are marked removed. A task that changed has its repository relinked.
+
+use chrono::{DateTime, Utc};
+use dashboard_shared::{
+    TenantId,
+    jobs::{
+        self,
+        kinds::{IngestIssue, RelinkRepository},
+    },
+};
+use serde::Deserialize;
+
+use crate::LinkerContext;
+
+#[derive(Deserialize)]
+struct Payload {
+    action: Option<String>,
+    issue: Option<Item>,
+    pull_request: Option<Item>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    number: i64,
+    #[serde(default)]
+    title: String,
+    body: Option<String>,
+    state: Option<String>,
+    state_reason: Option<String>,
+    merged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    labels: Vec<Label>,
+    html_url: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Label {
+    name: String,
+}
+
+impl Item {
+    /// Our status: open; done when completed or merged; cancelled when closed otherwise.
+    fn status(&self, pull_request: bool) -> &'static str {
+        match (self.state.as_deref(), pull_request) {
+            (Some("closed"), true) if self.merged_at.is_none() => "cancelled",
+            (Some("closed"), false) if self.state_reason.as_deref() == Some("not_planned") => {
+                "cancelled"
+            }
+            (Some("closed"), _) => "done",
+            _ => "open",
+        }
+    }
+}
+
+/// Runs an [`IngestIssue`] job for `tenant`.
+pub async fn ingest_issue(
+    ctx: LinkerContext,
+    tenant: TenantId,
+    job: IngestIssue,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let body: Option<Vec<u8>> =
+        sqlx::query_scalar("select body from webhook_deliveries where id = $1")
+            .bind(job.delivery)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(body) = body else {
+        tracing::warn!(delivery.id = %job.delivery, "issue delivery no longer exists; nothing to ingest");
+        return Ok(());
+    };
+    let payload: Payload = serde_json::from_slice(&body)?;
+    let (item, source) = match (payload.pull_request, payload.issue) {
+        (Some(pr), _) => (pr, "github_pr"),
+        (None, Some(issue)) => (issue, "github_issue"),
+        (None, None) => anyhow::bail!("the delivery holds neither an issue nor a pull request"),
+    };
+    let key = item.number.to_string();
+    let updated = item.updated_at.unwrap_or_else(Utc::now);
+    let changed = if matches!(payload.action.as_deref(), Some("deleted" | "transferred")) {
+        sqlx::query(
+            "update tasks set removed_at = now(), source_updated_at = $4, updated_at = now()
+             where repository_id = $1 and source = $2 and external_key = $3 and removed_at is null
+               and (source_updated_at is null or source_updated_at <= $4)",
+        )
+        .bind(job.repository)
+        .bind(source)
+        .bind(&key)
+        .bind(updated)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0
+    } else {
+        let status = item.status(source == "github_pr");
+        let labels: Vec<String> = item.labels.into_iter().map(|l| l.name).collect();
+        sqlx::query(
+            "insert into tasks (repository_id, source, external_key, title, body, status, labels, url, created_at, closed_at, source_updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, now()), $10, $11)
+             on conflict (tenant_id, repository_id, source, external_key) do update set
+               title = excluded.title, body = excluded.body, status = excluded.status, labels = excluded.labels,
+               url = excluded.url, created_at = excluded.created_at, closed_at = excluded.closed_at,
+               source_updated_at = excluded.source_updated_at, removed_at = null, updated_at = now()
+             where tasks.source_updated_at is null or tasks.source_updated_at <= excluded.source_updated_at",
+        )
+        .bind(job.repository)
+        .bind(source)
+        .bind(&key)
+        .bind(&item.title)
+        .bind(&item.body)
+        .bind(status)
+        .bind(&labels)
+        .bind(&item.html_url)
+        .bind(item.created_at)
+        .bind(item.closed_at)
+        .bind(updated)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0
+    };
+    if changed {
+        jobs::enqueue(
+            &mut tx,
+            &RelinkRepository {
+                repository: job.repository,
+            },
+        )
+        .await?;
+    }
+    sqlx::query(
+        "update webhook_deliveries set status = 'processed', processed_at = now() where id = $1",
+    )
+    .bind(job.delivery)
+    .execute(&mut *tx)
+    .await?;
+    let enqueued = tx.commit().await?;
+    ctx.transport.dispatch(&enqueued).await;
+    tracing::info!(delivery.id = %job.delivery, source, number = item.number, changed, "issue ingested");
+    Ok(())
+}
