@@ -46,14 +46,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<12} {:<13} {:>6} {:>6} {:>6} {:>6}   fold-tuned: {:>6} {:>6} {:>6}",
+        "{:<12} {:<18} {:>6} {:>6} {:>6} {:>6}   fold-tuned: {:>6} {:>6} {:>6}",
         "PROJECT", "VARIANT", "P", "R", "F1", "AUC", "P", "R", "F1"
     );
     for (project, variants) in &results {
         for (variant, e) in variants {
             let (s, t) = (e.service, e.fold_tuned);
             println!(
-                "{project:<12} {variant:<13} {:>6.3} {:>6.3} {:>6.3} {:>6.3}               {:>6.3} {:>6.3} {:>6.3}",
+                "{project:<12} {variant:<18} {:>6.3} {:>6.3} {:>6.3} {:>6.3}               {:>6.3} {:>6.3} {:>6.3}",
                 s.precision, s.recall, s.f1, s.auc, t.precision, t.recall, t.f1
             );
         }

@@ -17,10 +17,16 @@ use std::{
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::similarity::{Corpus, Decision, Settings, commit_text, decide, task_terms, terms};
+use crate::similarity::{Corpus, Decision, Settings, commit_terms, decide, task_terms};
 
-/// The message variants of the benchmark.
-pub const VARIANTS: [&str; 2] = ["message", "message_hard"];
+/// The variants of the benchmark: each message alone, then with the changed files' names (what the
+/// service reads; the protocol reports it separately).
+pub const VARIANTS: [&str; 4] = [
+    "message",
+    "message_hard",
+    "message+files",
+    "message_hard+files",
+];
 
 /// Precision, recall, F1 (and AUC) of one judgement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -55,6 +61,8 @@ struct Commit {
     sha: String,
     message: String,
     message_hard: String,
+    #[serde(default)]
+    files: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -108,12 +116,17 @@ pub fn evaluate_project(
         let commit_terms: HashMap<&str, Vec<String>> = commits
             .iter()
             .map(|c| {
-                let message = if variant == "message" {
-                    &c.message
-                } else {
+                let message = if variant.starts_with("message_hard") {
                     &c.message_hard
+                } else {
+                    &c.message
                 };
-                (c.sha.as_str(), terms(&commit_text(message)))
+                let files: &[String] = if variant.ends_with("+files") {
+                    &c.files
+                } else {
+                    &[]
+                };
+                (c.sha.as_str(), commit_terms(message, files))
             })
             .collect();
         let corpus = Corpus::new(

@@ -1,7 +1,9 @@
 //! The `ingest_issue` job: a GitHub `issues` or `pull_request` delivery becomes a task of source
 //! `github_issue` / `github_pr` (title, body, state, labels, url, created and closed times). Events
 //! arrive out of order, so the newest `updated_at` wins: an older event changes nothing. Deleted and
-//! transferred issues are marked removed. A task that changed has its repository relinked.
+//! transferred issues are marked removed. A merged pull request remembers its merge commit and base
+//! branch, so that the references in its title and body reach that commit. A task that changed has
+//! its repository relinked.
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
@@ -37,6 +39,16 @@ struct Item {
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+    /// Pull requests: the commit that merged it (GitHub's test merge while it is open).
+    merge_commit_sha: Option<String>,
+    /// Pull requests: the branch it merges into.
+    base: Option<Base>,
+}
+
+#[derive(Deserialize)]
+struct Base {
+    #[serde(rename = "ref")]
+    branch: String,
 }
 
 #[derive(Deserialize)]
@@ -99,13 +111,19 @@ pub async fn ingest_issue(
     } else {
         let status = item.status(source == "github_pr");
         let labels: Vec<String> = item.labels.into_iter().map(|l| l.name).collect();
+        // Only a merged pull request's merge commit is in the history.
+        let merge_commit = item
+            .merge_commit_sha
+            .filter(|sha| item.merged_at.is_some() && is_sha(sha));
+        let base_branch = item.base.map(|b| b.branch);
         sqlx::query(
-            "insert into tasks (repository_id, source, external_key, title, body, status, labels, url, created_at, closed_at, source_updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, now()), $10, $11)
+            "insert into tasks (repository_id, source, external_key, title, body, status, labels, url, created_at, closed_at, source_updated_at, merge_commit_sha, base_branch)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, now()), $10, $11, $12, $13)
              on conflict (tenant_id, repository_id, source, external_key) do update set
                title = excluded.title, body = excluded.body, status = excluded.status, labels = excluded.labels,
                url = excluded.url, created_at = excluded.created_at, closed_at = excluded.closed_at,
-               source_updated_at = excluded.source_updated_at, removed_at = null, updated_at = now()
+               source_updated_at = excluded.source_updated_at, merge_commit_sha = excluded.merge_commit_sha,
+               base_branch = excluded.base_branch, removed_at = null, updated_at = now()
              where tasks.source_updated_at is null or tasks.source_updated_at <= excluded.source_updated_at",
         )
         .bind(job.repository)
@@ -119,6 +137,8 @@ pub async fn ingest_issue(
         .bind(item.created_at)
         .bind(item.closed_at)
         .bind(updated)
+        .bind(merge_commit)
+        .bind(base_branch)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -143,4 +163,8 @@ pub async fn ingest_issue(
     ctx.transport.dispatch(&enqueued).await;
     tracing::info!(delivery.id = %job.delivery, source, number = item.number, changed, "issue ingested");
     Ok(())
+}
+
+fn is_sha(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -24,9 +24,7 @@ use uuid::Uuid;
 use crate::{
     LinkerContext,
     references::{self, Reference, Relation, Target},
-    similarity::{
-        Corpus, Decision, Index, Settings, commit_text, confidence, decide, task_terms, terms,
-    },
+    similarity::{Corpus, Decision, Index, Settings, commit_terms, confidence, decide, task_terms},
 };
 
 /// How long before a task's creation a commit may still belong to it (GitHub tasks).
@@ -161,12 +159,16 @@ struct TaskRow {
     labels: Vec<String>,
     created_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
+    merge_commit_sha: Option<String>,
+    base_branch: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
 struct CommitRow {
     id: Uuid,
+    sha: String,
     message: String,
+    changed_paths: Vec<String>,
     at: DateTime<Utc>,
 }
 
@@ -191,7 +193,7 @@ pub async fn link(
     settings: &Settings,
 ) -> Result<Linked, sqlx::Error> {
     let commits: Vec<CommitRow> = sqlx::query_as(
-        "select id, message, coalesce(committed_at, authored_at, created_at) as at from commits
+        "select id, sha, message, changed_paths, coalesce(committed_at, authored_at, created_at) as at from commits
          where repository_id = $1 and ($2::uuid[] is null or id = any($2))",
     )
     .bind(repository)
@@ -202,36 +204,61 @@ pub async fn link(
         return Ok(Linked::default());
     }
     let tasks: Vec<TaskRow> = sqlx::query_as(
-        "select id, source, external_key, title, body, labels, created_at, closed_at from tasks
-         where repository_id = $1 and removed_at is null",
+        "select id, source, external_key, title, body, labels, created_at, closed_at, merge_commit_sha, base_branch
+         from tasks where repository_id = $1 and removed_at is null",
     )
     .bind(repository)
     .fetch_all(&mut **tx)
     .await?;
-    let full_name: String = sqlx::query_scalar("select full_name from repositories where id = $1")
-        .bind(repository)
-        .fetch_one(&mut **tx)
-        .await?;
+    let (full_name, main_branch): (String, String) =
+        sqlx::query_as("select full_name, default_branch from repositories where id = $1")
+            .bind(repository)
+            .fetch_one(&mut **tx)
+            .await?;
 
-    // Explicit references, resolved to tasks.
+    // Explicit references, resolved to tasks, each with whether it lands on the default branch.
     let branch_reference = branch.and_then(references::parse_branch);
-    let found: Vec<(usize, Reference)> = commits
+    let merged_pull_requests: HashMap<&str, &TaskRow> = tasks
         .iter()
-        .enumerate()
-        .flat_map(|(i, c)| {
-            references::parse(&c.message)
-                .into_iter()
-                .chain(branch_reference.clone())
-                .map(move |r| (i, r))
-        })
+        .filter_map(|t| Some((t.merge_commit_sha.as_deref()?, t)))
         .collect();
+    let mut found: Vec<(usize, Reference, bool)> = Vec::new();
+    for (i, commit) in commits.iter().enumerate() {
+        for reference in references::parse(&commit.message)
+            .into_iter()
+            .chain(branch_reference.clone())
+        {
+            found.push((i, reference, default_branch));
+        }
+        // The commit that merged a pull request: the pull request itself, and what its title and
+        // body reference (closing when it merged into the default branch, as GitHub does).
+        if let Some(pull_request) = merged_pull_requests.get(commit.sha.as_str()) {
+            let into_default = pull_request.base_branch.as_deref() == Some(main_branch.as_str());
+            let own = Reference {
+                target: Target::GitHub {
+                    repository: None,
+                    number: pull_request.external_key.parse().unwrap_or_default(),
+                },
+                relation: Relation::Closes,
+            };
+            let text = format!(
+                "{}\n\n{}",
+                pull_request.title,
+                pull_request.body.as_deref().unwrap_or_default()
+            );
+            for reference in std::iter::once(own).chain(references::parse(&text)) {
+                found.push((i, reference, into_default));
+            }
+        }
+    }
     let resolved = resolve(tx, repository, &full_name, &tasks, &found).await?;
     let mut rows: BTreeMap<(Uuid, Uuid), Row> = BTreeMap::new();
-    for ((i, reference), task) in found.iter().zip(resolved) {
+    let mut closing: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();
+    for ((i, reference, lands), task) in found.iter().zip(resolved) {
         let Some(task) = task else { continue };
-        let commit = commits[*i].id;
-        let row = rows.entry((commit, task)).or_insert_with(|| Row {
-            commit,
+        let commit = &commits[*i];
+        let row = rows.entry((commit.id, task)).or_insert_with(|| Row {
+            commit: commit.id,
             task,
             method: "explicit",
             relation: reference.relation,
@@ -240,15 +267,12 @@ pub async fn link(
             evidence: json!({ "reference": describe(&reference.target) }),
         });
         row.relation = row.relation.min(reference.relation);
+        if *lands && reference.relation == Relation::Closes {
+            let at = closing.entry(task).or_insert(commit.at);
+            *at = (*at).min(commit.at);
+        }
     }
-    let closing: Vec<(Uuid, DateTime<Utc>)> = rows
-        .values()
-        .filter(|r| default_branch && r.relation == Relation::Closes)
-        .map(|r| {
-            let at = commits.iter().find(|c| c.id == r.commit).map(|c| c.at);
-            (r.task, at.unwrap_or_else(Utc::now))
-        })
-        .collect();
+    let closing: Vec<(Uuid, DateTime<Utc>)> = closing.into_iter().collect();
 
     // Similarity, for commits no explicit or manual link claims.
     let scope: Vec<Uuid> = commits.iter().map(|c| c.id).collect();
@@ -268,7 +292,7 @@ pub async fn link(
         .collect();
     let commit_terms: Vec<Vec<String>> = commits
         .iter()
-        .map(|c| terms(&commit_text(&c.message)))
+        .map(|c| commit_terms(&c.message, &c.changed_paths))
         .collect();
     let corpus = Corpus::new(task_terms.iter().chain(&commit_terms).map(Vec::as_slice));
     let index = Index::new(task_terms.iter().map(|t| corpus.vector(t)).collect());
@@ -344,11 +368,11 @@ async fn resolve(
     repository: Uuid,
     full_name: &str,
     tasks: &[TaskRow],
-    found: &[(usize, Reference)],
+    found: &[(usize, Reference, bool)],
 ) -> Result<Vec<Option<Uuid>>, sqlx::Error> {
     let keys: Vec<&str> = found
         .iter()
-        .filter_map(|(_, r)| match &r.target {
+        .filter_map(|(_, r, _)| match &r.target {
             Target::Task(key) | Target::Key(key) => Some(key.as_str()),
             _ => None,
         })
@@ -371,7 +395,7 @@ async fn resolve(
     };
     let mut others: HashMap<String, Option<Uuid>> = HashMap::new();
     let mut resolved = Vec::with_capacity(found.len());
-    for (_, reference) in found {
+    for (_, reference, _) in found {
         let task = match &reference.target {
             Target::Task(key) | Target::Key(key) => by_key.get(key).copied(),
             Target::GitHub {

@@ -194,6 +194,23 @@ pub fn commit_text(message: &str) -> String {
     REFERENCE.replace_all(&text, " ").into_owned()
 }
 
+/// The terms of a commit: its message (see [`commit_text`]) and the names of the files it changed,
+/// each name's terms once (a commit touching fifty files is not fifty times about their words).
+pub fn commit_terms<S: AsRef<str>>(message: &str, paths: &[S]) -> Vec<String> {
+    let mut all = terms(&commit_text(message));
+    let mut seen = HashSet::new();
+    for path in paths {
+        let name = path.as_ref().rsplit('/').next().unwrap_or_default();
+        let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
+        for term in terms(stem) {
+            if seen.insert(term.clone()) {
+                all.push(term);
+            }
+        }
+    }
+    all
+}
+
 /// The terms of a task: its title twice, its body and labels once.
 pub fn task_terms(title: &str, body: &str, labels: &[String]) -> Vec<String> {
     let mut all = terms(title);

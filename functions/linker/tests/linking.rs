@@ -9,7 +9,7 @@ use dashboard_shared::{
     Db, TenantId,
     jobs::{
         self, Transport,
-        kinds::{IngestPush, RelinkRepository},
+        kinds::{IngestIssue, IngestPush, RelinkRepository},
     },
     testing,
 };
@@ -333,4 +333,82 @@ async fn a_branch_name_references_and_closing_waits_for_the_default_branch(admin
             .await
             .unwrap();
     assert_eq!(done, "done");
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_merged_pull_request_links_what_its_title_and_body_reference(admin: PgPool) {
+    let setup = Setup::new(admin.clone()).await;
+    // The merge commit arrives first (GitHub sends both deliveries at once, in no fixed order).
+    let merge = [(30, "Merge pull request #2 from Codertocat/changes")];
+    setup.deliver("m2", push("master", &merge)).await;
+
+    let mut pull_request: Value =
+        serde_json::from_str(include_str!("data/pull_request.closed.payload.json")).unwrap();
+    pull_request["pull_request"]["title"] = json!("Avatar uploads (TASK-AUTH-13)");
+    pull_request["pull_request"]["body"] =
+        json!("Fixes #7.\n\n```\nfixes #8 is only an example here\n```");
+    pull_request["pull_request"]["merged_at"] = json!("2019-05-15T15:30:00Z");
+    pull_request["pull_request"]["merge_commit_sha"] = json!(sha(30));
+    let delivery: Uuid = sqlx::query_scalar(
+        "insert into app.webhook_deliveries (tenant_id, hook_id, delivery_id, event, body)
+         values ($1, 1, 'pr2', 'pull_request', $2) returning id",
+    )
+    .bind(setup.tenant)
+    .bind(serde_json::to_vec(&pull_request).unwrap())
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
+    jobs::enqueue(
+        &mut tx,
+        &IngestIssue {
+            delivery,
+            repository: setup.repository,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    setup.worker().drain().await.unwrap();
+
+    let summary: Vec<(String, String, String, String)> = setup
+        .links()
+        .await
+        .into_iter()
+        .map(|(c, t, m, r, ..)| (c, t, m, r))
+        .collect();
+    let row =
+        |task: &str, relation: &str| ("1e".into(), task.into(), "explicit".into(), relation.into());
+    assert_eq!(
+        summary,
+        [
+            row("2", "closes"),
+            row("7", "closes"),
+            row("TASK-AUTH-13", "references"),
+        ],
+        "the pull request itself, its closing reference, its title's mention; not the code block"
+    );
+    let statuses: Vec<(String, String)> = sqlx::query_as(
+        "select external_key, status from app.tasks where external_key in ('7', '8', 'TASK-AUTH-13') order by 1",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            ("7".into(), "done".into()),
+            ("8".into(), "open".into()),
+            ("TASK-AUTH-13".into(), "open".into())
+        ],
+        "merged into the default branch: #7 closes as on GitHub"
+    );
+
+    // Relinking again changes nothing.
+    let before = setup.links().await;
+    let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
+    link::request_relink(&mut tx, None).await.unwrap();
+    tx.commit().await.unwrap();
+    setup.worker().drain().await.unwrap();
+    assert_eq!(setup.links().await, before);
 }

@@ -1,6 +1,8 @@
 //! Writing a scan into the tenant's rows: projects upserted by (repository, path, type) with their
 //! hierarchy and task counts, tasklist tasks upserted by key, whatever vanished marked removed (never
-//! deleted), and a relink enqueued when tasks changed. Running it twice changes nothing.
+//! deleted), and a relink enqueued when tasks changed. Running it twice changes nothing. A task's
+//! status follows its checkbox only when the checkbox changed (`listed_status`), so a task a commit
+//! closed stays done while the list still says `[ ]`.
 
 use std::collections::HashMap;
 
@@ -146,15 +148,21 @@ async fn store_tasks(
             };
             let parent_key = task.parent.map(|i| list.tasks[i].key.clone());
             let written: Option<bool> = sqlx::query_scalar(
-                "insert into tasks (repository_id, project_id, source, external_key, title, status, section, parent_key, closed_at)
-                 values ($1, $2, 'tasklist', $3, $4, $5, $6, $7, case when $5 = 'done' then now() end)
+                "insert into tasks (repository_id, project_id, source, external_key, title, status, listed_status, section, parent_key, closed_at)
+                 values ($1, $2, 'tasklist', $3, $4, $5, $5, $6, $7, case when $5 = 'done' then now() end)
                  on conflict (tenant_id, repository_id, source, external_key) do update set
-                   project_id = excluded.project_id, title = excluded.title, status = excluded.status,
+                   project_id = excluded.project_id, title = excluded.title,
+                   status = case when tasks.listed_status is distinct from excluded.listed_status
+                                 then excluded.status else tasks.status end,
+                   listed_status = excluded.listed_status,
                    section = excluded.section, parent_key = excluded.parent_key, removed_at = null,
-                   closed_at = case when excluded.status = 'done' then coalesce(tasks.closed_at, now()) end,
+                   closed_at = case
+                     when tasks.listed_status is distinct from excluded.listed_status
+                       then case when excluded.status = 'done' then coalesce(tasks.closed_at, now()) end
+                     else tasks.closed_at end,
                    updated_at = now()
-                 where (tasks.project_id, tasks.title, tasks.status, tasks.section, tasks.parent_key, tasks.removed_at)
-                   is distinct from (excluded.project_id, excluded.title, excluded.status, excluded.section, excluded.parent_key, null)
+                 where (tasks.project_id, tasks.title, tasks.listed_status, tasks.section, tasks.parent_key, tasks.removed_at)
+                   is distinct from (excluded.project_id, excluded.title, excluded.listed_status, excluded.section, excluded.parent_key, null)
                  returning true",
             )
             .bind(repository)

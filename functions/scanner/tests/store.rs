@@ -174,3 +174,53 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
             .unwrap();
     assert_eq!(live, 4);
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_task_a_commit_closed_stays_done_until_its_checkbox_changes(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository: Uuid = sqlx::query_scalar(
+        "insert into app.repositories (tenant_id, provider, full_name, clone_url) values ($1, 'git', 'acme/plan', '/srv/plan.git') returning id",
+    )
+    .bind(tenant)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    let list = |launch: &str| {
+        MemTree::of(&[(
+            "tasklist.md",
+            format!("# Plan\n- [x] TASK-M-1 Kick-off\n- [{launch}] TASK-M-2 Launch\n").as_str(),
+        )])
+    };
+    let status = || async {
+        sqlx::query_as::<_, (String, bool)>(
+            "select status, closed_at is not null from app.tasks where external_key = 'TASK-M-2'",
+        )
+        .fetch_one(&admin)
+        .await
+        .unwrap()
+    };
+    scan(&admin, tenant, repository, &list(" ")).await;
+    assert_eq!(status().await, ("open".into(), false));
+
+    // The linker closes it: `Fixes TASK-M-2` reached the default branch.
+    sqlx::query(
+        "update app.tasks set status = 'done', closed_at = now() where external_key = 'TASK-M-2'",
+    )
+    .execute(&admin)
+    .await
+    .unwrap();
+    let rescan = scan(&admin, tenant, repository, &list(" ")).await;
+    assert!(!rescan.tasks_changed, "the list did not change");
+    assert_eq!(status().await, ("done".into(), true), "still done");
+
+    // Someone ticks the box, then unticks it: the list speaks again.
+    scan(&admin, tenant, repository, &list("x")).await;
+    assert_eq!(status().await, ("done".into(), true));
+    let reopened = scan(&admin, tenant, repository, &list(" ")).await;
+    assert!(reopened.tasks_changed);
+    assert_eq!(
+        status().await,
+        ("open".into(), false),
+        "reopened by the list"
+    );
+}
