@@ -1,11 +1,17 @@
 //! `dashboard`: the local all-in-one runner. Mounts every function's routes on one port with its
-//! own PostgreSQL when `DATABASE_URL` is unset (`up`), runs migrations for deploys (`migrate`), and
+//! own PostgreSQL when `DATABASE_URL` is unset (`up`, `up --demo`), connects and polls git
+//! repositories (`repo add|list|sync`), prints what an organization sees (`show`), scans a checkout
+//! (`scan`), evaluates the linker (`eval-linker`), runs migrations for deploys (`migrate`), and
 //! manages a private PostgreSQL cluster for scripts (`db start|stop`).
 
+mod demo;
 mod eval;
 mod postgres;
+mod repo;
 mod scan;
 mod seed;
+mod show;
+mod system;
 mod up;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -25,6 +31,11 @@ struct Cli {
 enum Command {
     /// Run every function on one port (its own PostgreSQL when DATABASE_URL is unset).
     Up(up::Args),
+    /// Connect, list and poll an organization's git repositories (any URL or local path).
+    #[command(subcommand)]
+    Repo(repo::Command),
+    /// Print an organization's project tree and recent commits with their links.
+    Show(show::Args),
     /// Print the projects a local git repository holds (read from its object database).
     Scan(scan::Args),
     /// Evaluate the linker on a benchmark directory (shared/fixtures/linking layout).
@@ -61,11 +72,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    telemetry::init(LogFormat::from_lookup(
-        &dashboard_shared::config::Env::process(),
-    )?);
+    // The long-running commands log what they do; the others print their result and only warn.
+    let verbosity = match cli.command {
+        Command::Up(_) | Command::Migrate | Command::Db(_) => "info",
+        _ => "warn",
+    };
+    telemetry::init_with(
+        LogFormat::from_lookup(&dashboard_shared::config::Env::process())?,
+        verbosity,
+    );
     match cli.command {
         Command::Up(args) => up::run(args).await,
+        Command::Repo(command) => repo::run(command).await,
+        Command::Show(args) => show::run(args).await,
         Command::Migrate => migrate().await,
         Command::Scan(args) => scan::run(&args),
         Command::EvalLinker(args) => eval::run(&args),

@@ -160,7 +160,8 @@ impl Cluster {
         })
     }
 
-    fn is_running(&self) -> anyhow::Result<bool> {
+    /// Whether the cluster's server is running.
+    pub fn is_running(&self) -> anyhow::Result<bool> {
         if !self.data_dir().join("PG_VERSION").exists() {
             return Ok(false);
         }
@@ -287,7 +288,8 @@ pub fn random_secret() -> String {
     )
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes `contents` to `path`, readable by its owner only.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)

@@ -113,6 +113,11 @@ pub fn webhook_secret_context(tenant: uuid::Uuid, repository: uuid::Uuid) -> Str
     format!("webhook-secret:{tenant}:{repository}")
 }
 
+/// The context a repository's git credential (token or SSH key) is sealed for.
+pub fn git_credential_context(tenant: uuid::Uuid, repository: uuid::Uuid) -> String {
+    format!("git-credential:{tenant}:{repository}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

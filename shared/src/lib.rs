@@ -2,6 +2,7 @@
 //! problem+json error type, the database layer (pool, migrations, tenant-scoped transactions),
 //! health routes and the runtime that serves a router on Cloud Run, AWS Lambda or a laptop.
 
+pub mod commits;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -16,7 +16,13 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. The filter comes from `RUST_LOG` (default `info`). JSON goes to
 /// stdout (what Cloud Logging reads); text goes to stderr, leaving stdout to command output.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with(format, "info");
+}
+
+/// Like [`init`], with `default` as the filter when `RUST_LOG` is unset (`warn` for command-line
+/// tools whose output is the point).
+pub fn init_with(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let registry = tracing_subscriber::registry().with(filter);
     // A second call (tests, an embedding binary) keeps the first subscriber.
     let _ = match format {

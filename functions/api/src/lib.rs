@@ -3,6 +3,8 @@
 //! [`router`] is the whole service (its routes, the health probes, request tracing);
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
 
+pub mod read;
+
 use axum::Router;
 use dashboard_shared::{Db, serve};
 

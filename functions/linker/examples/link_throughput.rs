@@ -150,7 +150,7 @@ async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Re
 
     let linking = Instant::now();
     let mut tx = db.tenant(tenant).await?;
-    let linked = link(&mut tx, repository, None, None, false, &Settings::default()).await?;
+    let linked = link(&mut tx, repository, None, None, &Settings::default()).await?;
     tx.commit().await?;
     let linking = linking.elapsed();
 

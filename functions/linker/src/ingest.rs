@@ -1,16 +1,14 @@
-//! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check),
-//! upserts its commits by SHA (the same commit arrives again from other branches) and enqueues the
-//! linking of the new ones. A payload cut at GitHub's 2048 commits, or a forced push, is completed
+//! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check)
+//! and hands its commits to [`commits::ingest`] (upserted by SHA, the linking of the new ones
+//! enqueued), the path polled commits take too. A payload cut at GitHub's 2048 commits, or a forced push, is completed
 //! from the compare API (`before...after`) as the GitHub App. Idempotent: running it twice stores
 //! nothing twice.
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
-    jobs::{
-        self,
-        kinds::{IngestPush, LinkCommits},
-    },
+    commits::{self, NewCommit, Push},
+    jobs::kinds::IngestPush,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -58,17 +56,6 @@ struct PushedCommit {
 struct Person {
     name: Option<String>,
     email: Option<String>,
-}
-
-/// A commit to store.
-#[derive(Debug)]
-struct NewCommit {
-    sha: String,
-    message: String,
-    author_name: Option<String>,
-    author_email: Option<String>,
-    at: Option<DateTime<Utc>>,
-    paths: Vec<String>,
 }
 
 impl From<PushedCommit> for NewCommit {
@@ -133,22 +120,17 @@ pub async fn ingest_push(
         )
         .await?;
     }
-    // One row per commit (an upsert may not touch a row twice in one statement).
-    let mut seen = std::collections::HashSet::new();
-    commits.retain(|c| is_sha(&c.sha) && seen.insert(c.sha.clone()));
-    let new = store(&mut tx, job.repository, &commits, default_branch).await?;
-    if !new.is_empty() {
-        jobs::enqueue(
-            &mut tx,
-            &LinkCommits {
-                repository: job.repository,
-                commits: new.clone(),
-                branch,
-                default_branch,
-            },
-        )
-        .await?;
-    }
+    let pushed = commits.len();
+    let new = commits::ingest(
+        &mut tx,
+        Push {
+            repository: job.repository,
+            branch: branch.as_deref(),
+            default_branch,
+        },
+        commits,
+    )
+    .await?;
     sqlx::query(
         "update webhook_deliveries set status = 'processed', processed_at = now() where id = $1",
     )
@@ -157,7 +139,7 @@ pub async fn ingest_push(
     .await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
-    tracing::info!(delivery.id = %job.delivery, commits.pushed = commits.len(), commits.new = new.len(), "push ingested");
+    tracing::info!(delivery.id = %job.delivery, commits.pushed = pushed, commits.new = new.len(), "push ingested");
     Ok(())
 }
 
@@ -206,48 +188,4 @@ async fn backfill(
         });
     }
     Ok(())
-}
-
-/// Upserts `commits`; returns the ids of those not stored before, and, for a push to the default
-/// branch, of those that reach it only now (first pushed to another branch).
-async fn store(
-    tx: &mut TenantTx,
-    repository: Uuid,
-    commits: &[NewCommit],
-    default_branch: bool,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
-    let messages: Vec<&str> = commits.iter().map(|c| c.message.as_str()).collect();
-    let names: Vec<Option<&str>> = commits.iter().map(|c| c.author_name.as_deref()).collect();
-    let emails: Vec<Option<&str>> = commits.iter().map(|c| c.author_email.as_deref()).collect();
-    let times: Vec<Option<DateTime<Utc>>> = commits.iter().map(|c| c.at).collect();
-    // Postgres has no ragged arrays: changed paths travel as one JSON array per commit.
-    let paths: Vec<serde_json::Value> =
-        commits.iter().map(|c| serde_json::json!(c.paths)).collect();
-    sqlx::query_scalar(
-        "insert into commits (repository_id, sha, message, author_name, author_email, authored_at, committed_at, changed_paths, on_default_branch)
-         select $1, sha, message, name, email, at, at, array(select jsonb_array_elements_text(paths)), $8
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
-              as c (sha, message, name, email, at, paths)
-         on conflict (tenant_id, repository_id, sha) do update set on_default_branch = true
-           where excluded.on_default_branch and not commits.on_default_branch
-         returning id",
-    )
-    .bind(repository)
-    .bind(&shas)
-    .bind(&messages)
-    .bind(&names)
-    .bind(&emails)
-    .bind(&times)
-    .bind(&paths)
-    .bind(default_branch)
-    .fetch_all(&mut **tx)
-    .await
-}
-
-fn is_sha(id: &str) -> bool {
-    matches!(id.len(), 40 | 64)
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }

@@ -59,7 +59,6 @@ pub async fn link_commits(
         job.repository,
         Some(&job.commits),
         job.branch.as_deref(),
-        job.default_branch,
         &Settings::default(),
     )
     .await?;
@@ -76,15 +75,7 @@ pub async fn relink_repository(
     job: RelinkRepository,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let linked = link(
-        &mut tx,
-        job.repository,
-        None,
-        None,
-        false,
-        &Settings::default(),
-    )
-    .await?;
+    let linked = link(&mut tx, job.repository, None, None, &Settings::default()).await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     tracing::info!(repository.id = %job.repository, ?linked, "repository relinked");
@@ -189,7 +180,6 @@ pub async fn link(
     repository: Uuid,
     commits: Option<&[Uuid]>,
     branch: Option<&str>,
-    default_branch: bool,
     settings: &Settings,
 ) -> Result<Linked, sqlx::Error> {
     let commits: Vec<CommitRow> = sqlx::query_as(
@@ -216,22 +206,22 @@ pub async fn link(
             .fetch_one(&mut **tx)
             .await?;
 
-    // Explicit references, resolved to tasks, each with whether it lands on the default branch.
+    // Explicit references, resolved to tasks.
     let branch_reference = branch.and_then(references::parse_branch);
     let merged_pull_requests: HashMap<&str, &TaskRow> = tasks
         .iter()
         .filter_map(|t| Some((t.merge_commit_sha.as_deref()?, t)))
         .collect();
-    let mut found: Vec<(usize, Reference, bool)> = Vec::new();
+    let mut found: Vec<(usize, Reference)> = Vec::new();
     for (i, commit) in commits.iter().enumerate() {
         for reference in references::parse(&commit.message)
             .into_iter()
             .chain(branch_reference.clone())
         {
-            found.push((i, reference, default_branch));
+            found.push((i, reference));
         }
         // The commit that merged a pull request: the pull request itself, and what its title and
-        // body reference (closing when it merged into the default branch, as GitHub does).
+        // body reference (closing only when it merged into the default branch, as on GitHub).
         if let Some(pull_request) = merged_pull_requests.get(commit.sha.as_str()) {
             let into_default = pull_request.base_branch.as_deref() == Some(main_branch.as_str());
             let own = Reference {
@@ -246,19 +236,21 @@ pub async fn link(
                 pull_request.title,
                 pull_request.body.as_deref().unwrap_or_default()
             );
-            for reference in std::iter::once(own).chain(references::parse(&text)) {
-                found.push((i, reference, into_default));
+            for mut reference in std::iter::once(own).chain(references::parse(&text)) {
+                if !into_default {
+                    reference.relation = Relation::References;
+                }
+                found.push((i, reference));
             }
         }
     }
     let resolved = resolve(tx, repository, &full_name, &tasks, &found).await?;
     let mut rows: BTreeMap<(Uuid, Uuid), Row> = BTreeMap::new();
-    let mut closing: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();
-    for ((i, reference, lands), task) in found.iter().zip(resolved) {
+    for ((i, reference), task) in found.iter().zip(resolved) {
         let Some(task) = task else { continue };
-        let commit = &commits[*i];
-        let row = rows.entry((commit.id, task)).or_insert_with(|| Row {
-            commit: commit.id,
+        let commit = commits[*i].id;
+        let row = rows.entry((commit, task)).or_insert_with(|| Row {
+            commit,
             task,
             method: "explicit",
             relation: reference.relation,
@@ -267,12 +259,7 @@ pub async fn link(
             evidence: json!({ "reference": describe(&reference.target) }),
         });
         row.relation = row.relation.min(reference.relation);
-        if *lands && reference.relation == Relation::Closes {
-            let at = closing.entry(task).or_insert(commit.at);
-            *at = (*at).min(commit.at);
-        }
     }
-    let closing: Vec<(Uuid, DateTime<Utc>)> = closing.into_iter().collect();
 
     // Similarity, for commits no explicit or manual link claims.
     let scope: Vec<Uuid> = commits.iter().map(|c| c.id).collect();
@@ -351,7 +338,7 @@ pub async fn link(
             },
         );
     }
-    write(tx, &scope, rows.into_values().collect(), closing).await
+    write(tx, &scope, rows.into_values().collect()).await
 }
 
 /// Whether `task` could be what a commit made at `at` worked on.
@@ -368,11 +355,11 @@ async fn resolve(
     repository: Uuid,
     full_name: &str,
     tasks: &[TaskRow],
-    found: &[(usize, Reference, bool)],
+    found: &[(usize, Reference)],
 ) -> Result<Vec<Option<Uuid>>, sqlx::Error> {
     let keys: Vec<&str> = found
         .iter()
-        .filter_map(|(_, r, _)| match &r.target {
+        .filter_map(|(_, r)| match &r.target {
             Target::Task(key) | Target::Key(key) => Some(key.as_str()),
             _ => None,
         })
@@ -395,7 +382,7 @@ async fn resolve(
     };
     let mut others: HashMap<String, Option<Uuid>> = HashMap::new();
     let mut resolved = Vec::with_capacity(found.len());
-    for (_, reference, _) in found {
+    for (_, reference) in found {
         let task = match &reference.target {
             Target::Task(key) | Target::Key(key) => by_key.get(key).copied(),
             Target::GitHub {
@@ -460,13 +447,9 @@ fn describe(target: &Target) -> String {
     }
 }
 
-/// Writes `rows`, withdraws similarity rows of `scope` that no longer hold, closes `closing`.
-async fn write(
-    tx: &mut TenantTx,
-    scope: &[Uuid],
-    rows: Vec<Row>,
-    closing: Vec<(Uuid, DateTime<Utc>)>,
-) -> Result<Linked, sqlx::Error> {
+/// Writes `rows`, withdraws similarity rows of `scope` that no longer hold, and closes the tasks of
+/// closing links whose commit is on the default branch, once per link.
+async fn write(tx: &mut TenantTx, scope: &[Uuid], rows: Vec<Row>) -> Result<Linked, sqlx::Error> {
     let column = |f: fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let commits: Vec<Uuid> = rows.iter().map(|r| r.commit).collect();
     let tasks: Vec<Uuid> = rows.iter().map(|r| r.task).collect();
@@ -506,17 +489,32 @@ async fn write(
     .execute(&mut **tx)
     .await?
     .rows_affected() as usize;
-    let (closed_tasks, closed_at): (Vec<Uuid>, Vec<DateTime<Utc>>) = closing.into_iter().unzip();
-    let closed = sqlx::query(
-        "update tasks t set status = 'done', closed_at = coalesce(t.closed_at, c.at), updated_at = now()
-         from unnest($1::uuid[], $2::timestamptz[]) as c (id, at)
-         where t.id = c.id and t.status not in ('done', 'cancelled')",
+    // Each closing link closes its task once; the task's project counts it at once.
+    let closed: i64 = sqlx::query_scalar(
+        "with closing as (
+           update commit_task_links l set closed_task_at = now()
+           from commits c
+           where l.commit_id = any($1) and c.id = l.commit_id and c.on_default_branch
+             and l.method = 'explicit' and l.relation = 'closes' and l.state = 'active'
+             and l.closed_task_at is null
+           returning l.task_id, coalesce(c.committed_at, c.authored_at, c.created_at) as at
+         ), closed as (
+           update tasks t set status = 'done', closed_at = coalesce(t.closed_at, c.at), updated_at = now()
+           from (select task_id, min(at) as at from closing group by task_id) c
+           where t.id = c.task_id and t.status not in ('done', 'cancelled')
+           returning t.id, t.project_id
+         ), counted as (
+           update projects p set tasks_done = p.tasks_done + n.closed, updated_at = now()
+           from (select project_id, count(*) as closed from closed where project_id is not null group by project_id) n
+           where p.id = n.project_id
+           returning p.id
+         )
+         select count(*) from closed",
     )
-    .bind(&closed_tasks)
-    .bind(&closed_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected() as usize;
+    .bind(scope)
+    .fetch_one(&mut **tx)
+    .await?;
+    let closed = closed as usize;
     let count = |method: &str, state: &str| {
         written
             .iter()

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use dashboard_shared::{
-    Db, TenantId, TenantTx, github::GitHubApp, jobs::Transport, jobs::kinds::ScanRepository,
+    Db, TenantId, TenantTx, crypto::SecretBox, github::GitHubApp, jobs::Transport,
+    jobs::kinds::ScanRepository,
 };
 use uuid::Uuid;
 
@@ -18,6 +19,7 @@ use crate::{
     incremental::{self, Rescan},
     mirror::{self, Credentials},
     mirror_store::MirrorStore,
+    poll::StoredCredential,
     store::store_scan,
 };
 
@@ -34,6 +36,8 @@ pub struct ScannerContext {
     pub github: Option<GitHubApp>,
     /// Where mirrors are kept when the instance's disk is not enough (Cloud Storage).
     pub store: MirrorStore,
+    /// Opens the credentials of private `git` remotes (`None`: `SECRETS_ENCRYPTION_KEY` unset).
+    pub secrets: Option<SecretBox>,
 }
 
 /// The repository as the scan needs it.
@@ -44,6 +48,8 @@ struct Source {
     default_branch: Option<String>,
     installation_id: Option<i64>,
     last_synced_commit: Option<String>,
+    #[sqlx(flatten)]
+    credential: StoredCredential,
 }
 
 /// What the blocking part found.
@@ -68,7 +74,8 @@ pub async fn scan_repository(
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
-        "select provider, clone_url, default_branch, installation_id, last_synced_commit
+        "select provider, clone_url, default_branch, installation_id, last_synced_commit,
+                credential_kind, credential_username, credential_encrypted
          from repositories where id = $1 and not archived",
     )
     .bind(job.repository)
@@ -92,7 +99,7 @@ pub async fn scan_repository(
                 app.installation_token(installation).await?,
             ))
         }
-        _ => None,
+        _ => source.credential.open(&ctx, tenant, job.repository)?,
     };
     let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
     if ctx

@@ -11,6 +11,7 @@ pub mod incremental;
 pub mod job;
 pub mod mirror;
 pub mod mirror_store;
+pub mod poll;
 pub mod store;
 pub mod tasklist;
 
@@ -26,7 +27,9 @@ pub use job::ScannerContext;
 
 /// The jobs of the `scan` queue this function runs.
 pub fn registry() -> Registry<ScannerContext> {
-    Registry::new(Queue::Scan).register(job::scan_repository)
+    Registry::new(Queue::Scan)
+        .register(job::scan_repository)
+        .register(poll::poll_repository)
 }
 
 /// The worker of the `postgres` transport (and of the push endpoint).

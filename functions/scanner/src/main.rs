@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use dashboard_scanner::{ScannerContext, mirror_store::MirrorStore, router};
-use dashboard_shared::{config::Env, github::GitHubApp, jobs::pubsub::transport_from_lookup};
+use dashboard_shared::{
+    config::Env, crypto::SecretBox, github::GitHubApp, jobs::pubsub::transport_from_lookup,
+};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -28,6 +30,7 @@ async fn main() -> std::process::ExitCode {
             mirrors,
             github: GitHubApp::from_lookup(&env)?,
             store,
+            secrets: SecretBox::from_lookup(&env)?,
         }))
     })
     .await

@@ -3,10 +3,13 @@
 //! `<mirrors>/<tenant>/modules/<sha256 of the URL>.git`. Cloned and fetched with gix over file paths,
 //! `file://`, `git://`, `http(s)://` (GitHub with an installation token as the password) and `ssh://`.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context as _;
-use gix::remote::Direction;
+use gix::{ObjectId, bstr::ByteSlice as _, remote::Direction};
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
 
@@ -96,9 +99,14 @@ fn check_transport(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it.
-/// Blocking: run it on a blocking thread.
-pub fn sync(mirror: &Path, url: &str, credentials: Option<&Credentials>) -> anyhow::Result<()> {
+/// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it; branches
+/// the remote no longer has are deleted from the mirror. Returns the remote's branches and their
+/// commits. Blocking: run it on a blocking thread.
+pub fn sync(
+    mirror: &Path,
+    url: &str,
+    credentials: Option<&Credentials>,
+) -> anyhow::Result<BTreeMap<String, ObjectId>> {
     if credentials.is_some() {
         check_transport(url)?;
     }
@@ -116,11 +124,22 @@ pub fn sync(mirror: &Path, url: &str, credentials: Option<&Credentials>) -> anyh
         if let Some(credentials) = credentials {
             connection.set_credentials(credentials.helper());
         }
-        connection
+        let outcome = connection
             .prepare_fetch(gix::progress::Discard, Default::default())
             .context("failed to reach the repository")?
             .receive(gix::progress::Discard, interrupt)
             .context("fetch failed")?;
+        let branches = branches(&outcome.ref_map.remote_refs);
+        for reference in repo.references()?.local_branches()? {
+            let reference = reference.map_err(|e| anyhow::anyhow!(e))?;
+            let name = reference.name().shorten().to_string();
+            if !branches.contains_key(&name) {
+                reference
+                    .delete()
+                    .context("cannot prune a deleted branch")?;
+            }
+        }
+        Ok(branches)
     } else {
         std::fs::create_dir_all(mirror.parent().unwrap_or(mirror))?;
         let mut clone =
@@ -131,14 +150,33 @@ pub fn sync(mirror: &Path, url: &str, credentials: Option<&Credentials>) -> anyh
                 Ok(())
             });
         }
-        let fetched = clone.fetch_only(gix::progress::Discard, interrupt);
-        if let Err(error) = fetched {
-            // Leave nothing half-made behind: the next attempt clones afresh.
-            let _ = std::fs::remove_dir_all(mirror);
-            return Err(anyhow::Error::new(error).context("clone failed"));
+        match clone.fetch_only(gix::progress::Discard, interrupt) {
+            Ok((_, outcome)) => Ok(branches(&outcome.ref_map.remote_refs)),
+            Err(error) => {
+                // Leave nothing half-made behind: the next attempt clones afresh.
+                let _ = std::fs::remove_dir_all(mirror);
+                Err(anyhow::Error::new(error).context("clone failed"))
+            }
         }
     }
-    Ok(())
+}
+
+/// The branches among the refs a remote advertised.
+fn branches(refs: &[gix::protocol::handshake::Ref]) -> BTreeMap<String, ObjectId> {
+    refs.iter()
+        .filter_map(|r| {
+            let (name, target, _) = r.unpack();
+            let branch = name.to_str().ok()?.strip_prefix("refs/heads/")?;
+            Some((branch.to_owned(), target?.to_owned()))
+        })
+        .collect()
+}
+
+/// The branch the mirror's `HEAD` names (the remote's default branch when it was cloned).
+pub fn head_branch(mirror: &Path) -> Option<String> {
+    let repo = gix::open(mirror).ok()?;
+    let head = repo.head_name().ok()??;
+    Some(head.shorten().to_string())
 }
 
 /// Makes sure `mirror` holds `commit`: fetched from `url` only when it does not yet.

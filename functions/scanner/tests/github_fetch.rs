@@ -6,39 +6,26 @@
 
 mod common;
 
-use std::{
-    path::PathBuf,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
+use std::sync::atomic::Ordering;
 
 use axum::{
     Json, Router,
-    body::{Body, to_bytes},
-    extract::{Path, Request, State},
+    extract::Path,
     http::{HeaderMap, StatusCode, header},
-    response::Response,
     routing::post,
 };
-use base64::Engine as _;
-use common::{commit, context, git};
+use common::{
+    commit, context, git,
+    git_http::{GitHttp, git_http},
+};
 use dashboard_shared::{github::GitHubApp, testing};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::io::AsyncWriteExt as _;
 
 const PRIVATE_KEY: &str = include_str!("../../../shared/tests/data/github-app-test-key.pem");
 const GOOD_TOKEN: &str = "ghs_scannerGoodToken0123456789";
 const WRONG_TOKEN: &str = "ghs_scannerWrongToken987654321";
-
-struct Server {
-    root: PathBuf,
-    unauthorized: AtomicUsize,
-    authorized: AtomicUsize,
-}
 
 /// Installation 77 gets the token the git server accepts; any other a token it refuses.
 async fn access_token(
@@ -56,91 +43,6 @@ async fn access_token(
         StatusCode::CREATED,
         Json(json!({ "token": token, "expires_at": "2026-11-26T13:00:00Z" })),
     )
-}
-
-/// `git http-backend` as a CGI program, behind Basic authentication.
-async fn git_http(State(server): State<Arc<Server>>, request: Request) -> Response {
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{GOOD_TOKEN}"))
-    );
-    let authorized = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .is_some_and(|value| value.as_bytes() == expected.as_bytes());
-    if !authorized {
-        server.unauthorized.fetch_add(1, Ordering::SeqCst);
-        return Response::builder()
-            .status(StatusCode::UNAUTHORIZED)
-            .header(header::WWW_AUTHENTICATE, "Basic realm=\"GitHub\"")
-            .body(Body::empty())
-            .unwrap();
-    }
-    server.authorized.fetch_add(1, Ordering::SeqCst);
-    let (parts, body) = request.into_parts();
-    let body = to_bytes(body, usize::MAX).await.unwrap();
-    let header_value = |name: header::HeaderName| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let mut child = tokio::process::Command::new("git")
-        .arg("http-backend")
-        .env("GIT_PROJECT_ROOT", &server.root)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("PATH_INFO", parts.uri.path())
-        .env("QUERY_STRING", parts.uri.query().unwrap_or(""))
-        .env("REQUEST_METHOD", parts.method.as_str())
-        .env("CONTENT_TYPE", header_value(header::CONTENT_TYPE))
-        .env("CONTENT_LENGTH", body.len().to_string())
-        .env(
-            "HTTP_CONTENT_ENCODING",
-            header_value(header::CONTENT_ENCODING),
-        )
-        .env(
-            "GIT_PROTOCOL",
-            header_value(header::HeaderName::from_static("git-protocol")),
-        )
-        .env("REMOTE_USER", "x-access-token")
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&body).await.unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    let split = output
-        .stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|at| (at, 4))
-        .or_else(|| {
-            output
-                .stdout
-                .windows(2)
-                .position(|w| w == b"\n\n")
-                .map(|at| (at, 2))
-        })
-        .expect("CGI headers");
-    let head = String::from_utf8_lossy(&output.stdout[..split.0]).into_owned();
-    let mut response = Response::builder();
-    for line in head.lines() {
-        let (name, value) = line.split_once(':').unwrap();
-        if name.eq_ignore_ascii_case("status") {
-            let code: u16 = value.trim()[..3].parse().unwrap();
-            response = response.status(code);
-        } else {
-            response = response.header(name.trim(), value.trim());
-        }
-    }
-    response
-        .body(Body::from(output.stdout[split.0 + split.1..].to_vec()))
-        .unwrap()
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
@@ -166,11 +68,7 @@ async fn a_github_repository_is_fetched_with_an_installation_token(admin: PgPool
             "acme/widgets.git",
         ],
     );
-    let server = Arc::new(Server {
-        root: served.path().to_owned(),
-        unauthorized: AtomicUsize::new(0),
-        authorized: AtomicUsize::new(0),
-    });
+    let server = GitHttp::new(served.path(), "x-access-token", GOOD_TOKEN);
     let app = Router::new()
         .route("/app/installations/{id}/access_tokens", post(access_token))
         .fallback(git_http)

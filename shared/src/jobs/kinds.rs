@@ -49,12 +49,10 @@ pub struct LinkCommits {
     pub repository: Uuid,
     /// `commits.id` of the commits to link.
     pub commits: Vec<Uuid>,
-    /// The branch they were pushed to (its name may reference a task).
+    /// The branch they were pushed to (its name may reference a task). Whether a commit is on the
+    /// default branch, which decides whether it closes what it fixes, is recorded on the commit.
     #[serde(default)]
     pub branch: Option<String>,
-    /// Whether that is the default branch: closing references then close their tasks.
-    #[serde(default)]
-    pub default_branch: bool,
 }
 
 impl Job for LinkCommits {
@@ -73,6 +71,23 @@ pub struct ScanRepository {
 
 impl Job for ScanRepository {
     const KIND: &'static str = "scan_repository";
+    const QUEUE: Queue = Queue::Scan;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(self.repository.to_string())
+    }
+}
+
+/// Fetch a `git` repository, ingest the commits new on any branch since the last poll, and rescan it
+/// when its default branch moved (scanner: it keeps the mirrors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollRepository {
+    /// The repository to poll.
+    pub repository: Uuid,
+}
+
+impl Job for PollRepository {
+    const KIND: &'static str = "poll_repository";
     const QUEUE: Queue = Queue::Scan;
 
     fn dedup_key(&self) -> Option<String> {

@@ -175,11 +175,13 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("queue", "lock_next", "dashboard_queue"),
             ("lookup", "record_unrouted_delivery", "dashboard_lookup"),
             ("lookup", "repositories_by_provider_id", "dashboard_lookup"),
+            ("lookup", "repositories_to_poll", "dashboard_lookup"),
             ("lookup", "repositories_to_resync", "dashboard_lookup"),
             ("lookup", "repository_hook_secrets", "dashboard_lookup"),
             ("lookup", "repository_hooks", "dashboard_lookup"),
             ("queue", "stale_jobs", "dashboard_queue"),
             ("lookup", "stored_deliveries", "dashboard_lookup"),
+            ("lookup", "tenant_by_slug", "dashboard_lookup"),
             ("lookup", "tenants_by_installation", "dashboard_lookup"),
         ],
         "security definer functions are reviewed one by one: add a new one here on purpose"

@@ -3,6 +3,8 @@
 // Each test crate uses some of these helpers.
 #![allow(dead_code)]
 
+pub mod git_http;
+
 use std::{path::Path, process::Command};
 
 /// Runs git in `dir` with a fixed identity; returns its trimmed stdout.
@@ -53,6 +55,7 @@ pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::Scann
         mirrors: mirrors.to_owned(),
         github: None,
         store: dashboard_scanner::mirror_store::MirrorStore::Local,
+        secrets: None,
     }
 }
 

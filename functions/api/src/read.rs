@@ -1,0 +1,226 @@
+//! The tenant-scoped reads the API serves and `dashboard show` prints: the tenant's totals, its
+//! project tree with task counts and completion, and its recent commits with their links. Each runs
+//! in a [`TenantTx`], so row-level security alone decides what is visible.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use dashboard_shared::TenantTx;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// The tenant's totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Totals {
+    /// Connected repositories (not archived).
+    pub repositories: i64,
+    /// Projects found in them.
+    pub projects: i64,
+    /// Their tasks (task lists, issues, pull requests).
+    pub tasks: i64,
+    /// Of which done.
+    pub tasks_done: i64,
+    /// Commits stored.
+    pub commits: i64,
+    /// Commit–task links in force (not suggestions, not removed).
+    pub links: i64,
+}
+
+/// One project and those inside it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectNode {
+    /// The project's id.
+    pub id: Uuid,
+    /// The repository it is in (`owner/name`).
+    pub repository: String,
+    /// Its directory in the repository (`""` at the root).
+    pub path: String,
+    /// What found it: `cargo`, `npm`, `tasklist`, `git-submodule`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its name, when the manifest gives one.
+    pub name: Option<String>,
+    /// Its version, when the manifest gives one.
+    pub version: Option<String>,
+    /// Its tasks.
+    pub tasks: i32,
+    /// Of which done.
+    pub tasks_done: i32,
+    /// `tasks_done / tasks`, `None` without tasks.
+    pub completion: Option<f64>,
+    /// The projects inside it.
+    pub children: Vec<ProjectNode>,
+}
+
+impl ProjectNode {
+    /// This project and every one inside it.
+    pub fn count(&self) -> usize {
+        1 + self.children.iter().map(ProjectNode::count).sum::<usize>()
+    }
+}
+
+/// A commit and what it is linked to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitSummary {
+    /// The full SHA.
+    pub sha: String,
+    /// The repository (`owner/name`).
+    pub repository: String,
+    /// The message's first line.
+    pub title: String,
+    /// The author's name.
+    pub author: Option<String>,
+    /// When it was committed.
+    pub at: DateTime<Utc>,
+    /// Whether it is on the default branch.
+    pub on_default_branch: bool,
+    /// Its links and suggestions, strongest first (removed ones left out).
+    pub links: Vec<LinkSummary>,
+}
+
+/// A commit's link to a task.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LinkSummary {
+    /// `TASK-AUTH-12`, or the issue or pull request number.
+    pub task: String,
+    /// The task's title.
+    pub title: String,
+    /// `tasklist`, `github_issue`, `github_pr`.
+    pub source: String,
+    /// The task's status.
+    pub status: String,
+    /// `explicit`, `similarity`, `manual`.
+    pub method: String,
+    /// `closes` or `references`.
+    pub relation: String,
+    /// 1.0 for explicit and manual links, below for similarity.
+    pub confidence: f32,
+    /// `active`, or `suggested` for a person to confirm.
+    pub state: String,
+    #[serde(skip)]
+    commit_id: Uuid,
+}
+
+/// The tenant's totals.
+pub async fn totals(tx: &mut TenantTx) -> Result<Totals, sqlx::Error> {
+    sqlx::query_as(
+        "select
+           (select count(*) from repositories where not archived) as repositories,
+           (select count(*) from projects where removed_at is null) as projects,
+           (select count(*) from tasks where removed_at is null) as tasks,
+           (select count(*) from tasks where removed_at is null and status = 'done') as tasks_done,
+           (select count(*) from commits) as commits,
+           (select count(*) from commit_task_links where state = 'active') as links",
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: Uuid,
+    parent_id: Option<Uuid>,
+    repository: String,
+    path: String,
+    kind: String,
+    name: Option<String>,
+    version: Option<String>,
+    task_count: i32,
+    tasks_done: i32,
+}
+
+/// The project tree of every repository: roots first, children in path order.
+pub async fn project_tree(tx: &mut TenantTx) -> Result<Vec<ProjectNode>, sqlx::Error> {
+    let rows: Vec<ProjectRow> = sqlx::query_as(
+        "select p.id, p.parent_id, r.full_name as repository, p.path, p.type as kind, p.name, p.version,
+                p.task_count, p.tasks_done
+         from projects p join repositories r on r.id = p.repository_id
+         where p.removed_at is null and not r.archived
+         order by r.full_name, p.path, p.type",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let present: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut children: HashMap<Option<Uuid>, Vec<ProjectRow>> = HashMap::new();
+    for row in rows {
+        // A parent that vanished leaves its children at the top, not lost.
+        let parent = row.parent_id.filter(|p| present.contains(p));
+        children.entry(parent).or_default().push(row);
+    }
+    fn build(
+        parent: Option<Uuid>,
+        children: &mut HashMap<Option<Uuid>, Vec<ProjectRow>>,
+    ) -> Vec<ProjectNode> {
+        let rows = children.remove(&parent).unwrap_or_default();
+        rows.into_iter()
+            .map(|row| ProjectNode {
+                children: build(Some(row.id), children),
+                completion: (row.task_count > 0)
+                    .then(|| f64::from(row.tasks_done) / f64::from(row.task_count)),
+                id: row.id,
+                repository: row.repository,
+                path: row.path,
+                kind: row.kind,
+                name: row.name,
+                version: row.version,
+                tasks: row.task_count,
+                tasks_done: row.tasks_done,
+            })
+            .collect()
+    }
+    Ok(build(None, &mut children))
+}
+
+#[derive(sqlx::FromRow)]
+struct CommitRow {
+    id: Uuid,
+    sha: String,
+    repository: String,
+    message: String,
+    author_name: Option<String>,
+    at: DateTime<Utc>,
+    on_default_branch: bool,
+}
+
+/// The `limit` most recent commits of every repository, with their links.
+pub async fn recent_commits(
+    tx: &mut TenantTx,
+    limit: i64,
+) -> Result<Vec<CommitSummary>, sqlx::Error> {
+    let commits: Vec<CommitRow> = sqlx::query_as(
+        "select c.id, c.sha, r.full_name as repository, c.message, c.author_name,
+                coalesce(c.committed_at, c.authored_at, c.created_at) as at, c.on_default_branch
+         from commits c join repositories r on r.id = c.repository_id
+         order by at desc, c.sha limit $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    let ids: Vec<Uuid> = commits.iter().map(|c| c.id).collect();
+    let links: Vec<LinkSummary> = sqlx::query_as(
+        "select l.commit_id, t.external_key as task, t.title, t.source, t.status, l.method, l.relation,
+                l.confidence, l.state
+         from commit_task_links l join tasks t on t.id = l.task_id
+         where l.commit_id = any($1) and l.state <> 'rejected'
+         order by (l.state = 'active') desc, l.confidence desc, t.external_key",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_commit: HashMap<Uuid, Vec<LinkSummary>> = HashMap::new();
+    for link in links {
+        by_commit.entry(link.commit_id).or_default().push(link);
+    }
+    Ok(commits
+        .into_iter()
+        .map(|c| CommitSummary {
+            links: by_commit.remove(&c.id).unwrap_or_default(),
+            title: c.message.lines().next().unwrap_or_default().to_owned(),
+            sha: c.sha,
+            repository: c.repository,
+            author: c.author_name,
+            at: c.at,
+            on_default_branch: c.on_default_branch,
+        })
+        .collect())
+}

@@ -1,0 +1,341 @@
+//! The `poll_repository` job, for repositories of the `git` provider (any URL or path gix can fetch):
+//! fetch into the scanner's mirror, find the commits new on every branch since the last poll — those
+//! reachable from a branch's head and from no head the last poll saw, so new branches and forced
+//! pushes need nothing special and deleted branches simply drop out (a branch other than the default
+//! one is handed only the commits the default branch lacks, its own work) — and hand them to
+//! [`commits::ingest`], the path a GitHub push delivery takes. Other branches go first and the
+//! default branch last, as pushes would arrive, so a commit reaching the default branch closes what it
+//! fixes. A moved default branch enqueues a rescan. Idempotent: polling again with nothing new
+//! changes nothing.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    path::Path,
+};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use dashboard_shared::{
+    Db, TenantId,
+    commits::{self, NewCommit, Push},
+    crypto::git_credential_context,
+    jobs::{
+        self,
+        kinds::{PollRepository, ScanRepository},
+    },
+};
+use gix::{ObjectId, bstr::ByteSlice as _};
+use uuid::Uuid;
+
+use crate::{
+    ScannerContext,
+    mirror::{self, Credentials},
+};
+
+/// At most this many changed paths are kept per commit (a vendoring commit touches thousands).
+const MAX_PATHS: usize = 300;
+
+/// The repository as polling needs it.
+#[derive(sqlx::FromRow)]
+struct Source {
+    clone_url: String,
+    default_branch: Option<String>,
+    branch_heads: serde_json::Value,
+    last_synced_commit: Option<String>,
+    #[sqlx(flatten)]
+    credential: StoredCredential,
+}
+
+/// A repository's sealed credential, as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredCredential {
+    credential_kind: Option<String>,
+    credential_username: Option<String>,
+    credential_encrypted: Option<Vec<u8>>,
+}
+
+/// What a poll found.
+#[derive(Debug, Default)]
+pub struct Polled {
+    /// Every branch of the remote and its head.
+    pub heads: BTreeMap<String, String>,
+    /// The remote's default branch, as its `HEAD` named it when the mirror was cloned.
+    pub head_branch: Option<String>,
+    /// Per branch, the commits new since the last poll (other branches first, the default last).
+    pub pushes: Vec<(String, Vec<NewCommit>)>,
+}
+
+/// Enqueues a poll of every `git` repository whose interval has passed since its last poll (what
+/// `dashboard up` runs every 30 seconds and `dashboard-scanner poll-due` runs from a scheduler).
+/// Returns how many were enqueued; one already waiting is not enqueued twice.
+pub async fn enqueue_due(db: &Db) -> anyhow::Result<usize> {
+    let due: Vec<(Uuid, Uuid)> = {
+        let mut connection = db.without_tenant().await?;
+        sqlx::query_as("select tenant_id, repository_id from lookup.repositories_to_poll()")
+            .fetch_all(&mut *connection)
+            .await?
+    };
+    let mut enqueued = 0;
+    for (tenant, repository) in due {
+        let mut tx = db.tenant(TenantId::from_uuid(tenant)).await?;
+        enqueued += usize::from(
+            jobs::enqueue(&mut tx, &PollRepository { repository })
+                .await?
+                .is_some(),
+        );
+        tx.commit().await?;
+    }
+    if enqueued > 0 {
+        tracing::info!(enqueued, "polls enqueued");
+    }
+    Ok(enqueued)
+}
+
+/// Runs a [`PollRepository`] job for `tenant`.
+pub async fn poll_repository(
+    ctx: ScannerContext,
+    tenant: TenantId,
+    job: PollRepository,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let source: Option<Source> = sqlx::query_as(
+        "select clone_url, default_branch, branch_heads, last_synced_commit,
+                credential_kind, credential_username, credential_encrypted
+         from repositories where id = $1 and provider = 'git' and not archived",
+    )
+    .bind(job.repository)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // No transaction stays open while fetching.
+    tx.commit().await?;
+    let Some(source) = source else {
+        tracing::info!(repository.id = %job.repository, "repository gone, archived or not of the git provider; nothing to poll");
+        return Ok(());
+    };
+    let credentials = source.credential.open(&ctx, tenant, job.repository)?;
+    let known: BTreeMap<String, String> = serde_json::from_value(source.branch_heads.clone())
+        .context("the stored branch heads are damaged")?;
+    let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
+    ctx.store
+        .restore(&mirror_path, tenant.as_uuid(), job.repository)
+        .await?;
+    let polled = {
+        let (path, url, known, default) = (
+            mirror_path.clone(),
+            source.clone_url.clone(),
+            known.clone(),
+            source.default_branch.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            poll_mirror(
+                &path,
+                &url,
+                credentials.as_ref(),
+                &known,
+                default.as_deref(),
+            )
+        })
+        .await??
+    };
+    if polled.heads != known {
+        ctx.store
+            .save(&mirror_path, tenant.as_uuid(), job.repository)
+            .await?;
+    }
+
+    let mut tx = ctx.db.tenant(tenant).await?;
+    // Another poll may have stored newer heads meanwhile: then poll again (the job is retried).
+    let current: serde_json::Value =
+        sqlx::query_scalar("select branch_heads from repositories where id = $1 for update")
+            .bind(job.repository)
+            .fetch_one(&mut *tx)
+            .await?;
+    anyhow::ensure!(
+        current == source.branch_heads,
+        "the repository was polled concurrently; polling again"
+    );
+    let default_branch = source.default_branch.or(polled.head_branch);
+    let mut new = 0;
+    for (branch, found) in polled.pushes {
+        let push = Push {
+            repository: job.repository,
+            branch: Some(&branch),
+            default_branch: default_branch.as_deref() == Some(branch.as_str()),
+        };
+        new += commits::ingest(&mut tx, push, found).await?.len();
+    }
+    sqlx::query(
+        "update repositories set branch_heads = $2, default_branch = $3, last_polled_at = now(), updated_at = now()
+         where id = $1",
+    )
+    .bind(job.repository)
+    .bind(serde_json::to_value(&polled.heads)?)
+    .bind(&default_branch)
+    .execute(&mut *tx)
+    .await?;
+    let default_head = default_branch.as_ref().and_then(|b| polled.heads.get(b));
+    let rescan = default_head.is_some() && default_head != source.last_synced_commit.as_ref();
+    if rescan {
+        jobs::enqueue(
+            &mut tx,
+            &ScanRepository {
+                repository: job.repository,
+                reason: "poll".into(),
+            },
+        )
+        .await?;
+    }
+    let enqueued = tx.commit().await?;
+    ctx.transport.dispatch(&enqueued).await;
+    tracing::info!(
+        repository.id = %job.repository,
+        branches = polled.heads.len(),
+        commits.new = new,
+        rescan,
+        "repository polled"
+    );
+    Ok(())
+}
+
+impl StoredCredential {
+    /// The credential, opened (never logged).
+    pub(crate) fn open(
+        &self,
+        ctx: &ScannerContext,
+        tenant: TenantId,
+        repository: Uuid,
+    ) -> anyhow::Result<Option<Credentials>> {
+        let (Some(kind), Some(sealed)) = (&self.credential_kind, &self.credential_encrypted) else {
+            return Ok(None);
+        };
+        let secrets = ctx.secrets.as_ref().context(
+            "the repository has a credential but SECRETS_ENCRYPTION_KEY is not configured",
+        )?;
+        let secret = secrets
+            .open(
+                sealed,
+                &git_credential_context(tenant.as_uuid(), repository),
+            )
+            .context("the repository's credential cannot be opened")?;
+        anyhow::ensure!(
+            kind == "token",
+            "the repository's credential is of kind `{kind}`, which this scanner cannot use"
+        );
+        Ok(Some(Credentials {
+            username: self
+                .credential_username
+                .clone()
+                .unwrap_or_else(|| "git".into()),
+            password: secret,
+        }))
+    }
+}
+
+/// Fetches `url` into `mirror` and finds what is new since `known` (branch → head). Blocking.
+pub fn poll_mirror(
+    mirror: &Path,
+    url: &str,
+    credentials: Option<&Credentials>,
+    known: &BTreeMap<String, String>,
+    default_branch: Option<&str>,
+) -> anyhow::Result<Polled> {
+    let heads = mirror::sync(mirror, url, credentials)?;
+    let head_branch = mirror::head_branch(mirror);
+    let repo = gix::open(mirror)?;
+    // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
+    // mirror's history any more and hide nothing.
+    let seen: Vec<ObjectId> = known
+        .values()
+        .filter_map(|sha| ObjectId::from_hex(sha.as_bytes()).ok())
+        .filter(|id| repo.has_object(id))
+        .collect();
+    let default_branch = default_branch.or(head_branch.as_deref());
+    let mut order: Vec<(&String, &ObjectId)> = heads
+        .iter()
+        .filter(|(branch, head)| known.get(*branch) != Some(&head.to_string()))
+        .collect();
+    order.sort_by_key(|(branch, _)| default_branch == Some(branch.as_str()));
+    // A branch's own commits are those the default branch does not have: only they carry its name.
+    let default_head = default_branch.and_then(|b| heads.get(b)).copied();
+    let mut pushes = Vec::new();
+    for (branch, head) in order {
+        let mut hidden = seen.clone();
+        if default_branch != Some(branch.as_str()) {
+            hidden.extend(default_head);
+        }
+        let mut found = Vec::new();
+        for info in repo.rev_walk([*head]).with_hidden(hidden).all()? {
+            found.push(new_commit(&repo, info?.id)?);
+        }
+        // Oldest first, as a push lists them.
+        found.reverse();
+        pushes.push((branch.clone(), found));
+    }
+    Ok(Polled {
+        heads: heads
+            .into_iter()
+            .map(|(branch, head)| (branch, head.to_string()))
+            .collect(),
+        head_branch,
+        pushes,
+    })
+}
+
+/// A commit of the mirror as ingestion takes it: the paths it changed against its first parent.
+fn new_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<NewCommit> {
+    let commit = repo.find_commit(id)?;
+    let author = commit.author()?;
+    let at = commit
+        .time()
+        .ok()
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0));
+    let tree = commit.tree()?;
+    let parent_tree = match commit.parent_ids().next() {
+        Some(parent) => Some(parent.object()?.peel_to_tree()?),
+        None => None,
+    };
+    let kind = repo.object_hash();
+    let mut recorder = gix::diff::tree::Recorder::default();
+    gix::diff::tree(
+        gix::objs::TreeRefIter::from_bytes(parent_tree.as_ref().map_or(&[][..], |t| &t.data), kind),
+        gix::objs::TreeRefIter::from_bytes(&tree.data, kind),
+        gix::diff::tree::State::default(),
+        &repo.objects,
+        &mut recorder,
+    )?;
+    let mut seen = HashSet::new();
+    let paths = recorder
+        .records
+        .into_iter()
+        .filter(|change| !change_mode(change).is_tree())
+        .map(|change| change_path(&change).to_string())
+        .filter(|path| seen.insert(path.clone()))
+        .take(MAX_PATHS)
+        .collect();
+    Ok(NewCommit {
+        sha: id.to_string(),
+        message: commit.message_raw_sloppy().to_str_lossy().into_owned(),
+        author_name: Some(author.name.to_str_lossy().trim().to_owned()),
+        author_email: Some(author.email.to_str_lossy().trim().to_owned()),
+        at,
+        paths,
+    })
+}
+
+fn change_mode(change: &gix::diff::tree::recorder::Change) -> gix::objs::tree::EntryMode {
+    use gix::diff::tree::recorder::Change;
+    match change {
+        Change::Addition { entry_mode, .. }
+        | Change::Deletion { entry_mode, .. }
+        | Change::Modification { entry_mode, .. } => *entry_mode,
+    }
+}
+
+fn change_path(change: &gix::diff::tree::recorder::Change) -> &gix::bstr::BStr {
+    use gix::diff::tree::recorder::Change;
+    match change {
+        Change::Addition { path, .. }
+        | Change::Deletion { path, .. }
+        | Change::Modification { path, .. } => path.as_ref(),
+    }
+}

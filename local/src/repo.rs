@@ -1,0 +1,525 @@
+//! `dashboard repo add|list|sync`: connect any git remote — a URL gix can fetch (https, ssh, git://,
+//! file://) or a local path — to an organization, list its repositories, and poll them now. The work
+//! runs through the jobs the services run (a poll, a scan, linking), drained here before the command
+//! returns, so what it prints is what the dashboard shows.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use dashboard_shared::{
+    TenantId,
+    crypto::git_credential_context,
+    jobs::{self, kinds::PollRepository},
+};
+use gix::bstr::ByteSlice as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use uuid::Uuid;
+
+use crate::system::System;
+
+/// `dashboard repo …`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Connect a repository by clone URL or local path, then fetch, scan and link it.
+    Add(AddArgs),
+    /// List an organization's repositories.
+    List {
+        /// The organization's slug.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disconnect a repository (name or URL): its projects, tasks, commits and links are deleted.
+    Remove {
+        /// The organization's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The repository's name or clone URL.
+        repository: String,
+    },
+    /// Poll now: every `git` repository of the organization, or the one named (name or URL).
+    Sync {
+        /// The organization's slug.
+        #[arg(long)]
+        tenant: String,
+        /// A repository's name or clone URL.
+        repository: Option<String>,
+    },
+}
+
+/// Options of `dashboard repo add`.
+#[derive(clap::Args)]
+pub struct AddArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    tenant: String,
+    /// A clone URL (https://, ssh://, git@host:path, git://, file://) or a local repository's path.
+    location: String,
+    /// The name to show (default: `owner/name` from the URL, or the directory's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// A file holding an access token for a private HTTPS remote (stored encrypted).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// The user name sent with the token (default `git`; some hosts want the account's).
+    #[arg(long, requires = "token_file")]
+    username: Option<String>,
+    /// How often to poll: `30s`, `5m`, `1h` (default 5m).
+    #[arg(long, default_value = "5m", value_parser = parse_interval)]
+    interval: i32,
+}
+
+/// Runs a `repo` command.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    let system = System::open().await?;
+    let result = match command {
+        Command::Add(args) => add(&system, args).await,
+        Command::List { tenant, json } => list(&system, &tenant, json).await,
+        Command::Sync { tenant, repository } => sync(&system, &tenant, repository.as_deref()).await,
+        Command::Remove { tenant, repository } => remove(&system, &tenant, &repository).await,
+    };
+    system.close().await?;
+    result
+}
+
+/// A remote as it is stored: a URL without secrets, or an absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// What gix fetches.
+    pub url: String,
+    /// The name shown.
+    pub name: String,
+}
+
+impl Remote {
+    /// Checks `location` and names it.
+    pub fn parse(location: &str) -> anyhow::Result<Self> {
+        let path = Path::new(location);
+        if path.is_dir() {
+            return Self::local(path);
+        }
+        let url = gix::url::parse(location.as_bytes().as_bstr())
+            .map_err(|_| anyhow::anyhow!("`{location}` is neither a directory nor a git URL"))?;
+        if url.password().is_some() {
+            anyhow::bail!(
+                "the URL holds a password: give the token with --token-file instead, so that it is stored encrypted and never shown"
+            );
+        }
+        match url.scheme {
+            gix::url::Scheme::File => {
+                let path = PathBuf::from(url.path.to_str_lossy().into_owned());
+                anyhow::ensure!(path.is_dir(), "no such directory: {}", path.display());
+                Self::local(&path)
+            }
+            gix::url::Scheme::Https
+            | gix::url::Scheme::Http
+            | gix::url::Scheme::Ssh
+            | gix::url::Scheme::Git => {
+                anyhow::ensure!(url.host().is_some(), "`{location}` names no host");
+                let path = url.path.to_str_lossy();
+                let segments: Vec<&str> = path
+                    .trim_matches('/')
+                    .trim_end_matches(".git")
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                anyhow::ensure!(!segments.is_empty(), "`{location}` names no repository");
+                let name = segments[segments.len().saturating_sub(2)..].join("/");
+                Ok(Self {
+                    url: location.to_owned(),
+                    name,
+                })
+            }
+            ref other => anyhow::bail!("`{other}` remotes are not supported"),
+        }
+    }
+
+    fn local(path: &Path) -> anyhow::Result<Self> {
+        let path = path
+            .canonicalize()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        gix::open(&path).with_context(|| format!("{} is not a git repository", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().trim_end_matches(".git").to_owned())
+            .unwrap_or_else(|| "repository".into());
+        Ok(Self {
+            url: path.to_string_lossy().into_owned(),
+            name,
+        })
+    }
+}
+
+/// A token for an HTTPS remote.
+pub struct Token {
+    /// The user name sent with it.
+    pub username: Option<String>,
+    /// The token.
+    pub token: SecretString,
+}
+
+/// Connects `remote` to `tenant` (once: connecting it again returns the same repository, with a new
+/// token if one is given) and enqueues its first poll. Returns its id and whether it is new.
+pub async fn connect(
+    system: &System,
+    tenant: TenantId,
+    remote: &Remote,
+    token: Option<&Token>,
+    interval_seconds: i32,
+) -> anyhow::Result<(Uuid, bool)> {
+    let mut tx = system.db.tenant(tenant).await?;
+    let existing: Option<Uuid> =
+        sqlx::query_scalar("select id from repositories where provider = 'git' and clone_url = $1")
+            .bind(&remote.url)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (id, new) = match existing {
+        Some(id) => (id, false),
+        None => {
+            let (connected, limit): (i64, i32) = sqlx::query_as(
+                "select (select count(*) from repositories where not archived), max_repositories
+                 from tenants where id = current_tenant_id()",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            anyhow::ensure!(
+                connected < i64::from(limit),
+                "the organization's plan allows {limit} repositories and {connected} are connected"
+            );
+            let id: Uuid = sqlx::query_scalar(
+                "insert into repositories (provider, full_name, clone_url, poll_interval_seconds)
+                 values ('git', $1, $2, $3) returning id",
+            )
+            .bind(&remote.name)
+            .bind(&remote.url)
+            .bind(interval_seconds)
+            .fetch_one(&mut *tx)
+            .await?;
+            (id, true)
+        }
+    };
+    if let Some(token) = token {
+        let sealed = system.secrets.seal(
+            token.token.expose_secret().as_bytes(),
+            &git_credential_context(tenant.as_uuid(), id),
+        );
+        sqlx::query(
+            "update repositories set credential_kind = 'token', credential_username = $2,
+               credential_encrypted = $3, updated_at = now()
+             where id = $1",
+        )
+        .bind(id)
+        .bind(&token.username)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await?;
+    }
+    poll_now(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((id, new))
+}
+
+/// Enqueues a poll of `repository`, due now (one waiting to be retried is brought forward).
+async fn poll_now(
+    tx: &mut dashboard_shared::TenantTx,
+    repository: Uuid,
+) -> Result<(), sqlx::Error> {
+    jobs::enqueue(tx, &PollRepository { repository }).await?;
+    sqlx::query(
+        "update jobs set run_at = now() where kind = 'poll_repository' and dedup_key = $1::text
+           and status = 'queued' and run_at > now()",
+    )
+    .bind(repository)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
+    let tenant = system.tenant(&args.tenant).await?;
+    let mut remote = Remote::parse(&args.location)?;
+    if let Some(name) = args.name {
+        remote.name = name;
+    }
+    let token = match &args.token_file {
+        Some(file) => {
+            let token = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the token file {}", file.display()))?;
+            let token = token.trim();
+            anyhow::ensure!(
+                !token.is_empty(),
+                "the token file {} is empty",
+                file.display()
+            );
+            Some(Token {
+                username: args.username.clone(),
+                token: SecretString::from(token.to_owned()),
+            })
+        }
+        None => None,
+    };
+    let started = std::time::Instant::now();
+    let (id, new) = connect(system, tenant, &remote, token.as_ref(), args.interval).await?;
+    system.settle(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    if let Some(error) = last_failure(&mut tx, id).await? {
+        if new {
+            // Nothing half-connected stays behind.
+            sqlx::query(
+                "delete from jobs where payload->>'repository' = $1::text and status = 'queued'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("delete from repositories where id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            anyhow::bail!(
+                "{} could not be fetched, so it was not connected: {error}",
+                remote.name
+            );
+        }
+        tx.commit().await?;
+        anyhow::bail!("{} could not be fetched: {error}", remote.name);
+    }
+    let summary = summary(&mut tx, id).await?;
+    tx.commit().await?;
+    println!(
+        "{} {} ({:.1} s): {summary}",
+        if new {
+            "connected"
+        } else {
+            "already connected, polled"
+        },
+        remote.name,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn sync(system: &System, tenant: &str, repository: Option<&str>) -> anyhow::Result<()> {
+    let tenant = system.tenant(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let chosen: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, full_name from repositories
+         where provider = 'git' and not archived and ($1::text is null or full_name = $1 or clone_url = $1)
+         order by full_name",
+    )
+    .bind(repository)
+    .fetch_all(&mut *tx)
+    .await?;
+    if chosen.is_empty() {
+        anyhow::bail!(match repository {
+            Some(name) => format!("no git repository named `{name}` (see `dashboard repo list`)"),
+            None =>
+                "the organization has no git repository (add one with `dashboard repo add`)".into(),
+        });
+    }
+    for (id, _) in &chosen {
+        poll_now(&mut tx, *id).await?;
+    }
+    tx.commit().await?;
+    system.settle(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let mut failed = 0;
+    for (id, name) in &chosen {
+        match last_failure(&mut tx, *id).await? {
+            Some(error) => {
+                failed += 1;
+                println!("{name}: could not be fetched: {error}");
+            }
+            None => println!("{name}: {}", summary(&mut tx, *id).await?),
+        }
+    }
+    tx.commit().await?;
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} repositories failed",
+        chosen.len()
+    );
+    Ok(())
+}
+
+async fn remove(system: &System, tenant: &str, repository: &str) -> anyhow::Result<()> {
+    let tenant = system.tenant(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let removed: Vec<(Uuid, String)> = sqlx::query_as(
+        "delete from repositories where full_name = $1 or clone_url = $1 returning id, full_name",
+    )
+    .bind(repository)
+    .fetch_all(&mut *tx)
+    .await?;
+    match removed.len() {
+        0 => anyhow::bail!("no repository named `{repository}` (see `dashboard repo list`)"),
+        1 => {}
+        n => anyhow::bail!("{n} repositories are named `{repository}`: name one by its URL"),
+    }
+    sqlx::query("delete from jobs where payload->>'repository' = $1::text and status = 'queued'")
+        .bind(removed[0].0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    println!("removed {}", removed[0].1);
+    Ok(())
+}
+
+#[derive(sqlx::FromRow, serde::Serialize)]
+struct Listed {
+    name: String,
+    provider: String,
+    url: String,
+    default_branch: Option<String>,
+    branches: i32,
+    poll_interval_seconds: i32,
+    last_polled_at: Option<chrono::DateTime<chrono::Utc>>,
+    has_credential: bool,
+    projects: i64,
+    tasks: i64,
+    commits: i64,
+}
+
+async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
+    let tenant = system.tenant(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let rows: Vec<Listed> = sqlx::query_as(
+        "select r.full_name as name, r.provider, r.clone_url as url, r.default_branch,
+                (select count(*) from jsonb_object_keys(r.branch_heads))::int as branches,
+                r.poll_interval_seconds, r.last_polled_at, r.credential_kind is not null as has_credential,
+                (select count(*) from projects p where p.repository_id = r.id and p.removed_at is null) as projects,
+                (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null) as tasks,
+                (select count(*) from commits c where c.repository_id = r.id) as commits
+         from repositories r where not r.archived order by r.full_name, r.clone_url",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no repositories (add one with `dashboard repo add --tenant SLUG URL|PATH`)");
+        return Ok(());
+    }
+    println!(
+        "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} URL",
+        "NAME", "PROVIDER", "BRANCH", "PROJECTS", "TASKS", "COMMITS", "LAST POLLED"
+    );
+    for r in rows {
+        let polled = r.last_polled_at.map_or_else(
+            || "never".into(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        );
+        println!(
+            "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} {}",
+            r.name,
+            r.provider,
+            r.default_branch.unwrap_or_default(),
+            r.projects,
+            r.tasks,
+            r.commits,
+            polled,
+            r.url
+        );
+    }
+    Ok(())
+}
+
+/// The error of the repository's last poll or scan job, if it failed.
+async fn last_failure(
+    tx: &mut dashboard_shared::TenantTx,
+    repository: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let last: Option<(String, Option<String>)> = sqlx::query_as(
+        "select status, last_error from jobs
+         where kind in ('poll_repository', 'scan_repository') and payload->>'repository' = $1::text
+         order by updated_at desc limit 1",
+    )
+    .bind(repository)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(last.and_then(|(status, error)| error.filter(|_| status == "queued" || status == "dead")))
+}
+
+/// `3 branches, 12 commits, 4 projects, 9 tasks (2 done), 7 links`.
+async fn summary(
+    tx: &mut dashboard_shared::TenantTx,
+    repository: Uuid,
+) -> Result<String, sqlx::Error> {
+    let (branches, commits, projects, tasks, done, links): (i32, i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select (select count(*) from jsonb_object_keys(r.branch_heads))::int,
+                    (select count(*) from commits c where c.repository_id = r.id),
+                    (select count(*) from projects p where p.repository_id = r.id and p.removed_at is null),
+                    (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null),
+                    (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null and t.status = 'done'),
+                    (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
+                     where c.repository_id = r.id and l.state = 'active')
+             from repositories r where r.id = $1",
+        )
+        .bind(repository)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(format!(
+        "{branches} branches, {commits} commits, {projects} projects, {tasks} tasks ({done} done), {links} links"
+    ))
+}
+
+/// `30s`, `5m`, `1h` or plain seconds, between 30 s and a day.
+fn parse_interval(text: &str) -> Result<i32, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |i| text.split_at(i));
+    let number: i32 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval like 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => Some(number),
+        "m" => number.checked_mul(60),
+        "h" => number.checked_mul(3600),
+        _ => None,
+    }
+    .ok_or_else(|| format!("`{text}` is not an interval like 30s, 5m or 1h"))?;
+    if (30..=86_400).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err("the interval must be between 30s and 24h".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_and_remotes_are_checked() {
+        assert_eq!(parse_interval("5m"), Ok(300));
+        assert_eq!(parse_interval("45"), Ok(45));
+        assert_eq!(parse_interval("2h"), Ok(7200));
+        assert!(parse_interval("10s").is_err());
+        assert!(parse_interval("5 minutes").is_err());
+
+        let github = Remote::parse("https://github.com/acme/widgets.git").unwrap();
+        assert_eq!(github.name, "acme/widgets");
+        let scp = Remote::parse("git@gitlab.com:group/sub/tool.git").unwrap();
+        assert_eq!(scp.name, "sub/tool");
+        let secret = Remote::parse("https://me:hunter2@example.com/a/b.git").unwrap_err();
+        assert!(!secret.to_string().contains("hunter2"), "{secret}");
+        assert!(secret.to_string().contains("--token-file"));
+        let missing = Remote::parse("/no/such/dir").unwrap_err();
+        assert!(
+            missing.to_string().contains("no such directory"),
+            "{missing}"
+        );
+        let plain = tempfile::tempdir().unwrap();
+        let not_git = Remote::parse(plain.path().to_str().unwrap()).unwrap_err();
+        assert!(
+            not_git.to_string().contains("not a git repository"),
+            "{not_git}"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! `dashboard show --tenant SLUG [--json] [--commits N]`: an organization's totals, its project tree
+//! with task counts and completion, and its recent commits with their links — read through the API's
+//! tenant-scoped queries ([`dashboard_api::read`]), not a second implementation.
+
+use dashboard_api::read::{self, CommitSummary, ProjectNode};
+use serde_json::json;
+
+use crate::system::System;
+
+/// Options of `dashboard show`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The organization's slug.
+    #[arg(long)]
+    tenant: String,
+    /// Print `{tenant, totals, projects: [tree], commits: [...]}` as JSON.
+    #[arg(long)]
+    json: bool,
+    /// How many recent commits to show.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000))]
+    commits: i64,
+}
+
+/// Reads and prints.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let system = System::open().await?;
+    let result = show(&system, &args).await;
+    system.close().await?;
+    result
+}
+
+async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
+    let tenant = system.tenant(&args.tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let totals = read::totals(&mut tx).await?;
+    let projects = read::project_tree(&mut tx).await?;
+    let commits = read::recent_commits(&mut tx, args.commits).await?;
+    tx.commit().await?;
+    if args.json {
+        let output = json!({
+            "tenant": args.tenant,
+            "totals": totals,
+            "projects": projects,
+            "commits": commits,
+        });
+        println!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} repositories, {} projects, {} tasks ({} done), {} commits, {} links",
+        args.tenant,
+        totals.repositories,
+        totals.projects,
+        totals.tasks,
+        totals.tasks_done,
+        totals.commits,
+        totals.links
+    );
+    if !projects.is_empty() {
+        println!("\n{:<56} {:<14} {:>11}", "PROJECT", "TYPE", "TASKS DONE");
+        for project in &projects {
+            print_project(project, 0);
+        }
+    }
+    if !commits.is_empty() {
+        println!("\nRECENT COMMITS");
+        for commit in &commits {
+            print_commit(commit);
+        }
+    }
+    Ok(())
+}
+
+fn print_project(project: &ProjectNode, depth: usize) {
+    let place = if project.path.is_empty() {
+        project.repository.clone()
+    } else {
+        project.path.clone()
+    };
+    let label = match &project.name {
+        Some(name) if !place.ends_with(name.as_str()) => format!("{place} ({name})"),
+        _ => place,
+    };
+    let tasks = match project.completion {
+        Some(completion) => format!(
+            "{}/{} {:>3.0}%",
+            project.tasks_done,
+            project.tasks,
+            completion * 100.0
+        ),
+        None => "-".into(),
+    };
+    let label = format!("{}{label}", "  ".repeat(depth));
+    println!("{label:<56} {:<14} {tasks:>11}", project.kind);
+    for child in &project.children {
+        print_project(child, depth + 1);
+    }
+}
+
+fn print_commit(commit: &CommitSummary) {
+    let short = &commit.sha[..commit.sha.len().min(8)];
+    println!(
+        "{short}  {}  {}  {}",
+        commit.at.format("%Y-%m-%d"),
+        commit.repository,
+        commit.title
+    );
+    for link in &commit.links {
+        println!(
+            "          -> {} {:?} [{} {} {:.2}{}]",
+            link.task,
+            link.title,
+            link.method,
+            link.relation,
+            link.confidence,
+            if link.state == "active" {
+                String::new()
+            } else {
+                format!(", {}", link.state)
+            }
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The whole pipeline as a newcomer runs it, on the machine's own PostgreSQL: `dashboard up --demo`
+//! generates, connects and ingests the demo repositories; `dashboard show --json` then lists
+//! coditect-ai's 45 projects with their hierarchy, find-me-a-mechanic's commits linked to its tasks
+//! and nothing for hookup-app, no organization seeing another's data. Beside the running `up`, a new
+//! repository is connected with `repo add`; a `Fixes TASK-DEMO-1` commit is stored, linked
+//! explicit/closes and closes its task one `repo sync` later; syncing again changes nothing.
+
+use std::{
+    io::{BufRead as _, BufReader},
+    os::unix::fs::PermissionsExt as _,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use serde_json::Value;
+
+fn dashboard(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dashboard"));
+    command
+        .env("DASHBOARD_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env("LOG_FORMAT", "text");
+    command
+}
+
+fn run(data: &Path, args: &[&str]) -> String {
+    let output = dashboard(data).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "dashboard {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn show(data: &Path, tenant: &str) -> Value {
+    serde_json::from_str(&run(data, &["show", "--tenant", tenant, "--json"])).unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every project of a tree, with its parent's path.
+fn flatten<'a>(
+    nodes: &'a [Value],
+    parent: Option<&'a str>,
+    out: &mut Vec<(&'a str, Option<&'a str>)>,
+) {
+    for node in nodes {
+        let path = node["path"].as_str().unwrap();
+        out.push((path, parent));
+        flatten(node["children"].as_array().unwrap(), Some(path), out);
+    }
+}
+
+/// Starts `up --demo` and waits until it serves; the log lines it printed so far.
+fn up_demo(data: &Path) -> (Child, Vec<String>) {
+    let mut child = dashboard(data)
+        .args(["up", "--demo", "--port", "0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        match receive.recv_timeout(Duration::from_secs(180)) {
+            Ok(line) => {
+                let up = line.contains("Dashboard is up");
+                seen.push(line);
+                if up {
+                    // Keep draining the pipe so that `up` never blocks on a full one.
+                    std::thread::spawn(move || while receive.recv().is_ok() {});
+                    return (child, seen);
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`up --demo` did not come up:\n{}", seen.join("\n"));
+            }
+        }
+    }
+}
+
+#[test]
+fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
+    let data = tempfile::tempdir().unwrap();
+    // Run as root, PostgreSQL runs as `postgres` and must reach its directory.
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let (mut up, log) = up_demo(data.path());
+    assert!(
+        log.iter().any(|l| l.contains("demo ingested and linked")),
+        "{log:#?}"
+    );
+
+    // coditect-ai: 45 projects, the master, 6 categories under it, 38 submodules under those.
+    let coditect = show(data.path(), "coditect-ai");
+    assert_eq!(
+        coditect["totals"]["projects"], 45,
+        "{:#}",
+        coditect["totals"]
+    );
+    let mut projects = Vec::new();
+    flatten(
+        coditect["projects"].as_array().unwrap(),
+        None,
+        &mut projects,
+    );
+    assert_eq!(projects.len(), 45);
+    assert_eq!(projects[0], ("", None), "the master at the root");
+    let categories: Vec<&str> = projects
+        .iter()
+        .filter(|(_, parent)| *parent == Some(""))
+        .map(|(path, _)| *path)
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            "agents",
+            "core",
+            "docs",
+            "integrations",
+            "operations",
+            "platform"
+        ]
+    );
+    for (path, parent) in &projects[1..] {
+        if let Some((category, _)) = path.split_once('/') {
+            assert_eq!(*parent, Some(category), "{path}");
+        }
+    }
+
+    // find-me-a-mechanic: commits that close, reference and resemble its tasks.
+    let mechanic = show(data.path(), "find-me-a-mechanic");
+    let links: Vec<(String, String, String, String)> = mechanic["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            c["links"].as_array().unwrap().iter().map(move |l| {
+                (
+                    c["title"].as_str().unwrap().to_owned(),
+                    l["task"].as_str().unwrap().to_owned(),
+                    l["method"].as_str().unwrap().to_owned(),
+                    l["relation"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    let has = |task: &str, method: &str, relation: &str| {
+        links
+            .iter()
+            .any(|(_, t, m, r)| t == task && m == method && r == relation)
+    };
+    assert!(has("TASK-FMM-2", "explicit", "closes"), "{links:#?}");
+    assert!(has("TASK-FMM-1", "explicit", "references"), "{links:#?}");
+    assert!(
+        has("TASK-FMM-5", "explicit", "references"),
+        "the branch's name: {links:#?}"
+    );
+    assert!(has("TASK-FMM-3", "similarity", "references"), "{links:#?}");
+    assert!(has("TASK-FMM-4", "similarity", "references"), "{links:#?}");
+    assert_eq!(mechanic["totals"]["tasks_done"], 1, "TASK-FMM-2 closed");
+
+    // hookup-app: nothing; and no organization sees another's repositories.
+    let hookup = show(data.path(), "hookup-app");
+    assert_eq!(hookup["totals"]["projects"], 0);
+    assert_eq!(hookup["commits"].as_array().unwrap().len(), 0);
+    let repositories = |view: &Value| -> Vec<String> {
+        view["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["repository"].as_str().unwrap().to_owned())
+            .chain(
+                view["projects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["repository"].as_str().unwrap().to_owned()),
+            )
+            .collect()
+    };
+    assert!(
+        repositories(&coditect)
+            .iter()
+            .all(|r| r == "coditect-master")
+    );
+    assert!(
+        repositories(&mechanic)
+            .iter()
+            .all(|r| r == "find-me-a-mechanic")
+    );
+
+    // A repository of one's own, beside the running `up`.
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q"]);
+    std::fs::write(
+        work.path().join("tasklist.md"),
+        "- [ ] TASK-DEMO-1 Sign-up form\n- [ ] TASK-DEMO-2 Password reset\n",
+    )
+    .unwrap();
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "-q", "-m", "Start"]);
+    let path = work.path().to_str().unwrap();
+    let added = run(
+        data.path(),
+        &["repo", "add", "--tenant", "hookup-app", path],
+    );
+    assert!(added.contains("1 projects, 2 tasks (0 done)"), "{added}");
+
+    std::fs::write(work.path().join("signup.js"), "export {};\n").unwrap();
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "-q", "-m", "Fixes TASK-DEMO-1"]);
+    run(data.path(), &["repo", "sync", "--tenant", "hookup-app"]);
+    let synced = show(data.path(), "hookup-app");
+    let newest = &synced["commits"][0];
+    assert_eq!(newest["title"], "Fixes TASK-DEMO-1");
+    assert_eq!(newest["links"][0]["task"], "TASK-DEMO-1");
+    assert_eq!(newest["links"][0]["method"], "explicit");
+    assert_eq!(newest["links"][0]["relation"], "closes");
+    assert_eq!(newest["links"][0]["status"], "done");
+    assert_eq!(synced["totals"]["tasks_done"], 1);
+
+    run(data.path(), &["repo", "sync", "--tenant", "hookup-app"]);
+    assert_eq!(
+        show(data.path(), "hookup-app"),
+        synced,
+        "polling again changes nothing"
+    );
+    let listed: Value = serde_json::from_str(&run(
+        data.path(),
+        &["repo", "list", "--tenant", "hookup-app", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(listed[0]["commits"], 2);
+    assert_eq!(listed[0]["default_branch"], "main");
+
+    // Bad input is refused with a reason.
+    let refused = dashboard(data.path())
+        .args(["repo", "add", "--tenant", "nobody", path])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no organization `nobody`"));
+
+    // SIGTERM stops `up` and its PostgreSQL.
+    let _ = Command::new("kill").arg(up.id().to_string()).status();
+    assert!(up.wait().unwrap().success());
+}
