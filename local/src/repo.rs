@@ -66,6 +66,9 @@ pub struct AddArgs {
     /// The user name sent with the token (default `git`; some hosts want the account's).
     #[arg(long, requires = "token_file")]
     username: Option<String>,
+    /// A file holding an SSH private key (OpenSSH format) for an ssh remote (stored encrypted).
+    #[arg(long, value_name = "FILE", conflicts_with = "token_file")]
+    ssh_key: Option<PathBuf>,
     /// How often to poll: `30s`, `5m`, `1h` (default 5m).
     #[arg(long, default_value = "5m", value_parser = parse_interval)]
     interval: i32,
@@ -136,6 +139,12 @@ impl Remote {
         }
     }
 
+    /// Whether it is reached over ssh.
+    pub fn is_ssh(&self) -> bool {
+        gix::url::parse(self.url.as_bytes().as_bstr())
+            .is_ok_and(|url| url.scheme == gix::url::Scheme::Ssh)
+    }
+
     fn local(path: &Path) -> anyhow::Result<Self> {
         let path = path
             .canonicalize()
@@ -152,12 +161,17 @@ impl Remote {
     }
 }
 
-/// A token for an HTTPS remote.
-pub struct Token {
-    /// The user name sent with it.
-    pub username: Option<String>,
-    /// The token.
-    pub token: SecretString,
+/// What a private remote wants, as given on the command line.
+pub enum Credential {
+    /// An access token for an HTTPS remote, with the user name to send.
+    Token {
+        /// The user name sent with it (`git` when `None`).
+        username: Option<String>,
+        /// The token.
+        token: SecretString,
+    },
+    /// An SSH private key for an ssh remote.
+    SshKey(SecretString),
 }
 
 /// Connects `remote` to `tenant` (once: connecting it again returns the same repository, with a new
@@ -166,7 +180,7 @@ pub async fn connect(
     system: &System,
     tenant: TenantId,
     remote: &Remote,
-    token: Option<&Token>,
+    credential: Option<&Credential>,
     interval_seconds: i32,
 ) -> anyhow::Result<(Uuid, bool)> {
     let mut tx = system.db.tenant(tenant).await?;
@@ -200,18 +214,23 @@ pub async fn connect(
             (id, true)
         }
     };
-    if let Some(token) = token {
+    if let Some(credential) = credential {
+        let (kind, username, secret) = match credential {
+            Credential::Token { username, token } => ("token", username.as_deref(), token),
+            Credential::SshKey(key) => ("ssh_key", None, key),
+        };
         let sealed = system.secrets.seal(
-            token.token.expose_secret().as_bytes(),
+            secret.expose_secret().as_bytes(),
             &git_credential_context(tenant.as_uuid(), id),
         );
         sqlx::query(
-            "update repositories set credential_kind = 'token', credential_username = $2,
-               credential_encrypted = $3, updated_at = now()
+            "update repositories set credential_kind = $2, credential_username = $3,
+               credential_encrypted = $4, updated_at = now()
              where id = $1",
         )
         .bind(id)
-        .bind(&token.username)
+        .bind(kind)
+        .bind(username)
         .bind(sealed)
         .execute(&mut *tx)
         .await?;
@@ -243,25 +262,38 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
     if let Some(name) = args.name {
         remote.name = name;
     }
-    let token = match &args.token_file {
-        Some(file) => {
-            let token = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read the token file {}", file.display()))?;
-            let token = token.trim();
+    let secret = |file: &Path, what: &str| -> anyhow::Result<SecretString> {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the {what} file {}", file.display()))?;
+        anyhow::ensure!(
+            !text.trim().is_empty(),
+            "the {what} file {} is empty",
+            file.display()
+        );
+        Ok(SecretString::from(text.trim().to_owned()))
+    };
+    let credential = match (&args.token_file, &args.ssh_key) {
+        (Some(file), _) => Some(Credential::Token {
+            username: args.username.clone(),
+            token: secret(file, "token")?,
+        }),
+        (None, Some(file)) => {
+            let key = secret(file, "SSH key")?;
             anyhow::ensure!(
-                !token.is_empty(),
-                "the token file {} is empty",
+                key.expose_secret().starts_with("-----BEGIN "),
+                "{} is not a private key in OpenSSH or PEM format",
                 file.display()
             );
-            Some(Token {
-                username: args.username.clone(),
-                token: SecretString::from(token.to_owned()),
-            })
+            anyhow::ensure!(
+                remote.is_ssh(),
+                "an SSH key is for ssh remotes (ssh://… or user@host:path)"
+            );
+            Some(Credential::SshKey(key))
         }
-        None => None,
+        (None, None) => None,
     };
     let started = std::time::Instant::now();
-    let (id, new) = connect(system, tenant, &remote, token.as_ref(), args.interval).await?;
+    let (id, new) = connect(system, tenant, &remote, credential.as_ref(), args.interval).await?;
     system.settle(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
     if let Some(error) = last_failure(&mut tx, id).await? {

@@ -110,10 +110,11 @@ pub fn all_functions(
 
 /// Enqueues the polls of `git` repositories as they fall due.
 async fn poll_when_due(db: Db) {
+    let transport = Transport::Postgres(db.clone());
     let mut every = tokio::time::interval(POLL_CHECK);
     loop {
         every.tick().await;
-        if let Err(error) = dashboard_scanner::poll::enqueue_due(&db).await {
+        if let Err(error) = dashboard_scanner::poll::enqueue_due(&db, &transport).await {
             tracing::warn!(error = format!("{error:#}"), "scheduling polls failed");
         }
     }

@@ -74,9 +74,11 @@ fn flatten<'a>(
 }
 
 /// Starts `up --demo` and waits until it serves; the log lines it printed so far.
-fn up_demo(data: &Path) -> (Child, Vec<String>) {
+fn up_demo(data: &Path, ssh: &Path, key: &Path) -> (Child, Vec<String>) {
     let mut child = dashboard(data)
         .args(["up", "--demo", "--port", "0"])
+        .env("DASHBOARD_SSH", ssh)
+        .env("FAKE_SSH_EXPECTED_KEY", key)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -116,7 +118,29 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
     let data = tempfile::tempdir().unwrap();
     // Run as root, PostgreSQL runs as `postgres` and must reach its directory.
     std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    let (mut up, log) = up_demo(data.path());
+    // For ssh remotes, a stand-in for ssh that checks the key it is given and runs the remote
+    // command on this machine (jobs may run in `up` or in the command, so both get it).
+    let keys = tempfile::tempdir().unwrap();
+    let fake_ssh = keys.path().join("ssh");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake-ssh"),
+        &fake_ssh,
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let key = keys.path().join("id_ed25519");
+    std::fs::write(
+        &key,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nZGVtbw==\n-----END OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let wrong = keys.path().join("wrong");
+    std::fs::write(
+        &wrong,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nd3Jvbmc=\n-----END OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let (mut up, log) = up_demo(data.path(), &fake_ssh, &key);
     assert!(
         log.iter().any(|l| l.contains("demo ingested and linked")),
         "{log:#?}"
@@ -264,6 +288,47 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
     .unwrap();
     assert_eq!(listed[0]["commits"], 2);
     assert_eq!(listed[0]["default_branch"], "main");
+
+    // Over ssh with a private key, never stored in the clear.
+    let bare = keys.path().join("demo.git");
+    git(
+        keys.path(),
+        &["clone", "-q", "--bare", path, bare.to_str().unwrap()],
+    );
+    let url = format!("ssh://git@example.invalid{}", bare.display());
+    let over_ssh = |given: &Path| {
+        dashboard(data.path())
+            .args(["repo", "add", "--tenant", "find-me-a-mechanic", "--ssh-key"])
+            .arg(given)
+            .arg(&url)
+            .env("DASHBOARD_SSH", &fake_ssh)
+            .env("FAKE_SSH_EXPECTED_KEY", &key)
+            .output()
+            .unwrap()
+    };
+    let refused = over_ssh(&wrong);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("so it was not connected"), "{stderr}");
+    assert!(!stderr.contains("d3Jvbmc"), "{stderr}");
+    let accepted = over_ssh(&key);
+    let stdout = String::from_utf8_lossy(&accepted.stdout);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert!(stdout.contains("2 commits"), "{stdout}");
+    let key_files = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("dashboard-ssh-")
+        })
+        .count();
+    assert_eq!(key_files, 0, "the key file is gone after the fetch");
 
     // Bad input is refused with a reason.
     let refused = dashboard(data.path())

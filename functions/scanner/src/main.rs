@@ -1,14 +1,20 @@
-//! The scanner function's binary: everything is in [`dashboard_scanner::router`].
+//! The scanner function's binary: serves [`dashboard_scanner::router`]; `dashboard-scanner
+//! poll-due` instead enqueues the polls of the `git` repositories that are due, once (a Cloud Run job
+//! run by a scheduler every few minutes).
 
 use std::path::PathBuf;
 
 use dashboard_scanner::{ScannerContext, mirror_store::MirrorStore, router};
 use dashboard_shared::{
-    config::Env, crypto::SecretBox, github::GitHubApp, jobs::pubsub::transport_from_lookup,
+    Config, Db, config::Env, crypto::SecretBox, github::GitHubApp,
+    jobs::pubsub::transport_from_lookup, telemetry,
 };
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("poll-due") {
+        return dashboard_shared::serve::exit_code(poll_due().await);
+    }
     dashboard_shared::serve::run(async |db| {
         let env = Env::process();
         let transport = transport_from_lookup(&env, &db).await?;
@@ -34,4 +40,16 @@ async fn main() -> std::process::ExitCode {
         }))
     })
     .await
+}
+
+async fn poll_due() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;
+    db.verify_runtime_role().await?;
+    // The polls reach the scanner through the configured transport (Pub/Sub on Cloud Run).
+    let transport = transport_from_lookup(&Env::process(), &db).await?;
+    let enqueued = dashboard_scanner::poll::enqueue_due(&db, &transport).await?;
+    tracing::info!(enqueued, "due polls enqueued");
+    Ok(())
 }

@@ -13,35 +13,45 @@ use gix::{ObjectId, bstr::ByteSlice as _, remote::Direction};
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
 
-/// Basic credentials for HTTP remotes (GitHub: `x-access-token` and an installation token).
+/// What a private remote wants; never logged.
 #[derive(Clone, Debug)]
-pub struct Credentials {
-    /// The user name.
-    pub username: String,
-    /// The password or token; never logged.
-    pub password: SecretString,
+pub enum Credentials {
+    /// HTTP Basic: a user name and a password or token (GitHub: `x-access-token` and an
+    /// installation token).
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password or token.
+        password: SecretString,
+    },
+    /// An SSH private key (OpenSSH format) for `ssh://` and `user@host:path` remotes, handed to
+    /// `ssh` (or `$DASHBOARD_SSH`) in a file only its owner reads, for the length of one fetch.
+    SshKey(SecretString),
 }
 
 impl Credentials {
     /// What GitHub wants for a GitHub App installation token.
     pub fn github_installation(token: SecretString) -> Self {
-        Self {
+        Self::Basic {
             username: "x-access-token".into(),
             password: token,
         }
     }
 
+    /// The credential callback of an HTTP connection (`None` for an SSH key).
     fn helper(
         &self,
-    ) -> impl FnMut(
-        gix::credentials::helper::Action,
-    ) -> gix::Result<Option<gix::credentials::protocol::Outcome>>
-    + use<> {
-        let (username, password) = (
-            self.username.clone(),
-            self.password.expose_secret().to_owned(),
-        );
-        move |action| match action {
+    ) -> Option<
+        impl FnMut(
+            gix::credentials::helper::Action,
+        ) -> gix::Result<Option<gix::credentials::protocol::Outcome>>
+        + use<>,
+    > {
+        let Self::Basic { username, password } = self else {
+            return None;
+        };
+        let (username, password) = (username.clone(), password.expose_secret().to_owned());
+        Some(move |action| match action {
             gix::credentials::helper::Action::Get(context) => {
                 Ok(Some(gix::credentials::protocol::Outcome {
                     identity: gix::sec::identity::Account {
@@ -53,7 +63,54 @@ impl Credentials {
                 }))
             }
             _ => Ok(None),
-        }
+        })
+    }
+}
+
+/// An SSH key in a private file, removed when dropped, and the `core.sshCommand` that uses it.
+struct SshIdentity {
+    key_file: PathBuf,
+    command: String,
+}
+
+impl SshIdentity {
+    fn new(key: &SecretString, mirror: &Path) -> anyhow::Result<Self> {
+        use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
+        let key_file =
+            std::env::temp_dir().join(format!("dashboard-ssh-{}", uuid::Uuid::new_v4().simple()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_file)
+            .context("cannot write the SSH key file")?;
+        // From here on, dropping it removes the file.
+        let mut identity = Self {
+            command: String::new(),
+            key_file,
+        };
+        let key = key.expose_secret().trim_end();
+        file.write_all(format!("{key}\n").as_bytes())?;
+        // Host keys are trusted on first use and pinned beside the mirror from then on.
+        let known_hosts = mirror.with_extension("known_hosts");
+        let program = std::env::var("DASHBOARD_SSH").unwrap_or_else(|_| "ssh".into());
+        identity.command = format!(
+            "{program} -i '{}' -o IdentitiesOnly=yes -o BatchMode=yes \
+             -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile='{}'",
+            identity.key_file.display(),
+            known_hosts.display()
+        );
+        Ok(identity)
+    }
+
+    fn config_override(&self) -> String {
+        format!("core.sshCommand={}", self.command)
+    }
+}
+
+impl Drop for SshIdentity {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.key_file);
     }
 }
 
@@ -85,8 +142,16 @@ pub fn has_commit(repository: &Path, commit: &str) -> bool {
 
 /// Refuses to send credentials where they could be read on the way: over plain `http://` to anything
 /// but the loopback interface.
-fn check_transport(url: &str) -> anyhow::Result<()> {
+fn check_transport(url: &str, credentials: &Credentials) -> anyhow::Result<()> {
     let parsed = gix::Url::from_bytes(url.into()).context("not a repository URL")?;
+    if matches!(credentials, Credentials::SshKey(_)) {
+        anyhow::ensure!(
+            parsed.scheme == gix::url::Scheme::Ssh,
+            "an SSH key is for ssh remotes (ssh://… or user@host:path), not {}",
+            parsed.scheme
+        );
+        return Ok(());
+    }
     let loopback = matches!(
         parsed.host(),
         Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
@@ -107,13 +172,21 @@ pub fn sync(
     url: &str,
     credentials: Option<&Credentials>,
 ) -> anyhow::Result<BTreeMap<String, ObjectId>> {
-    if credentials.is_some() {
-        check_transport(url)?;
+    if let Some(credentials) = credentials {
+        check_transport(url, credentials)?;
     }
+    let ssh = match credentials {
+        Some(Credentials::SshKey(key)) => Some(SshIdentity::new(key, mirror)?),
+        _ => None,
+    };
+    let overrides: Vec<String> = ssh.iter().map(SshIdentity::config_override).collect();
     let interrupt = &gix::interrupt::IS_INTERRUPTED;
     if mirror.join("HEAD").exists() {
-        let repo = gix::open(mirror)
-            .with_context(|| format!("the mirror {} is damaged", mirror.display()))?;
+        let repo = gix::open_opts(
+            mirror,
+            gix::open::Options::default().config_overrides(overrides),
+        )
+        .with_context(|| format!("the mirror {} is damaged", mirror.display()))?;
         let remote = repo.remote_at(url)?.with_refspecs(
             ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             Direction::Fetch,
@@ -121,8 +194,8 @@ pub fn sync(
         let mut connection = remote
             .connect(Direction::Fetch)
             .context("failed to reach the repository")?;
-        if let Some(credentials) = credentials {
-            connection.set_credentials(credentials.helper());
+        if let Some(helper) = credentials.and_then(Credentials::helper) {
+            connection.set_credentials(helper);
         }
         let outcome = connection
             .prepare_fetch(gix::progress::Discard, Default::default())
@@ -142,11 +215,23 @@ pub fn sync(
         Ok(branches)
     } else {
         std::fs::create_dir_all(mirror.parent().unwrap_or(mirror))?;
-        let mut clone =
-            gix::prepare_clone_bare(url, mirror).context("cannot clone from this URL")?;
+        let mut clone = if overrides.is_empty() {
+            gix::prepare_clone_bare(url, mirror)
+        } else {
+            gix::clone::PrepareFetch::new(
+                url,
+                mirror,
+                gix::create::Kind::Bare,
+                gix::create::Options::default(),
+                gix::open::Options::default().config_overrides(overrides),
+            )
+        }
+        .context("cannot clone from this URL")?;
         if let Some(credentials) = credentials.cloned() {
             clone = clone.configure_connection(move |connection| {
-                connection.set_credentials(credentials.helper());
+                if let Some(helper) = credentials.helper() {
+                    connection.set_credentials(helper);
+                }
                 Ok(())
             });
         }
@@ -194,16 +279,22 @@ pub fn ensure_commit(
 
 #[cfg(test)]
 mod tests {
-    use super::check_transport;
+    use secrecy::SecretString;
+
+    use super::{Credentials, check_transport};
 
     #[test]
     fn credentials_never_travel_over_plain_http_off_the_machine() {
-        assert!(check_transport("https://github.com/acme/widgets.git").is_ok());
-        assert!(check_transport("http://127.0.0.1:8080/acme/widgets.git").is_ok());
-        let refused = check_transport("http://github.com/acme/widgets.git").unwrap_err();
+        let token = Credentials::github_installation(SecretString::from("t"));
+        assert!(check_transport("https://github.com/acme/widgets.git", &token).is_ok());
+        assert!(check_transport("http://127.0.0.1:8080/acme/widgets.git", &token).is_ok());
+        let refused = check_transport("http://github.com/acme/widgets.git", &token).unwrap_err();
         assert_eq!(
             refused.to_string(),
             "refusing to send credentials over plain http to github.com"
         );
+        let key = Credentials::SshKey(SecretString::from("k"));
+        assert!(check_transport("git@github.com:acme/widgets.git", &key).is_ok());
+        assert!(check_transport("https://github.com/acme/widgets.git", &key).is_err());
     }
 }

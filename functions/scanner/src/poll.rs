@@ -20,7 +20,7 @@ use dashboard_shared::{
     commits::{self, NewCommit, Push},
     crypto::git_credential_context,
     jobs::{
-        self,
+        self, Transport,
         kinds::{PollRepository, ScanRepository},
     },
 };
@@ -68,7 +68,7 @@ pub struct Polled {
 /// Enqueues a poll of every `git` repository whose interval has passed since its last poll (what
 /// `dashboard up` runs every 30 seconds and `dashboard-scanner poll-due` runs from a scheduler).
 /// Returns how many were enqueued; one already waiting is not enqueued twice.
-pub async fn enqueue_due(db: &Db) -> anyhow::Result<usize> {
+pub async fn enqueue_due(db: &Db, transport: &Transport) -> anyhow::Result<usize> {
     let due: Vec<(Uuid, Uuid)> = {
         let mut connection = db.without_tenant().await?;
         sqlx::query_as("select tenant_id, repository_id from lookup.repositories_to_poll()")
@@ -83,7 +83,8 @@ pub async fn enqueue_due(db: &Db) -> anyhow::Result<usize> {
                 .await?
                 .is_some(),
         );
-        tx.commit().await?;
+        let jobs = tx.commit().await?;
+        transport.dispatch(&jobs).await;
     }
     if enqueued > 0 {
         tracing::info!(enqueued, "polls enqueued");
@@ -217,17 +218,17 @@ impl StoredCredential {
                 &git_credential_context(tenant.as_uuid(), repository),
             )
             .context("the repository's credential cannot be opened")?;
-        anyhow::ensure!(
-            kind == "token",
-            "the repository's credential is of kind `{kind}`, which this scanner cannot use"
-        );
-        Ok(Some(Credentials {
-            username: self
-                .credential_username
-                .clone()
-                .unwrap_or_else(|| "git".into()),
-            password: secret,
-        }))
+        match kind.as_str() {
+            "token" => Ok(Some(Credentials::Basic {
+                username: self
+                    .credential_username
+                    .clone()
+                    .unwrap_or_else(|| "git".into()),
+                password: secret,
+            })),
+            "ssh_key" => Ok(Some(Credentials::SshKey(secret))),
+            other => anyhow::bail!("the repository's credential is of an unknown kind `{other}`"),
+        }
     }
 }
 

@@ -320,4 +320,19 @@ async fn a_polled_git_remote_is_ingested_linked_and_followed(admin: PgPool) {
     let error = error.unwrap();
     assert_eq!(status, "queued", "retried later: {error}");
     assert!(!error.contains("glpat-"), "{error}");
+
+    // The scheduler: the repository polled a moment ago is not due, nor is the one whose poll waits
+    // for its retry; once its interval has passed, it is.
+    let transport = Transport::Postgres(setup.scanner.db.clone());
+    let due = || dashboard_scanner::poll::enqueue_due(&setup.scanner.db, &transport);
+    assert_eq!(due().await.unwrap(), 0);
+    sqlx::query(
+        "update app.repositories set last_polled_at = now() - interval '6 minutes' where id = $1",
+    )
+    .bind(repository)
+    .execute(&admin)
+    .await
+    .unwrap();
+    assert_eq!(due().await.unwrap(), 1);
+    assert_eq!(due().await.unwrap(), 0, "enqueued once");
 }
