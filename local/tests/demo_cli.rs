@@ -5,6 +5,8 @@
 //! repository is connected with `repo add`; a `Fixes TASK-DEMO-1` commit is stored, linked
 //! explicit/closes and closes its task one `repo sync` later; syncing again changes nothing.
 
+mod common;
+
 use std::{
     io::{BufRead as _, BufReader},
     os::unix::fs::PermissionsExt as _,
@@ -14,6 +16,7 @@ use std::{
     time::Duration,
 };
 
+use common::git;
 use serde_json::Value;
 
 fn dashboard(data: &Path) -> Command {
@@ -38,26 +41,6 @@ fn run(data: &Path, args: &[&str]) -> String {
 
 fn show(data: &Path, tenant: &str) -> Value {
     serde_json::from_str(&run(data, &["show", "--tenant", tenant, "--json"])).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Every project of a tree, with its parent's path.
@@ -267,7 +250,12 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
     git(work.path(), &["commit", "-q", "-m", "Fixes TASK-DEMO-1"]);
     run(data.path(), &["repo", "sync", "--tenant", "hookup-app"]);
     let synced = show(data.path(), "hookup-app");
-    let newest = &synced["commits"][0];
+    let newest = synced["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Fixes TASK-DEMO-1")
+        .expect("the new commit is stored");
     assert_eq!(newest["title"], "Fixes TASK-DEMO-1");
     assert_eq!(newest["links"][0]["task"], "TASK-DEMO-1");
     assert_eq!(newest["links"][0]["method"], "explicit");

@@ -1,30 +1,13 @@
 //! `dashboard scan` as a user runs it: on a checkout, on a URL (mirrored into the cache, with
 //! submodules fetched from their own URLs), as a table and as JSON; bad input exits 1 with a message.
 
+mod common;
+
 use std::{path::Path, process::Command};
 
-use serde_json::Value;
+use common::git;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
+use serde_json::Value;
 
 fn write(dir: &Path, path: &str, contents: &str) {
     let file = dir.join(path);

@@ -191,7 +191,7 @@ pub async fn recent_commits(
         "select c.id, c.sha, r.full_name as repository, c.message, c.author_name,
                 coalesce(c.committed_at, c.authored_at, c.created_at) as at, c.on_default_branch
          from commits c join repositories r on r.id = c.repository_id
-         order by at desc, c.sha limit $1",
+         order by at desc, c.created_at desc, c.sha limit $1",
     )
     .bind(limit)
     .fetch_all(&mut **tx)

@@ -49,16 +49,20 @@ async fn scan(
     stored
 }
 
-#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
-async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(admin: PgPool) {
-    let tenant = testing::create_tenant(&admin, "tenant-a").await;
-    let repository: Uuid = sqlx::query_scalar(
+async fn repository(admin: &PgPool, tenant: dashboard_shared::TenantId) -> Uuid {
+    sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, full_name, clone_url) values ($1, 'git', 'acme/plan', '/srv/plan.git') returning id",
     )
     .bind(tenant)
-    .fetch_one(&admin)
+    .fetch_one(admin)
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository = repository(&admin, tenant).await;
 
     let first = scan(&admin, tenant, repository, &plan(true)).await;
     assert_eq!(
@@ -178,13 +182,7 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_task_a_commit_closed_stays_done_until_its_checkbox_changes(admin: PgPool) {
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
-    let repository: Uuid = sqlx::query_scalar(
-        "insert into app.repositories (tenant_id, provider, full_name, clone_url) values ($1, 'git', 'acme/plan', '/srv/plan.git') returning id",
-    )
-    .bind(tenant)
-    .fetch_one(&admin)
-    .await
-    .unwrap();
+    let repository = repository(&admin, tenant).await;
     let list = |launch: &str| {
         MemTree::of(&[(
             "tasklist.md",
