@@ -1,7 +1,8 @@
 //! Benchmark (run by `scripts/bench-link`): linking 10,000 commits against 10,000 tasks of one
 //! repository end to end (reading both, index build, scoring, writing the links, one transaction),
 //! next to the time to simply insert the same 10,000 commits (the floor). Texts come from the linking
-//! benchmark (`shared/fixtures/linking`), cycled to 10,000, each pass marked with a word of its own.
+//! benchmark (`shared/fixtures/linking`), messages with their changed files, cycled to 10,000, each
+//! pass marked with a word of its own.
 //! Needs `DATABASE_URL` of a role that may
 //! create databases; works in a database of its own and drops it afterwards.
 //!
@@ -40,6 +41,8 @@ struct Issue {
 #[derive(Deserialize)]
 struct Commit {
     message: String,
+    #[serde(default)]
+    files: Vec<String>,
 }
 
 fn read<T: for<'de> Deserialize<'de>>(dir: &Path, file: &str) -> anyhow::Result<Vec<T>> {
@@ -132,17 +135,23 @@ async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Re
     let times: Vec<DateTime<Utc>> = (0..SIZE)
         .map(|i| start + Duration::minutes(i as i64 * 10 + 60))
         .collect();
+    // The changed paths too, as ingestion stores them (one JSON array per commit).
+    let paths: Vec<serde_json::Value> = (0..SIZE)
+        .map(|i| serde_json::json!(commits[i % commits.len()].files))
+        .collect();
 
     let floor = Instant::now();
     let mut tx = db.tenant(tenant).await?;
     sqlx::query(
-        "insert into commits (repository_id, sha, message, committed_at)
-         select $1, s, m, t from unnest($2::text[], $3::text[], $4::timestamptz[]) as x (s, m, t)",
+        "insert into commits (repository_id, sha, message, committed_at, changed_paths)
+         select $1, s, m, t, array(select jsonb_array_elements_text(p))
+         from unnest($2::text[], $3::text[], $4::timestamptz[], $5::jsonb[]) as x (s, m, t, p)",
     )
     .bind(repository)
     .bind(&shas)
     .bind(&messages)
     .bind(&times)
+    .bind(&paths)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -8,7 +8,10 @@
 //! manual one, and a link a person removed (`rejected`) is never brought back. Running it again with
 //! nothing new changes no row.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use dashboard_shared::{
@@ -273,79 +276,168 @@ pub async fn link(
     .into_iter()
     .chain(rows.keys().map(|(commit, _)| *commit))
     .collect();
-    let task_terms: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| task_terms(&t.title, t.body.as_deref().unwrap_or(""), &t.labels))
-        .collect();
-    let commit_terms: Vec<Vec<String>> = commits
-        .iter()
-        .map(|c| commit_terms(&c.message, &c.changed_paths))
-        .collect();
+    // The documents' terms: tasks on one core, commits on another.
+    let (task_terms, commit_terms): (Vec<Vec<String>>, Vec<Vec<String>>) =
+        std::thread::scope(|scope| {
+            let tasks = scope.spawn(|| {
+                tasks
+                    .iter()
+                    .map(|t| task_terms(&t.title, t.body.as_deref().unwrap_or(""), &t.labels))
+                    .collect()
+            });
+            let commits = commits
+                .iter()
+                .map(|c| commit_terms(&c.message, &c.changed_paths))
+                .collect();
+            (tasks.join().expect("term extraction never panics"), commits)
+        });
     let corpus = Corpus::new(task_terms.iter().chain(&commit_terms).map(Vec::as_slice));
     let index = Index::new(task_terms.iter().map(|t| corpus.vector(t)).collect());
     let now = Utc::now();
-    // Scoring is pure computation: spread the commits over every core.
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = commits.len().div_ceil(threads).max(1);
-    let decided: Vec<(usize, usize, f64, &'static str, Vec<String>)> =
+    let scoring = Arc::new(Scoring {
+        commits,
+        commit_terms,
+        lifetimes: tasks.iter().map(|t| lifetime(t, now)).collect(),
+        tasks,
+        claimed,
+        corpus,
+        index,
+        settings: *settings,
+    });
+
+    // Scoring is pure computation on every core, in batches on a thread of its own; each batch is
+    // written while the next is scored.
+    let (batches, mut scored) = tokio::sync::mpsc::channel(2);
+    let scorer = {
+        let scoring = scoring.clone();
+        std::thread::spawn(move || {
+            for first in (0..scoring.commits.len()).step_by(BATCH) {
+                let last = (first + BATCH).min(scoring.commits.len());
+                if batches.blocking_send(scoring.score(first..last)).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let mut written = insert(tx, &rows.into_values().collect::<Vec<_>>()).await?;
+    let mut kept: Vec<(Uuid, Uuid)> = Vec::new();
+    while let Some(batch) = scored.recv().await {
+        let rows: Vec<Row> = batch
+            .into_iter()
+            .map(|(c, i, score, state, shared)| Row {
+                commit: scoring.commits[c].id,
+                task: scoring.tasks[i].id,
+                method: "similarity",
+                relation: Relation::References,
+                confidence: confidence(score),
+                state,
+                evidence: json!({ "score": (score * 1000.0).round() / 1000.0, "terms": shared }),
+            })
+            .collect();
+        kept.extend(rows.iter().map(|r| (r.commit, r.task)));
+        written.extend(insert(tx, &rows).await?);
+    }
+    scorer.join().expect("scoring never panics");
+    let (withdrawn, closed) = finish(tx, &scope, &kept).await?;
+    let count = |method: &str, state: &str| {
+        written
+            .iter()
+            .filter(|(m, s)| m == method && s == state)
+            .count()
+    };
+    Ok(Linked {
+        explicit: count("explicit", "active"),
+        similarity: count("similarity", "active"),
+        suggested: count("similarity", "suggested"),
+        withdrawn,
+        closed,
+    })
+}
+
+/// How many commits are scored between two writes.
+const BATCH: usize = 1_000;
+
+/// One commit's similarity decision: commit and task (indexes), score, state, shared terms.
+type Scored = (usize, usize, f64, &'static str, Vec<String>);
+
+/// Everything scoring reads, shared with the scoring thread.
+struct Scoring {
+    commits: Vec<CommitRow>,
+    commit_terms: Vec<Vec<String>>,
+    tasks: Vec<TaskRow>,
+    /// Per task, when a commit may have worked on it ([`lifetime`]).
+    lifetimes: Vec<(i64, i64)>,
+    claimed: HashSet<Uuid>,
+    corpus: Corpus,
+    index: Index,
+    settings: Settings,
+}
+
+impl Scoring {
+    /// The decisions for `commits[range]`, spread over every core.
+    fn score(&self, range: std::ops::Range<usize>) -> Vec<Scored> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = range.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..commits.len())
+            let handles: Vec<_> = range
+                .clone()
                 .step_by(chunk)
                 .map(|first| {
-                    let (commits, commit_terms, claimed, corpus, index, tasks) =
-                        (&commits, &commit_terms, &claimed, &corpus, &index, &tasks);
-                    scope.spawn(move || {
-                        let mut scorer = index.scorer();
-                        let mut decided = Vec::new();
-                        for c in first..(first + chunk).min(commits.len()) {
-                            let commit = &commits[c];
-                            if claimed.contains(&commit.id) || commit_terms[c].is_empty() {
-                                continue;
-                            }
-                            let query = corpus.vector(&commit_terms[c]);
-                            let candidates =
-                                scorer.scores(&query, |i| alive(&tasks[i], commit.at, now));
-                            let (links, state) = match decide(&candidates, settings) {
-                                Decision::Link(i, score) => (vec![(i, score)], "active"),
-                                Decision::Suggest(suggestions) => (suggestions, "suggested"),
-                            };
-                            for (i, score) in links {
-                                let (_, shared) = index.vector(i).similarity(&query);
-                                decided.push((c, i, score, state, shared));
-                            }
-                        }
-                        decided
-                    })
+                    let last = (first + chunk).min(range.end);
+                    scope.spawn(move || self.score_chunk(first..last))
                 })
                 .collect();
             handles
                 .into_iter()
                 .flat_map(|h| h.join().expect("scoring never panics"))
                 .collect()
-        });
-    for (c, i, score, state, shared) in decided {
-        let (commit, task) = (commits[c].id, tasks[i].id);
-        rows.insert(
-            (commit, task),
-            Row {
-                commit,
-                task,
-                method: "similarity",
-                relation: Relation::References,
-                confidence: confidence(score),
-                state,
-                evidence: json!({ "score": (score * 1000.0).round() / 1000.0, "terms": shared }),
-            },
-        );
+        })
     }
-    write(tx, &scope, rows.into_values().collect()).await
+
+    fn score_chunk(&self, range: std::ops::Range<usize>) -> Vec<Scored> {
+        let mut scorer = self.index.scorer();
+        let mut decided = Vec::new();
+        for c in range {
+            let commit = &self.commits[c];
+            if self.claimed.contains(&commit.id) || self.commit_terms[c].is_empty() {
+                continue;
+            }
+            let query = self.corpus.vector(&self.commit_terms[c]);
+            let at = commit.at.timestamp();
+            let floor = self.settings.suggest.min(self.settings.threshold);
+            let candidates = scorer.scores(
+                &query,
+                |i| {
+                    let (born, until) = self.lifetimes[i];
+                    born <= at && at <= until
+                },
+                floor,
+            );
+            let (links, state) = match decide(&candidates, &self.settings) {
+                Decision::Link(i, score) => (vec![(i, score)], "active"),
+                Decision::Suggest(suggestions) => (suggestions, "suggested"),
+            };
+            for (i, score) in links {
+                let (_, shared) = self.index.vector(i).similarity(&query);
+                decided.push((c, i, score, state, shared));
+            }
+        }
+        decided
+    }
 }
 
-/// Whether `task` could be what a commit made at `at` worked on.
-fn alive(task: &TaskRow, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+/// The times (Unix seconds) between which a commit may have worked on `task`.
+fn lifetime(task: &TaskRow, now: DateTime<Utc>) -> (i64, i64) {
     // Task-list tasks carry the time of the scan that found them, not of their writing.
-    let born = task.source == "tasklist" || task.created_at - BEFORE_CREATION <= at;
-    born && at <= task.closed_at.unwrap_or(now) + AFTER_CLOSING
+    let born = if task.source == "tasklist" {
+        i64::MIN
+    } else {
+        (task.created_at - BEFORE_CREATION).timestamp()
+    };
+    (
+        born,
+        (task.closed_at.unwrap_or(now) + AFTER_CLOSING).timestamp(),
+    )
 }
 
 /// The task each reference names, if it exists: our ids and keys anywhere in the tenant (so an
@@ -447,9 +539,12 @@ fn describe(target: &Target) -> String {
     }
 }
 
-/// Writes `rows`, withdraws similarity rows of `scope` that no longer hold, and closes the tasks of
-/// closing links whose commit is on the default branch, once per link.
-async fn write(tx: &mut TenantTx, scope: &[Uuid], rows: Vec<Row>) -> Result<Linked, sqlx::Error> {
+/// Writes `rows` (what changed: never a similarity link over an explicit or manual one, nothing over
+/// a manual or rejected link); returns the method and state of each row written.
+async fn insert(tx: &mut TenantTx, rows: &[Row]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let column = |f: fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let commits: Vec<Uuid> = rows.iter().map(|r| r.commit).collect();
     let tasks: Vec<Uuid> = rows.iter().map(|r| r.task).collect();
@@ -478,6 +573,17 @@ async fn write(tx: &mut TenantTx, scope: &[Uuid], rows: Vec<Row>) -> Result<Link
     .bind(&evidence)
     .fetch_all(&mut **tx)
     .await?;
+    Ok(written)
+}
+
+/// Withdraws the similarity rows of `scope` that are not `kept`, and closes the tasks of closing
+/// links whose commit is on the default branch, once per link. Returns (withdrawn, closed).
+async fn finish(
+    tx: &mut TenantTx,
+    scope: &[Uuid],
+    kept: &[(Uuid, Uuid)],
+) -> Result<(usize, usize), sqlx::Error> {
+    let (commits, tasks): (Vec<Uuid>, Vec<Uuid>) = kept.iter().copied().unzip();
     let withdrawn = sqlx::query(
         "delete from commit_task_links l
          where l.commit_id = any($1) and l.method = 'similarity' and l.state <> 'rejected'
@@ -514,18 +620,5 @@ async fn write(tx: &mut TenantTx, scope: &[Uuid], rows: Vec<Row>) -> Result<Link
     .bind(scope)
     .fetch_one(&mut **tx)
     .await?;
-    let closed = closed as usize;
-    let count = |method: &str, state: &str| {
-        written
-            .iter()
-            .filter(|(m, s)| m == method && s == state)
-            .count()
-    };
-    Ok(Linked {
-        explicit: count("explicit", "active"),
-        similarity: count("similarity", "active"),
-        suggested: count("similarity", "suggested"),
-        withdrawn,
-        closed,
-    })
+    Ok((withdrawn, closed as usize))
 }

@@ -338,8 +338,14 @@ pub struct Scorer<'a> {
 }
 
 impl Scorer<'_> {
-    /// The cosine of `query` with every task sharing a term with it, for the tasks `wanted` accepts.
-    pub fn scores(&mut self, query: &Vector, wanted: impl Fn(usize) -> bool) -> Vec<(usize, f64)> {
+    /// The cosine of `query` with the tasks `wanted` accepts that score at least `floor`, and the
+    /// best two whatever their score (so that [`decide`] sees the true runner-up).
+    pub fn scores(
+        &mut self,
+        query: &Vector,
+        wanted: impl Fn(usize) -> bool,
+        floor: f64,
+    ) -> Vec<(usize, f64)> {
         for (term, weight) in &query.0 {
             let Some((tasks, weights)) = self.index.postings.get(term) else {
                 continue;
@@ -354,12 +360,27 @@ impl Scorer<'_> {
             }
         }
         let mut scores = Vec::new();
+        let mut best: [Option<(usize, f64)>; 2] = [None, None];
         for task in self.touched.drain(..) {
             let score = f64::from(std::mem::take(&mut self.sums[task]));
-            if wanted(task) {
+            if !wanted(task) {
+                continue;
+            }
+            if score >= floor {
                 scores.push((task, score));
+            } else if best[1].is_none_or(|(_, s)| score > s) {
+                best[1] = Some((task, score));
+                if best[0].is_none_or(|(_, s)| score > s) {
+                    best.swap(0, 1);
+                }
             }
         }
+        // The best below the floor matter only as runner-ups.
+        scores.extend(
+            best.into_iter()
+                .flatten()
+                .take(2usize.saturating_sub(scores.len())),
+        );
         scores
     }
 }
@@ -455,5 +476,39 @@ mod tests {
         assert!(shared.contains(&"login".to_owned()) && shared.contains(&"page".to_owned()));
         let (unrelated, none) = task.similarity(&corpus.vector(&terms("slow migration")));
         assert_eq!((unrelated, none.len()), (0.0, 0));
+    }
+
+    #[test]
+    fn the_scorer_keeps_what_clears_the_floor_and_the_true_runner_up() {
+        let tasks = [
+            terms("login page broken"),
+            terms("login button colour"),
+            terms("database migration slow"),
+            terms("page footer links"),
+        ];
+        let corpus = Corpus::new(tasks.iter().map(Vec::as_slice));
+        let index = Index::new(tasks.iter().map(|t| corpus.vector(t)).collect());
+        let mut scorer = index.scorer();
+        let query = corpus.vector(&terms("login page"));
+        let every = scorer.scores(&query, |_| true, 0.0);
+        let mut floored = scorer.scores(&query, |_| true, 0.6);
+        floored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut expected = every.clone();
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+        assert_eq!(every.len(), 3, "the migration shares nothing");
+        assert_eq!(
+            floored.len(),
+            2,
+            "the best, and the runner-up below the floor"
+        );
+        // The two below the floor tie: either is the runner-up, with the same score.
+        assert_eq!(floored[0], expected[0]);
+        assert_eq!(floored[1].1, expected[1].1);
+        assert_eq!(
+            decide(&floored, &Settings::default()),
+            decide(&every, &Settings::default())
+        );
+        // Tasks not alive at the commit's time are no candidates.
+        assert!(scorer.scores(&query, |i| i == 2, 0.0).is_empty());
     }
 }
