@@ -1,8 +1,10 @@
 //! Linking commits to tasks: the `link_commits` job (after a push) and `relink_repository` (after a
 //! scan changed tasks), both through [`link`].
 //!
-//! Explicit references ([`crate::references`]) in the message and the branch name link with
-//! confidence 1.0; a closing one pushed to the default branch marks its task done. Commits without an
+//! Explicit references ([`crate::references`]) in the message, the branch name and, for the commit
+//! that merged a pull request, its title and body link with confidence 1.0; a closing link whose
+//! commit is on the default branch marks its task done, once (a reopened task is not closed again).
+//! Commits without an
 //! explicit link get at most one similarity link ([`crate::similarity`]) among the tasks alive at
 //! their time, and suggestions below the threshold. A similarity link never replaces an explicit or
 //! manual one, and a link a person removed (`rejected`) is never brought back. Running it again with
