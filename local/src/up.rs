@@ -18,6 +18,8 @@ use crate::{demo, system::System};
 
 /// How often `up` looks for `git` repositories whose poll is due.
 const POLL_CHECK: Duration = Duration::from_secs(30);
+/// How often every repository is synchronised again, whatever it was told.
+const RESYNC: Duration = Duration::from_secs(24 * 3600);
 
 /// Options of `dashboard up`.
 #[derive(clap::Args)]
@@ -108,14 +110,22 @@ pub fn all_functions(
         .layer(telemetry::request_trace_layer())
 }
 
-/// Enqueues the polls of `git` repositories as they fall due.
+/// Enqueues the polls of `git` repositories as they fall due, and every repository's resync once a
+/// day (the first a day after start: `up` has just brought everything in).
 async fn poll_when_due(db: Db) {
     let transport = Transport::Postgres(db.clone());
     let mut every = tokio::time::interval(POLL_CHECK);
+    let mut last_resync = tokio::time::Instant::now();
     loop {
         every.tick().await;
-        if let Err(error) = dashboard_scanner::poll::enqueue_due(&db, &transport).await {
+        if let Err(error) = dashboard_scanner::schedule::enqueue_due(&db, &transport).await {
             tracing::warn!(error = format!("{error:#}"), "scheduling polls failed");
+        }
+        if last_resync.elapsed() >= RESYNC {
+            last_resync = tokio::time::Instant::now();
+            if let Err(error) = dashboard_scanner::schedule::enqueue_resync(&db, &transport).await {
+                tracing::warn!(error = format!("{error:#}"), "the daily resync failed");
+            }
         }
     }
 }

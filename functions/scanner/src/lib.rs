@@ -12,6 +12,7 @@ pub mod job;
 pub mod mirror;
 pub mod mirror_store;
 pub mod poll;
+pub mod schedule;
 pub mod store;
 pub mod tasklist;
 

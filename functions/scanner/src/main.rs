@@ -1,6 +1,7 @@
 //! The scanner function's binary: serves [`dashboard_scanner::router`]; `dashboard-scanner
 //! poll-due` instead enqueues the polls of the `git` repositories that are due, once (a Cloud Run job
-//! run by a scheduler every few minutes).
+//! run by a scheduler every few minutes), and `dashboard-scanner resync` the daily resync of every
+//! repository.
 
 use std::path::PathBuf;
 
@@ -12,8 +13,10 @@ use dashboard_shared::{
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("poll-due") {
-        return dashboard_shared::serve::exit_code(poll_due().await);
+    match std::env::args().nth(1).as_deref() {
+        Some("poll-due") => return dashboard_shared::serve::exit_code(schedule(false).await),
+        Some("resync") => return dashboard_shared::serve::exit_code(schedule(true).await),
+        _ => {}
     }
     dashboard_shared::serve::run(async |db| {
         let env = Env::process();
@@ -42,14 +45,18 @@ async fn main() -> std::process::ExitCode {
     .await
 }
 
-async fn poll_due() -> anyhow::Result<()> {
+/// One run of a scheduler: the daily resync, or the polls that are due.
+async fn schedule(resync: bool) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
     let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;
     db.verify_runtime_role().await?;
-    // The polls reach the scanner through the configured transport (Pub/Sub on Cloud Run).
+    // The jobs reach the scanner through the configured transport (Pub/Sub on Cloud Run).
     let transport = transport_from_lookup(&Env::process(), &db).await?;
-    let enqueued = dashboard_scanner::poll::enqueue_due(&db, &transport).await?;
-    tracing::info!(enqueued, "due polls enqueued");
+    if resync {
+        dashboard_scanner::schedule::enqueue_resync(&db, &transport).await?;
+    } else {
+        dashboard_scanner::schedule::enqueue_due(&db, &transport).await?;
+    }
     Ok(())
 }

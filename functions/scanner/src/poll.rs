@@ -16,11 +16,11 @@ use std::{
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
-    Db, TenantId,
+    TenantId,
     commits::{self, NewCommit, Push},
     crypto::git_credential_context,
     jobs::{
-        self, Transport,
+        self,
         kinds::{PollRepository, ScanRepository},
     },
 };
@@ -63,33 +63,6 @@ pub struct Polled {
     pub head_branch: Option<String>,
     /// Per branch, the commits new since the last poll (other branches first, the default last).
     pub pushes: Vec<(String, Vec<NewCommit>)>,
-}
-
-/// Enqueues a poll of every `git` repository whose interval has passed since its last poll (what
-/// `dashboard up` runs every 30 seconds and `dashboard-scanner poll-due` runs from a scheduler).
-/// Returns how many were enqueued; one already waiting is not enqueued twice.
-pub async fn enqueue_due(db: &Db, transport: &Transport) -> anyhow::Result<usize> {
-    let due: Vec<(Uuid, Uuid)> = {
-        let mut connection = db.without_tenant().await?;
-        sqlx::query_as("select tenant_id, repository_id from lookup.repositories_to_poll()")
-            .fetch_all(&mut *connection)
-            .await?
-    };
-    let mut enqueued = 0;
-    for (tenant, repository) in due {
-        let mut tx = db.tenant(TenantId::from_uuid(tenant)).await?;
-        enqueued += usize::from(
-            jobs::enqueue(&mut tx, &PollRepository { repository })
-                .await?
-                .is_some(),
-        );
-        let jobs = tx.commit().await?;
-        transport.dispatch(&jobs).await;
-    }
-    if enqueued > 0 {
-        tracing::info!(enqueued, "polls enqueued");
-    }
-    Ok(enqueued)
 }
 
 /// Runs a [`PollRepository`] job for `tenant`.

@@ -324,7 +324,7 @@ async fn a_polled_git_remote_is_ingested_linked_and_followed(admin: PgPool) {
     // The scheduler: the repository polled a moment ago is not due, nor is the one whose poll waits
     // for its retry; once its interval has passed, it is.
     let transport = Transport::Postgres(setup.scanner.db.clone());
-    let due = || dashboard_scanner::poll::enqueue_due(&setup.scanner.db, &transport);
+    let due = || dashboard_scanner::schedule::enqueue_due(&setup.scanner.db, &transport);
     assert_eq!(due().await.unwrap(), 0);
     sqlx::query(
         "update app.repositories set last_polled_at = now() - interval '6 minutes' where id = $1",
@@ -335,4 +335,35 @@ async fn a_polled_git_remote_is_ingested_linked_and_followed(admin: PgPool) {
     .unwrap();
     assert_eq!(due().await.unwrap(), 1);
     assert_eq!(due().await.unwrap(), 0, "enqueued once");
+
+    // The daily resync: a poll for every git repository that has none waiting, a scan for GitHub's.
+    sqlx::query(
+        "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url)
+         values ($1, 'github', 42, 7, 'acme/widgets', 'https://github.com/acme/widgets.git')",
+    )
+    .bind(setup.tenant)
+    .execute(&admin)
+    .await
+    .unwrap();
+    let resync = dashboard_scanner::schedule::enqueue_resync(&setup.scanner.db, &transport)
+        .await
+        .unwrap();
+    assert_eq!(
+        resync, 1,
+        "only the GitHub repository's scan: both polls are already waiting"
+    );
+    let kinds: Vec<(String, String)> = sqlx::query_as(
+        "select kind, coalesce(payload->>'reason', '') from app.jobs where status = 'queued' order by kind",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        kinds,
+        [
+            ("poll_repository".into(), "".into()),
+            ("poll_repository".into(), "".into()),
+            ("scan_repository".into(), "resync".into())
+        ]
+    );
 }
