@@ -117,7 +117,8 @@ pub async fn install(system: &System) -> anyhow::Result<usize> {
     ] {
         let tenant = system.tenant(slug).await?;
         let remote = Remote::parse(&path.to_string_lossy())?;
-        let (_, new) = repo::connect(system, tenant, &remote, None, 300).await?;
+        let (_, new) =
+            repo::connect(&system.db, &system.secrets, tenant, &remote, None, 300).await?;
         connected += usize::from(new);
     }
     Ok(connected)

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use dashboard_shared::{
-    TenantId,
-    crypto::git_credential_context,
+    Db, TenantId,
+    crypto::{SecretBox, git_credential_context},
     jobs::{self, kinds::PollRepository},
 };
 use gix::bstr::ByteSlice as _;
@@ -177,13 +177,14 @@ pub enum Credential {
 /// Connects `remote` to `tenant` (once: connecting it again returns the same repository, with a new
 /// token if one is given) and enqueues its first poll. Returns its id and whether it is new.
 pub async fn connect(
-    system: &System,
+    db: &Db,
+    secrets: &SecretBox,
     tenant: TenantId,
     remote: &Remote,
     credential: Option<&Credential>,
     interval_seconds: i32,
 ) -> anyhow::Result<(Uuid, bool)> {
-    let mut tx = system.db.tenant(tenant).await?;
+    let mut tx = db.tenant(tenant).await?;
     let existing: Option<Uuid> =
         sqlx::query_scalar("select id from repositories where provider = 'git' and clone_url = $1")
             .bind(&remote.url)
@@ -219,7 +220,7 @@ pub async fn connect(
             Credential::Token { username, token } => ("token", username.as_deref(), token),
             Credential::SshKey(key) => ("ssh_key", None, key),
         };
-        let sealed = system.secrets.seal(
+        let sealed = secrets.seal(
             secret.expose_secret().as_bytes(),
             &git_credential_context(tenant.as_uuid(), id),
         );
@@ -293,7 +294,15 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
         (None, None) => None,
     };
     let started = std::time::Instant::now();
-    let (id, new) = connect(system, tenant, &remote, credential.as_ref(), args.interval).await?;
+    let (id, new) = connect(
+        &system.db,
+        &system.secrets,
+        tenant,
+        &remote,
+        credential.as_ref(),
+        args.interval,
+    )
+    .await?;
     system.settle(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
     if let Some(error) = last_failure(&mut tx, id).await? {
@@ -553,5 +562,59 @@ mod tests {
             not_git.to_string().contains("not a git repository"),
             "{not_git}"
         );
+    }
+
+    #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+    async fn the_plan_limits_the_repositories_and_a_token_is_stored_sealed(admin: sqlx::PgPool) {
+        let tenant = dashboard_shared::testing::create_tenant(&admin, "small").await;
+        sqlx::query("update app.tenants set max_repositories = 1 where id = $1")
+            .bind(tenant)
+            .execute(&admin)
+            .await
+            .unwrap();
+        let db = dashboard_shared::testing::runtime_db(&admin);
+        let secrets = SecretBox::from_key(&[9; 32]);
+        let remote = |name: &str| Remote {
+            url: format!("https://git.example.com/team/{name}.git"),
+            name: format!("team/{name}"),
+        };
+        let token = Credential::Token {
+            username: None,
+            token: SecretString::from("glpat-sealedToken123".to_owned()),
+        };
+        let (first, new) = connect(&db, &secrets, tenant, &remote("a"), Some(&token), 300)
+            .await
+            .unwrap();
+        assert!(new);
+        let (again, new) = connect(&db, &secrets, tenant, &remote("a"), None, 300)
+            .await
+            .unwrap();
+        assert_eq!((again, new), (first, false), "connected once per URL");
+        let refused = connect(&db, &secrets, tenant, &remote("b"), None, 300)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the organization's plan allows 1 repositories and 1 are connected"
+        );
+        let (kind, sealed): (String, Vec<u8>) = sqlx::query_as(
+            "select credential_kind, credential_encrypted from app.repositories where id = $1",
+        )
+        .bind(first)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        assert_eq!(kind, "token");
+        assert!(!String::from_utf8_lossy(&sealed).contains("glpat"));
+        let opened = secrets
+            .open(&sealed, &git_credential_context(tenant.as_uuid(), first))
+            .unwrap();
+        assert_eq!(opened.expose_secret(), "glpat-sealedToken123");
+        let polls: i64 =
+            sqlx::query_scalar("select count(*) from app.jobs where kind = 'poll_repository'")
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+        assert_eq!(polls, 1, "one poll waiting for the repository");
     }
 }
