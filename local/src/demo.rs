@@ -158,7 +158,7 @@ fn make(root: &Path) -> anyhow::Result<()> {
         for name in names {
             let repository = format!("coditect-{category}-{name}");
             let sub = Repo::init(&coditect.join(&repository))?;
-            let title = format!("{} {}", capitalize(category), capitalize(name));
+            let title = format!("{} {}", capitalize(category), words(name));
             sub.write(
                 "tasklist.md",
                 &tasklist(
@@ -287,6 +287,14 @@ fn short(name: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// `sdk-python` → `Sdk Python`.
+fn words(name: &str) -> String {
+    name.split('-')
+        .map(capitalize)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn capitalize(word: &str) -> String {
