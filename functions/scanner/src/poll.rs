@@ -59,8 +59,9 @@ pub(crate) struct StoredCredential {
 pub struct Polled {
     /// Every branch of the remote and its head.
     pub heads: BTreeMap<String, String>,
-    /// The remote's default branch, as its `HEAD` named it when the mirror was cloned.
-    pub head_branch: Option<String>,
+    /// The default branch: the one stored if the remote has it, else the remote's `HEAD` as it was
+    /// when the mirror was cloned, else `main`, `master` or the first.
+    pub default_branch: Option<String>,
     /// Per branch, the commits new since the last poll (other branches first, the default last).
     pub pushes: Vec<(String, Vec<NewCommit>)>,
 }
@@ -128,7 +129,7 @@ pub async fn poll_repository(
         current == source.branch_heads,
         "the repository was polled concurrently; polling again"
     );
-    let default_branch = source.default_branch.or(polled.head_branch);
+    let default_branch = polled.default_branch;
     let mut new = 0;
     for (branch, found) in polled.pushes {
         let push = Push {
@@ -214,7 +215,7 @@ pub fn poll_mirror(
     default_branch: Option<&str>,
 ) -> anyhow::Result<Polled> {
     let heads = mirror::sync(mirror, url, credentials)?;
-    let head_branch = mirror::head_branch(mirror);
+    let default_branch = choose_default(default_branch, mirror::head_branch(mirror), &heads);
     let repo = gix::open(mirror)?;
     // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
     // mirror's history any more and hide nothing.
@@ -223,7 +224,7 @@ pub fn poll_mirror(
         .filter_map(|sha| ObjectId::from_hex(sha.as_bytes()).ok())
         .filter(|id| repo.has_object(id))
         .collect();
-    let default_branch = default_branch.or(head_branch.as_deref());
+    let default_branch = default_branch.as_deref();
     let mut order: Vec<(&String, &ObjectId)> = heads
         .iter()
         .filter(|(branch, head)| known.get(*branch) != Some(&head.to_string()))
@@ -250,9 +251,29 @@ pub fn poll_mirror(
             .into_iter()
             .map(|(branch, head)| (branch, head.to_string()))
             .collect(),
-        head_branch,
+        default_branch: default_branch.map(str::to_owned),
         pushes,
     })
+}
+
+/// The default branch among `heads`: `stored` while the remote has it, else `head` (the remote's
+/// `HEAD` at the first clone; an empty repository's unborn branch may never be pushed), else `main`,
+/// `master`, or the first branch. With no branches yet, whatever is known.
+fn choose_default(
+    stored: Option<&str>,
+    head: Option<String>,
+    heads: &BTreeMap<String, ObjectId>,
+) -> Option<String> {
+    if heads.is_empty() {
+        return stored.map(str::to_owned).or(head);
+    }
+    stored
+        .map(str::to_owned)
+        .into_iter()
+        .chain(head)
+        .chain(["main".to_owned(), "master".to_owned()])
+        .find(|branch| heads.contains_key(branch))
+        .or_else(|| heads.keys().next().cloned())
 }
 
 /// A commit of the mirror as ingestion takes it: the paths it changed against its first parent.
@@ -311,5 +332,38 @@ fn change_path(change: &gix::diff::tree::recorder::Change) -> &gix::bstr::BStr {
         Change::Addition { path, .. }
         | Change::Deletion { path, .. }
         | Change::Modification { path, .. } => path.as_ref(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_branch_follows_what_the_remote_has() {
+        let id = ObjectId::null(gix::hash::Kind::Sha1);
+        let heads = |names: &[&str]| -> BTreeMap<String, ObjectId> {
+            names.iter().map(|n| ((*n).to_owned(), id)).collect()
+        };
+        let head = || Some("master".to_owned());
+        assert_eq!(
+            choose_default(None, head(), &heads(&[])),
+            head(),
+            "empty: HEAD"
+        );
+        assert_eq!(
+            choose_default(Some("develop"), head(), &heads(&["develop", "master"])).as_deref(),
+            Some("develop"),
+            "the stored one while it exists"
+        );
+        assert_eq!(
+            choose_default(None, head(), &heads(&["main"])).as_deref(),
+            Some("main"),
+            "HEAD named a branch that was never pushed"
+        );
+        assert_eq!(
+            choose_default(Some("gone"), None, &heads(&["feature", "trunk"])).as_deref(),
+            Some("feature")
+        );
     }
 }
