@@ -408,6 +408,7 @@ async fn remove(system: &System, tenant: &str, repository: &str) -> anyhow::Resu
     Ok(())
 }
 
+/// A repository and what has come of it.
 #[derive(sqlx::FromRow, serde::Serialize)]
 struct Listed {
     name: String,
@@ -420,23 +421,61 @@ struct Listed {
     has_credential: bool,
     projects: i64,
     tasks: i64,
+    tasks_done: i64,
     commits: i64,
+    links: i64,
 }
 
-async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
-    let tenant = system.tenant(tenant).await?;
-    let mut tx = system.db.tenant(tenant).await?;
-    let rows: Vec<Listed> = sqlx::query_as(
+impl Listed {
+    /// `3 branches, 12 commits, 4 projects, 9 tasks (2 done), 7 links`.
+    fn summary(&self) -> String {
+        format!(
+            "{} branches, {} commits, {} projects, {} tasks ({} done), {} links",
+            self.branches, self.commits, self.projects, self.tasks, self.tasks_done, self.links
+        )
+    }
+}
+
+/// The tenant's repositories (or just `only`), by name.
+async fn repositories(
+    tx: &mut dashboard_shared::TenantTx,
+    only: Option<Uuid>,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query_as(
         "select r.full_name as name, r.provider, r.clone_url as url, r.default_branch,
                 (select count(*) from jsonb_object_keys(r.branch_heads))::int as branches,
                 r.poll_interval_seconds, r.last_polled_at, r.credential_kind is not null as has_credential,
                 (select count(*) from projects p where p.repository_id = r.id and p.removed_at is null) as projects,
                 (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null) as tasks,
-                (select count(*) from commits c where c.repository_id = r.id) as commits
-         from repositories r where not r.archived order by r.full_name, r.clone_url",
+                (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null
+                   and t.status = 'done') as tasks_done,
+                (select count(*) from commits c where c.repository_id = r.id) as commits,
+                (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
+                   where c.repository_id = r.id and l.state = 'active') as links
+         from repositories r where not r.archived and ($1::uuid is null or r.id = $1)
+         order by r.full_name, r.clone_url",
     )
-    .fetch_all(&mut *tx)
-    .await?;
+    .bind(only)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The summary line of `repository`.
+async fn summary(
+    tx: &mut dashboard_shared::TenantTx,
+    repository: Uuid,
+) -> Result<String, sqlx::Error> {
+    Ok(repositories(tx, Some(repository))
+        .await?
+        .first()
+        .map(Listed::summary)
+        .unwrap_or_default())
+}
+
+async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
+    let tenant = system.tenant(tenant).await?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let rows = repositories(&mut tx, None).await?;
     tx.commit().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -484,30 +523,6 @@ async fn last_failure(
     .fetch_optional(&mut **tx)
     .await?;
     Ok(last.and_then(|(status, error)| error.filter(|_| status == "queued" || status == "dead")))
-}
-
-/// `3 branches, 12 commits, 4 projects, 9 tasks (2 done), 7 links`.
-async fn summary(
-    tx: &mut dashboard_shared::TenantTx,
-    repository: Uuid,
-) -> Result<String, sqlx::Error> {
-    let (branches, commits, projects, tasks, done, links): (i32, i64, i64, i64, i64, i64) =
-        sqlx::query_as(
-            "select (select count(*) from jsonb_object_keys(r.branch_heads))::int,
-                    (select count(*) from commits c where c.repository_id = r.id),
-                    (select count(*) from projects p where p.repository_id = r.id and p.removed_at is null),
-                    (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null),
-                    (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null and t.status = 'done'),
-                    (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
-                     where c.repository_id = r.id and l.state = 'active')
-             from repositories r where r.id = $1",
-        )
-        .bind(repository)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!(
-        "{branches} branches, {commits} commits, {projects} projects, {tasks} tasks ({done} done), {links} links"
-    ))
 }
 
 /// `30s`, `5m`, `1h` or plain seconds, between 30 s and a day.

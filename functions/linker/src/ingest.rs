@@ -1,8 +1,8 @@
 //! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check)
 //! and hands its commits to [`commits::ingest`] (upserted by SHA, the linking of the new ones
-//! enqueued), the path polled commits take too. A payload cut at GitHub's 2048 commits, or a forced push, is completed
-//! from the compare API (`before...after`) as the GitHub App. Idempotent: running it twice stores
-//! nothing twice.
+//! enqueued), the path polled commits take too. A payload cut at GitHub's 2048 commits, or a forced
+//! push, is completed from the compare API (`before...after`) as the GitHub App. Idempotent: running
+//! it twice stores nothing twice.
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
@@ -13,7 +13,7 @@ use dashboard_shared::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::LinkerContext;
+use crate::{LinkerContext, delivery};
 
 /// GitHub puts at most this many commits in a push payload.
 const PAYLOAD_COMMIT_LIMIT: usize = 2048;
@@ -85,16 +85,10 @@ pub async fn ingest_push(
     job: IngestPush,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let body: Option<Vec<u8>> =
-        sqlx::query_scalar("select body from webhook_deliveries where id = $1")
-            .bind(job.delivery)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(body) = body else {
+    let Some(payload) = delivery::payload::<PushPayload>(&mut tx, job.delivery).await? else {
         tracing::warn!(delivery.id = %job.delivery, "push delivery no longer exists; nothing to ingest");
         return Ok(());
     };
-    let payload: PushPayload = serde_json::from_slice(&body)?;
     let incomplete = payload.forced || payload.commits.len() >= PAYLOAD_COMMIT_LIMIT;
     let (before, after) = (payload.before.clone(), payload.after.clone());
     let branch = payload
@@ -131,12 +125,7 @@ pub async fn ingest_push(
         commits,
     )
     .await?;
-    sqlx::query(
-        "update webhook_deliveries set status = 'processed', processed_at = now() where id = $1",
-    )
-    .bind(job.delivery)
-    .execute(&mut *tx)
-    .await?;
+    delivery::processed(&mut tx, job.delivery).await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     tracing::info!(delivery.id = %job.delivery, commits.pushed = pushed, commits.new = new.len(), "push ingested");

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
-    TenantId,
+    TenantId, commits,
     jobs::{
         self,
         kinds::{IngestIssue, RelinkRepository},
@@ -15,7 +15,7 @@ use dashboard_shared::{
 };
 use serde::Deserialize;
 
-use crate::LinkerContext;
+use crate::{LinkerContext, delivery};
 
 #[derive(Deserialize)]
 struct Payload {
@@ -77,16 +77,10 @@ pub async fn ingest_issue(
     job: IngestIssue,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let body: Option<Vec<u8>> =
-        sqlx::query_scalar("select body from webhook_deliveries where id = $1")
-            .bind(job.delivery)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(body) = body else {
+    let Some(payload) = delivery::payload::<Payload>(&mut tx, job.delivery).await? else {
         tracing::warn!(delivery.id = %job.delivery, "issue delivery no longer exists; nothing to ingest");
         return Ok(());
     };
-    let payload: Payload = serde_json::from_slice(&body)?;
     let (item, source) = match (payload.pull_request, payload.issue) {
         (Some(pr), _) => (pr, "github_pr"),
         (None, Some(issue)) => (issue, "github_issue"),
@@ -114,7 +108,7 @@ pub async fn ingest_issue(
         // Only a merged pull request's merge commit is in the history.
         let merge_commit = item
             .merge_commit_sha
-            .filter(|sha| item.merged_at.is_some() && is_sha(sha));
+            .filter(|sha| item.merged_at.is_some() && commits::is_sha(sha));
         let base_branch = item.base.map(|b| b.branch);
         sqlx::query(
             "insert into tasks (repository_id, source, external_key, title, body, status, labels, url, created_at, closed_at, source_updated_at, merge_commit_sha, base_branch)
@@ -153,18 +147,9 @@ pub async fn ingest_issue(
         )
         .await?;
     }
-    sqlx::query(
-        "update webhook_deliveries set status = 'processed', processed_at = now() where id = $1",
-    )
-    .bind(job.delivery)
-    .execute(&mut *tx)
-    .await?;
+    delivery::processed(&mut tx, job.delivery).await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     tracing::info!(delivery.id = %job.delivery, source, number = item.number, changed, "issue ingested");
     Ok(())
-}
-
-fn is_sha(sha: &str) -> bool {
-    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

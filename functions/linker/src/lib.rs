@@ -4,6 +4,7 @@
 //! request tracing); [`routes`] is only what the local runner mounts (nothing yet: locally the jobs
 //! run in an in-process worker over [`registry`]).
 
+mod delivery;
 pub mod evaluate;
 pub mod ingest;
 pub mod issues;

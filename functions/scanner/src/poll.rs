@@ -56,14 +56,14 @@ pub(crate) struct StoredCredential {
 
 /// What a poll found.
 #[derive(Debug, Default)]
-pub struct Polled {
+struct Polled {
     /// Every branch of the remote and its head.
-    pub heads: BTreeMap<String, String>,
+    heads: BTreeMap<String, String>,
     /// The default branch: the one stored if the remote has it, else the remote's `HEAD` as it was
     /// when the mirror was cloned, else `main`, `master` or the first.
-    pub default_branch: Option<String>,
+    default_branch: Option<String>,
     /// Per branch, the commits new since the last poll (other branches first, the default last).
-    pub pushes: Vec<(String, Vec<NewCommit>)>,
+    pushes: Vec<(String, Vec<NewCommit>)>,
 }
 
 /// Runs a [`PollRepository`] job for `tenant`.
@@ -207,7 +207,7 @@ impl StoredCredential {
 }
 
 /// Fetches `url` into `mirror` and finds what is new since `known` (branch → head). Blocking.
-pub fn poll_mirror(
+fn poll_mirror(
     mirror: &Path,
     url: &str,
     credentials: Option<&Credentials>,

@@ -18,23 +18,12 @@ use uuid::Uuid;
 /// `dashboard up` runs every 30 seconds and `dashboard-scanner poll-due` runs from a scheduler).
 /// Returns how many were enqueued; one already waiting is not enqueued twice.
 pub async fn enqueue_due(db: &Db, transport: &Transport) -> anyhow::Result<usize> {
-    let due: Vec<(Uuid, Uuid)> = {
-        let mut connection = db.without_tenant().await?;
-        sqlx::query_as("select tenant_id, repository_id from lookup.repositories_to_poll()")
-            .fetch_all(&mut *connection)
-            .await?
-    };
-    let mut enqueued = 0;
-    for (tenant, repository) in due {
-        let mut tx = db.tenant(TenantId::from_uuid(tenant)).await?;
-        enqueued += usize::from(
-            jobs::enqueue(&mut tx, &PollRepository { repository })
-                .await?
-                .is_some(),
-        );
-        let jobs = tx.commit().await?;
-        transport.dispatch(&jobs).await;
-    }
+    let enqueued = enqueue_each(
+        db,
+        transport,
+        "select tenant_id, repository_id from lookup.repositories_to_poll()",
+    )
+    .await?;
     if enqueued > 0 {
         tracing::info!(enqueued, "polls enqueued");
     }
@@ -44,14 +33,29 @@ pub async fn enqueue_due(db: &Db, transport: &Transport) -> anyhow::Result<usize
 /// Enqueues the daily resync of every repository of every tenant in good standing: a poll for a
 /// `git` repository, a scan for a GitHub one. Returns how many jobs were enqueued.
 pub async fn enqueue_resync(db: &Db, transport: &Transport) -> anyhow::Result<usize> {
-    let all: Vec<(Uuid, Uuid)> = {
+    let enqueued = enqueue_each(
+        db,
+        transport,
+        "select tenant_id, repository_id from lookup.repositories_to_resync()",
+    )
+    .await?;
+    tracing::info!(enqueued, "daily resync enqueued");
+    Ok(enqueued)
+}
+
+/// For each (tenant, repository) `lookup` returns, in the tenant's transaction: a poll for a `git`
+/// repository, a scan for a GitHub one.
+async fn enqueue_each(
+    db: &Db,
+    transport: &Transport,
+    lookup: &'static str,
+) -> anyhow::Result<usize> {
+    let repositories: Vec<(Uuid, Uuid)> = {
         let mut connection = db.without_tenant().await?;
-        sqlx::query_as("select tenant_id, repository_id from lookup.repositories_to_resync()")
-            .fetch_all(&mut *connection)
-            .await?
+        sqlx::query_as(lookup).fetch_all(&mut *connection).await?
     };
     let mut enqueued = 0;
-    for (tenant, repository) in all {
+    for (tenant, repository) in repositories {
         let mut tx = db.tenant(TenantId::from_uuid(tenant)).await?;
         let provider: Option<String> =
             sqlx::query_scalar("select provider from repositories where id = $1")
@@ -73,6 +77,5 @@ pub async fn enqueue_resync(db: &Db, transport: &Transport) -> anyhow::Result<us
         let jobs = tx.commit().await?;
         transport.dispatch(&jobs).await;
     }
-    tracing::info!(enqueued, "daily resync enqueued");
     Ok(enqueued)
 }

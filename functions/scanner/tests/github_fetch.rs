@@ -57,17 +57,7 @@ async fn a_github_repository_is_fetched_with_an_installation_token(admin: PgPool
         "[package]\nname = \"widgets\"\nversion = \"0.5.0\"\n",
         "widgets",
     );
-    std::fs::create_dir_all(served.path().join("acme")).unwrap();
-    git(
-        served.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.path().to_str().unwrap(),
-            "acme/widgets.git",
-        ],
-    );
+    GitHttp::publish(served.path(), work.path(), "acme/widgets.git");
     let server = GitHttp::new(served.path(), "x-access-token", GOOD_TOKEN);
     let app = Router::new()
         .route("/app/installations/{id}/access_tokens", post(access_token))

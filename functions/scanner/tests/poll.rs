@@ -49,24 +49,10 @@ impl Setup {
             "# Demo\n- [ ] TASK-DEMO-1 Sign-up form validation\n- [ ] TASK-DEMO-2 Password reset emails\n",
             "Start the demo app",
         );
-        git(
-            served.path(),
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                work.path().to_str().unwrap(),
-                "demo.git",
-            ],
-        );
+        let bare = GitHttp::publish(served.path(), work.path(), "demo.git");
         git(
             work.path(),
-            &[
-                "remote",
-                "add",
-                "origin",
-                served.path().join("demo.git").to_str().unwrap(),
-            ],
+            &["remote", "add", "origin", bare.to_str().unwrap()],
         );
         let tenant = testing::create_tenant(&admin, "tenant-a").await;
         let mut scanner = common::context(&admin, mirrors.path());

@@ -44,6 +44,24 @@ impl GitHttp {
         })
     }
 
+    /// Publishes the repository `work` as the bare repository `name` (`acme/widgets.git`) under
+    /// `root`; returns its path, which `work` may push to.
+    pub fn publish(root: &FsPath, work: &FsPath, name: &str) -> PathBuf {
+        let bare = root.join(name);
+        std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
+        super::git(
+            root,
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                work.to_str().unwrap(),
+                bare.to_str().unwrap(),
+            ],
+        );
+        bare
+    }
+
     /// Serves on a loopback port; returns its base URL.
     pub async fn serve(self: &Arc<Self>) -> String {
         let app = axum::Router::new()
