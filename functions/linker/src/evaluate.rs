@@ -17,7 +17,7 @@ use std::{
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::similarity::{Corpus, Decision, Settings, commit_terms, decide, task_terms};
+use crate::similarity::{Candidate, Corpus, Decision, Settings, commit_terms, decide, task_terms};
 
 /// The variants of the benchmark: each message alone, then with the changed files' names (what the
 /// service reads; the protocol reports it separately).
@@ -144,6 +144,7 @@ pub fn evaluate_project(
             .map(|(sha, t)| (*sha, corpus.vector(t)))
             .collect();
         let mut scored = Vec::with_capacity(pairs.len());
+        let mut shared = Vec::with_capacity(pairs.len());
         for pair in &pairs {
             let issue = issue_vectors
                 .get(pair.issue_id.as_str())
@@ -151,15 +152,21 @@ pub fn evaluate_project(
             let commit = commit_vectors
                 .get(pair.sha.as_str())
                 .with_context(|| format!("pair names unknown commit {}", pair.sha))?;
-            scored.push((issue.similarity(commit).0, pair.label == 1));
+            let (score, terms) = issue.similarity(commit);
+            scored.push((score, pair.label == 1));
+            shared.push(terms.len());
         }
         // The service's decision: per commit, among its candidates.
-        let mut by_commit: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
+        let mut by_commit: HashMap<&str, Vec<Candidate<usize>>> = HashMap::new();
         for (row, pair) in pairs.iter().enumerate() {
             by_commit
                 .entry(pair.sha.as_str())
                 .or_default()
-                .push((row, scored[row].0));
+                .push(Candidate {
+                    task: row,
+                    score: scored[row].0,
+                    shared: shared[row],
+                });
         }
         let mut linked = vec![false; pairs.len()];
         for candidates in by_commit.values() {

@@ -198,7 +198,7 @@ pub async fn link(
     if commits.is_empty() {
         return Ok(Linked::default());
     }
-    let tasks: Vec<TaskRow> = sqlx::query_as(
+    let mut tasks: Vec<TaskRow> = sqlx::query_as(
         "select id, source, external_key, title, body, labels, created_at, closed_at, merge_commit_sha, base_branch
          from tasks where repository_id = $1 and removed_at is null",
     )
@@ -278,6 +278,9 @@ pub async fn link(
     .into_iter()
     .chain(rows.keys().map(|(commit, _)| *commit))
     .collect();
+    // Tasks in order of birth, so that a commit's candidates are a prefix of every posting list.
+    let now = Utc::now();
+    tasks.sort_by_cached_key(|t| lifetime(t, now).0);
     // The documents' terms: tasks on one core, commits on another.
     let (task_terms, commit_terms): (Vec<Vec<String>>, Vec<Vec<String>>) =
         std::thread::scope(|scope| {
@@ -294,8 +297,10 @@ pub async fn link(
             (tasks.join().expect("term extraction never panics"), commits)
         });
     let corpus = Corpus::new(task_terms.iter().chain(&commit_terms).map(Vec::as_slice));
-    let index = Index::new(task_terms.iter().map(|t| corpus.vector(t)).collect());
-    let now = Utc::now();
+    let index = Index::new(
+        &corpus,
+        task_terms.iter().map(|t| corpus.vector(t)).collect(),
+    );
     let scoring = Arc::new(Scoring {
         commits,
         commit_terms,
@@ -407,20 +412,20 @@ impl Scoring {
             let query = self.corpus.vector(&self.commit_terms[c]);
             let at = commit.at.timestamp();
             let floor = self.settings.suggest.min(self.settings.threshold);
-            let candidates = scorer.scores(
-                &query,
-                |i| {
-                    let (born, until) = self.lifetimes[i];
-                    born <= at && at <= until
-                },
-                floor,
-            );
+            // Tasks are in order of birth: those born after the commit are no candidates.
+            let born = self.lifetimes.partition_point(|(born, _)| *born <= at);
+            let candidates = scorer.scores(&query, born, |i| at <= self.lifetimes[i].1, floor);
             let (links, state) = match decide(&candidates, &self.settings) {
                 Decision::Link(i, score) => (vec![(i, score)], "active"),
                 Decision::Suggest(suggestions) => (suggestions, "suggested"),
             };
             for (i, score) in links {
                 let (_, shared) = self.index.vector(i).similarity(&query);
+                let shared = shared
+                    .into_iter()
+                    .take(5)
+                    .map(|t| self.corpus.term(t).to_owned())
+                    .collect();
                 decided.push((c, i, score, state, shared));
             }
         }
@@ -552,10 +557,12 @@ async fn insert(tx: &mut TenantTx, rows: &[Row]) -> Result<Vec<(String, String)>
     let tasks: Vec<Uuid> = rows.iter().map(|r| r.task).collect();
     let confidences: Vec<f32> = rows.iter().map(|r| r.confidence).collect();
     let evidence: Vec<Value> = rows.iter().map(|r| r.evidence.clone()).collect();
+    // The tenant once for the statement (its column default would call the function per row).
     // Never: similarity over explicit or manual, anything over a manual link or a rejected one.
     let written: Vec<(String, String)> = sqlx::query_as(
-        "insert into commit_task_links (commit_id, task_id, method, relation, confidence, state, evidence)
-         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::text[], $7::jsonb[])
+        "insert into commit_task_links (tenant_id, commit_id, task_id, method, relation, confidence, state, evidence)
+         select (select current_tenant_id()), *
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::text[], $7::jsonb[])
          on conflict (tenant_id, commit_id, task_id) do update set
            method = excluded.method, relation = excluded.relation, confidence = excluded.confidence,
            state = excluded.state, evidence = excluded.evidence, updated_at = now()

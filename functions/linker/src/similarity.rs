@@ -1,8 +1,9 @@
 //! Implicit links by text similarity: sublinear TF-IDF with cosine between a task (title counted
-//! twice, body, labels) and a commit (its message without explicit references, trailers and
-//! `git-svn-id` lines), IDF per repository. One task per commit: the best candidate links when its
-//! score clears [`Settings::threshold`] and leads the runner-up by [`Settings::margin`]; candidates
-//! above [`Settings::suggest`] become suggestions. The shared terms explain each decision.
+//! twice, body, labels) and a commit (its message without explicit references, trailers,
+//! `git-svn-id` lines and attributions), IDF per repository. One task per commit: the best candidate
+//! links when its score clears [`Settings::threshold`], leads the runner-up by [`Settings::margin`]
+//! and shares at least [`Settings::min_shared_terms`] terms with the commit; such candidates above
+//! [`Settings::suggest`] become suggestions. The shared terms explain each decision.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -21,6 +22,9 @@ pub struct Settings {
     pub margin: f64,
     /// The lowest cosine that is suggested to a person.
     pub suggest: f64,
+    /// How many terms a task must share with a commit to be linked or suggested: one word in
+    /// common (a component's name, a person's) explains nothing.
+    pub min_shared_terms: usize,
 }
 
 impl Default for Settings {
@@ -29,6 +33,7 @@ impl Default for Settings {
             threshold: 0.30,
             margin: 0.05,
             suggest: 0.15,
+            min_shared_terms: 2,
         }
     }
 }
@@ -179,8 +184,23 @@ fn split_case(word: &str) -> Vec<&str> {
     parts
 }
 
+/// `text` without attributions: who wrote or committed a change says nothing of what it is about,
+/// and names would match every other change of the same people. Removed: a parenthesised group
+/// with `via` (`(Jane Doe via jdoe)`) and `Contributed by`, `Patch by`, `Submitted by`, `Reviewed
+/// by` to the end of their line.
+pub fn without_attributions(text: &str) -> std::borrow::Cow<'_, str> {
+    static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\([^()\n]*\bvia\b[^()\n]*\)|\b(?:contributed|patch|submitted|reviewed)\s+by\b.*",
+        )
+        .expect("valid")
+    });
+    ATTRIBUTION.replace_all(text, " ")
+}
+
 /// What of a commit message speaks about the work: without explicit references (they link on their
-/// own), trailers (`Signed-off-by:`, `Co-authored-by:`, …) and `git-svn-id:` lines.
+/// own), trailers (`Signed-off-by:`, `Co-authored-by:`, …), `git-svn-id:` lines and attributions
+/// ([`without_attributions`]).
 pub fn commit_text(message: &str) -> String {
     static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?im)^(?:[A-Za-z][A-Za-z-]*-by|git-svn-id|Change-Id|Reviewed-on):.*$")
@@ -191,6 +211,7 @@ pub fn commit_text(message: &str) -> String {
             .expect("valid")
     });
     let text = TRAILER.replace_all(message, "");
+    let text = without_attributions(&text);
     REFERENCE.replace_all(&text, " ").into_owned()
 }
 
@@ -211,82 +232,123 @@ pub fn commit_terms<S: AsRef<str>>(message: &str, paths: &[S]) -> Vec<String> {
     all
 }
 
-/// The terms of a task: its title twice, its body and labels once.
+/// The terms of a task: its title twice, its body and labels once (without attributions).
 pub fn task_terms(title: &str, body: &str, labels: &[String]) -> Vec<String> {
-    let mut all = terms(title);
-    all.extend(terms(title));
-    all.extend(terms(body));
+    let title = without_attributions(title);
+    let mut all = terms(&title);
+    all.extend(terms(&title));
+    all.extend(terms(&without_attributions(body)));
     for label in labels {
         all.extend(terms(label));
     }
     all
 }
 
-/// A document as a unit vector of TF-IDF weights.
+/// A document as a unit vector of TF-IDF weights, by term number ([`Corpus::term`]).
 #[derive(Debug, Clone, Default)]
-pub struct Vector(HashMap<String, f64>);
+pub struct Vector(Vec<(u32, f64)>);
 
 impl Vector {
-    /// The cosine of two unit vectors and the terms they share, heaviest first (at most five).
-    pub fn similarity(&self, other: &Vector) -> (f64, Vec<String>) {
-        let (small, large) = if self.0.len() <= other.0.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let mut shared: Vec<(f64, &String)> = small
-            .0
-            .iter()
-            .filter_map(|(term, w)| large.0.get(term).map(|v| (w * v, term)))
-            .collect();
+    /// The cosine of two unit vectors and every term they share (by number), heaviest first.
+    pub fn similarity(&self, other: &Vector) -> (f64, Vec<u32>) {
+        // Both are in term order: one merging pass.
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        let mut shared: Vec<(f64, u32)> = Vec::new();
+        while let (Some(&&(x, v)), Some(&&(y, w))) = (a.peek(), b.peek()) {
+            match x.cmp(&y) {
+                std::cmp::Ordering::Less => _ = a.next(),
+                std::cmp::Ordering::Greater => _ = b.next(),
+                std::cmp::Ordering::Equal => {
+                    shared.push((v * w, x));
+                    a.next();
+                    b.next();
+                }
+            }
+        }
         let score = shared.iter().map(|(w, _)| w).sum();
-        shared.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        (
-            score,
-            shared.into_iter().take(5).map(|(_, t)| t.clone()).collect(),
-        )
+        shared.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        (score, shared.into_iter().map(|(_, t)| t).collect())
     }
 }
 
-/// Document frequencies of one repository (its tasks and commits).
+/// The terms of one repository's documents (tasks and commits), numbered, with their document
+/// frequencies.
 #[derive(Debug, Clone, Default)]
 pub struct Corpus {
     documents: usize,
-    frequency: HashMap<String, usize>,
+    numbers: HashMap<String, u32>,
+    terms: Vec<String>,
+    frequency: Vec<u32>,
 }
 
 impl Corpus {
     /// The corpus of `documents` (each a list of terms).
     pub fn new<'a>(documents: impl IntoIterator<Item = &'a [String]>) -> Self {
         let mut corpus = Self::default();
+        let mut seen: Vec<u32> = Vec::new();
         for document in documents {
             corpus.documents += 1;
-            let unique: HashSet<&String> = document.iter().collect();
-            for term in unique {
-                *corpus.frequency.entry(term.clone()).or_default() += 1;
+            seen.clear();
+            for term in document {
+                let number = match corpus.numbers.get(term.as_str()) {
+                    Some(number) => *number,
+                    None => {
+                        let number =
+                            u32::try_from(corpus.terms.len()).expect("fewer than 4 billion terms");
+                        corpus.numbers.insert(term.clone(), number);
+                        corpus.terms.push(term.clone());
+                        corpus.frequency.push(0);
+                        number
+                    }
+                };
+                seen.push(number);
+            }
+            seen.sort_unstable();
+            seen.dedup();
+            for number in &seen {
+                corpus.frequency[*number as usize] += 1;
             }
         }
         corpus
     }
 
-    /// `terms` weighted `(1 + ln tf) · (ln((1 + N) / (1 + df)) + 1)`, L2-normalised.
+    /// The term numbered `number`.
+    pub fn term(&self, number: u32) -> &str {
+        &self.terms[number as usize]
+    }
+
+    /// How many terms the corpus knows (their numbers are below this).
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether the corpus knows no term.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// `terms` weighted `(1 + ln tf) · (ln((1 + N) / (1 + df)) + 1)`, L2-normalised. A term the
+    /// corpus does not know weighs in the norm but matches nothing.
     pub fn vector(&self, terms: &[String]) -> Vector {
-        let mut counts: HashMap<&String, usize> = HashMap::new();
-        for term in terms {
-            *counts.entry(term).or_default() += 1;
-        }
-        let n = self.documents as f64;
-        let mut weights: HashMap<String, f64> = counts
-            .into_iter()
-            .map(|(term, tf)| {
-                let df = self.frequency.get(term).copied().unwrap_or(0) as f64;
-                let idf = ((1.0 + n) / (1.0 + df)).ln() + 1.0;
-                (term.clone(), (1.0 + (tf as f64).ln()) * idf)
-            })
+        let mut numbers: Vec<Result<u32, &str>> = terms
+            .iter()
+            .map(|t| self.numbers.get(t.as_str()).copied().ok_or(t.as_str()))
             .collect();
-        let norm = weights.values().map(|w| w * w).sum::<f64>().sqrt();
+        numbers.sort_unstable();
+        let n = self.documents as f64;
+        let (mut weights, mut norm) = (Vec::new(), 0.0);
+        for run in numbers.chunk_by(|a, b| a == b) {
+            let tf = run.len() as f64;
+            let df = run[0].map_or(0.0, |t| f64::from(self.frequency[t as usize]));
+            let weight = (1.0 + tf.ln()) * (((1.0 + n) / (1.0 + df)).ln() + 1.0);
+            norm += weight * weight;
+            if let Ok(term) = run[0] {
+                weights.push((term, weight));
+            }
+        }
+        let norm = f64::sqrt(norm);
         if norm > 0.0 {
-            weights.values_mut().for_each(|w| *w /= norm);
+            weights.iter_mut().for_each(|(_, w)| *w /= norm);
         }
         Vector(weights)
     }
@@ -296,17 +358,18 @@ impl Corpus {
 #[derive(Debug, Default)]
 pub struct Index {
     vectors: Vec<Vector>,
-    /// Per term: the tasks holding it and their weights (compact: scoring walks these).
-    postings: HashMap<String, (Vec<u32>, Vec<f32>)>,
+    /// Per term number: the tasks holding it, in task order, and their weights (compact: scoring
+    /// walks these).
+    postings: Vec<(Vec<u32>, Vec<f32>)>,
 }
 
 impl Index {
-    /// The index of `vectors` (task `i` is `vectors[i]`).
-    pub fn new(vectors: Vec<Vector>) -> Self {
-        let mut postings: HashMap<String, (Vec<u32>, Vec<f32>)> = HashMap::new();
+    /// The index of `vectors` (task `i` is `vectors[i]`) over the terms of `corpus`.
+    pub fn new(corpus: &Corpus, vectors: Vec<Vector>) -> Self {
+        let mut postings: Vec<(Vec<u32>, Vec<f32>)> = vec![Default::default(); corpus.len()];
         for (i, vector) in vectors.iter().enumerate() {
             for (term, weight) in &vector.0 {
-                let (tasks, weights) = postings.entry(term.clone()).or_default();
+                let (tasks, weights) = &mut postings[*term as usize];
                 tasks.push(u32::try_from(i).expect("fewer than 4 billion tasks"));
                 weights.push(*weight as f32);
             }
@@ -319,6 +382,7 @@ impl Index {
         Scorer {
             index: self,
             sums: vec![0.0; self.vectors.len()],
+            shared: vec![0; self.vectors.len()],
             touched: Vec::new(),
         }
     }
@@ -334,43 +398,68 @@ impl Index {
 pub struct Scorer<'a> {
     index: &'a Index,
     sums: Vec<f32>,
+    shared: Vec<u32>,
     touched: Vec<usize>,
 }
 
+/// A task a commit may have worked on: which, the cosine, and how many terms they share.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate<T> {
+    /// The task (an index, an id, a benchmark row).
+    pub task: T,
+    /// The cosine of the two documents.
+    pub score: f64,
+    /// How many terms the two documents share.
+    pub shared: usize,
+}
+
 impl Scorer<'_> {
-    /// The cosine of `query` with the tasks `wanted` accepts that score at least `floor`, and the
-    /// best two whatever their score (so that [`decide`] sees the true runner-up).
+    /// The cosine of `query` with the tasks among the first `limit` that `wanted` accepts and that
+    /// score at least `floor`, and the best two whatever their score (so that [`decide`] sees the
+    /// true runner-up). Tasks past `limit` are not even looked at: order the index so that the
+    /// tasks a query can want come first (the linker orders them by birth).
     pub fn scores(
         &mut self,
         query: &Vector,
+        limit: usize,
         wanted: impl Fn(usize) -> bool,
         floor: f64,
-    ) -> Vec<(usize, f64)> {
+    ) -> Vec<Candidate<usize>> {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         for (term, weight) in &query.0 {
-            let Some((tasks, weights)) = self.index.postings.get(term) else {
+            let Some((tasks, weights)) = self.index.postings.get(*term as usize) else {
                 continue;
             };
             let weight = *weight as f32;
-            for (&task, &task_weight) in tasks.iter().zip(weights) {
+            // Postings are in task order.
+            let end = tasks.partition_point(|&task| task < limit);
+            for (&task, &task_weight) in tasks[..end].iter().zip(&weights[..end]) {
                 let task = task as usize;
-                if self.sums[task] == 0.0 {
+                if self.shared[task] == 0 {
                     self.touched.push(task);
                 }
                 self.sums[task] += weight * task_weight;
+                self.shared[task] += 1;
             }
         }
         let mut scores = Vec::new();
-        let mut best: [Option<(usize, f64)>; 2] = [None, None];
+        let mut best: [Option<Candidate<usize>>; 2] = [None, None];
         for task in self.touched.drain(..) {
             let score = f64::from(std::mem::take(&mut self.sums[task]));
+            let shared = std::mem::take(&mut self.shared[task]) as usize;
             if !wanted(task) {
                 continue;
             }
+            let candidate = Candidate {
+                task,
+                score,
+                shared,
+            };
             if score >= floor {
-                scores.push((task, score));
-            } else if best[1].is_none_or(|(_, s)| score > s) {
-                best[1] = Some((task, score));
-                if best[0].is_none_or(|(_, s)| score > s) {
+                scores.push(candidate);
+            } else if best[1].is_none_or(|b| score > b.score) {
+                best[1] = Some(candidate);
+                if best[0].is_none_or(|b| score > b.score) {
                     best.swap(0, 1);
                 }
             }
@@ -394,29 +483,31 @@ pub enum Decision<T> {
     Suggest(Vec<(T, f64)>),
 }
 
-/// The decision for a commit whose candidates scored `scores`.
-pub fn decide<T: Clone>(scores: &[(T, f64)], settings: &Settings) -> Decision<T> {
+/// The decision for a commit with these candidates. Every candidate counts as a runner-up, but only
+/// one sharing [`Settings::min_shared_terms`] is linked or suggested.
+pub fn decide<T: Clone>(candidates: &[Candidate<T>], settings: &Settings) -> Decision<T> {
     // The best two in one pass: candidates can be thousands, links and suggestions a few.
-    let (mut best, mut second): (Option<&(T, f64)>, f64) = (None, 0.0);
-    for candidate in scores {
+    let (mut best, mut second): (Option<&Candidate<T>>, f64) = (None, 0.0);
+    for candidate in candidates {
         match best {
-            Some(b) if candidate.1 <= b.1 => second = second.max(candidate.1),
+            Some(b) if candidate.score <= b.score => second = second.max(candidate.score),
             _ => {
-                second = best.map_or(second, |b| b.1);
+                second = best.map_or(second, |b| b.score);
                 best = Some(candidate);
             }
         }
     }
-    if let Some((task, score)) = best
-        && *score >= settings.threshold
-        && score - second >= settings.margin
+    if let Some(best) = best
+        && best.score >= settings.threshold
+        && best.score - second >= settings.margin
+        && best.shared >= settings.min_shared_terms
     {
-        return Decision::Link(task.clone(), *score);
+        return Decision::Link(best.task.clone(), best.score);
     }
-    let mut suggestions: Vec<(T, f64)> = scores
+    let mut suggestions: Vec<(T, f64)> = candidates
         .iter()
-        .filter(|(_, s)| *s >= settings.suggest)
-        .cloned()
+        .filter(|c| c.score >= settings.suggest && c.shared >= settings.min_shared_terms)
+        .map(|c| (c.task.clone(), c.score))
         .collect();
     suggestions.sort_by(|a, b| b.1.total_cmp(&a.1));
     suggestions.truncate(3);
@@ -451,18 +542,66 @@ mod tests {
         );
     }
 
+    fn candidate(task: &str, score: f64, shared: usize) -> Candidate<&str> {
+        Candidate {
+            task,
+            score,
+            shared,
+        }
+    }
+
     #[test]
     fn the_best_candidate_links_only_with_a_lead() {
         let settings = Settings::default();
         assert_eq!(
-            decide(&[("a", 0.8), ("b", 0.2)], &settings),
+            decide(&[candidate("a", 0.8, 3), candidate("b", 0.2, 2)], &settings),
             Decision::Link("a", 0.8)
         );
         assert_eq!(
-            decide(&[("a", 0.8), ("b", 0.78), ("c", 0.01)], &settings),
+            decide(
+                &[
+                    candidate("a", 0.8, 3),
+                    candidate("b", 0.78, 3),
+                    candidate("c", 0.01, 1)
+                ],
+                &settings
+            ),
             Decision::Suggest(vec![("a", 0.8), ("b", 0.78)])
         );
         assert_eq!(decide::<&str>(&[], &settings), Decision::Suggest(vec![]));
+    }
+
+    #[test]
+    fn one_shared_word_neither_links_nor_suggests_but_still_runs_up() {
+        let settings = Settings::default();
+        assert_eq!(
+            decide(&[candidate("a", 0.9, 1), candidate("b", 0.4, 2)], &settings),
+            Decision::Suggest(vec![("b", 0.4)]),
+            "a leads but shares one word; b is no link, a's score leads it"
+        );
+        assert_eq!(
+            decide(&[candidate("a", 0.9, 2)], &settings),
+            Decision::Link("a", 0.9)
+        );
+    }
+
+    #[test]
+    fn attributions_are_not_about_the_work() {
+        assert_eq!(
+            terms(&commit_text(
+                "Grouping splits per node (Jane Doe via jdoe)\n\nFaster. Contributed by Jane Doe."
+            )),
+            ["group", "split", "per", "node", "faster"]
+        );
+        assert_eq!(
+            task_terms("Expose splits. Patch by Jane Doe", "", &[]),
+            ["expose", "split", "expose", "split"]
+        );
+        // A parenthesis without `via` is content.
+        assert_eq!(
+            terms(&commit_text("Respect the umask (umask)")),
+            ["respect", "umask", "umask"]
+        );
     }
 
     #[test]
@@ -472,8 +611,9 @@ mod tests {
         let task = corpus.vector(&docs[0]);
         let (score, shared) = task.similarity(&corpus.vector(&terms("repair the login page")));
         assert!(score > 0.5, "{score}");
-        assert_eq!(shared.len(), 2);
-        assert!(shared.contains(&"login".to_owned()) && shared.contains(&"page".to_owned()));
+        let mut shared: Vec<&str> = shared.into_iter().map(|t| corpus.term(t)).collect();
+        shared.sort_unstable();
+        assert_eq!(shared, ["login", "page"]);
         let (unrelated, none) = task.similarity(&corpus.vector(&terms("slow migration")));
         assert_eq!((unrelated, none.len()), (0.0, 0));
     }
@@ -487,14 +627,14 @@ mod tests {
             terms("page footer links"),
         ];
         let corpus = Corpus::new(tasks.iter().map(Vec::as_slice));
-        let index = Index::new(tasks.iter().map(|t| corpus.vector(t)).collect());
+        let index = Index::new(&corpus, tasks.iter().map(|t| corpus.vector(t)).collect());
         let mut scorer = index.scorer();
         let query = corpus.vector(&terms("login page"));
-        let every = scorer.scores(&query, |_| true, 0.0);
-        let mut floored = scorer.scores(&query, |_| true, 0.6);
-        floored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let every = scorer.scores(&query, tasks.len(), |_| true, 0.0);
+        let mut floored = scorer.scores(&query, tasks.len(), |_| true, 0.6);
+        floored.sort_by(|a, b| b.score.total_cmp(&a.score));
         let mut expected = every.clone();
-        expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+        expected.sort_by(|a, b| b.score.total_cmp(&a.score));
         assert_eq!(every.len(), 3, "the migration shares nothing");
         assert_eq!(
             floored.len(),
@@ -503,12 +643,20 @@ mod tests {
         );
         // The two below the floor tie: either is the runner-up, with the same score.
         assert_eq!(floored[0], expected[0]);
-        assert_eq!(floored[1].1, expected[1].1);
+        assert_eq!(floored[0].shared, 2, "login, page");
+        assert_eq!(floored[1].score, expected[1].score);
         assert_eq!(
             decide(&floored, &Settings::default()),
             decide(&every, &Settings::default())
         );
         // Tasks not alive at the commit's time are no candidates.
-        assert!(scorer.scores(&query, |i| i == 2, 0.0).is_empty());
+        assert!(
+            scorer
+                .scores(&query, tasks.len(), |i| i == 2, 0.0)
+                .is_empty()
+        );
+        // Nor those past the limit: only the first task is looked at.
+        let first = scorer.scores(&query, 1, |_| true, 0.0);
+        assert_eq!(first.iter().map(|c| c.task).collect::<Vec<_>>(), [0]);
     }
 }
