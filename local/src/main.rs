@@ -1,11 +1,13 @@
 //! `dashboard`: the local all-in-one runner. Mounts every function's routes on one port with its
 //! own PostgreSQL when `DATABASE_URL` is unset (`up`, `up --demo`), connects and polls git
-//! repositories (`repo add|list|sync`), prints what an organization sees (`show`), scans a checkout
+//! repositories (`repo add|list|sync`), prints what an organization sees (`show`), adds, removes and
+//! recomputes links (`link add|remove|relink`), scans a checkout
 //! (`scan`), evaluates the linker (`eval-linker`), runs migrations for deploys (`migrate`), and
 //! manages a private PostgreSQL cluster for scripts (`db start|stop`).
 
 mod demo;
 mod eval;
+mod link;
 mod postgres;
 mod repo;
 mod scan;
@@ -36,6 +38,9 @@ enum Command {
     Repo(repo::Command),
     /// Print an organization's project tree and recent commits with their links.
     Show(show::Args),
+    /// Link a commit to a task by hand, remove a link for good, or link every commit again.
+    #[command(subcommand)]
+    Link(link::Command),
     /// Print the projects a local git repository holds (read from its object database).
     Scan(scan::Args),
     /// Evaluate the linker on a benchmark directory (shared/fixtures/linking layout).
@@ -85,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up(args) => up::run(args).await,
         Command::Repo(command) => repo::run(command).await,
         Command::Show(args) => show::run(args).await,
+        Command::Link(command) => link::run(command).await,
         Command::Migrate => migrate().await,
         Command::Scan(args) => scan::run(&args),
         Command::EvalLinker(args) => eval::run(&args),

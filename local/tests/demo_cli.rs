@@ -3,7 +3,8 @@
 //! coditect-ai's 45 projects with their hierarchy, find-me-a-mechanic's commits linked to its tasks
 //! and nothing for hookup-app, no organization seeing another's data. Beside the running `up`, a new
 //! repository is connected with `repo add`; a `Fixes TASK-DEMO-1` commit is stored, linked
-//! explicit/closes and closes its task one `repo sync` later; syncing again changes nothing.
+//! explicit/closes and closes its task one `repo sync` later; syncing again changes nothing; a link
+//! added by hand and one removed survive `link relink`.
 
 mod common;
 
@@ -276,6 +277,65 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
     .unwrap();
     assert_eq!(listed[0]["commits"], 2);
     assert_eq!(listed[0]["default_branch"], "main");
+
+    // A person's corrections: a link by hand, a link removed for good; relinking keeps both.
+    let start = git(work.path(), &["rev-parse", "HEAD~1"]);
+    let fix = git(work.path(), &["rev-parse", "HEAD"]);
+    let added = run(
+        data.path(),
+        &[
+            "link",
+            "add",
+            "--tenant",
+            "hookup-app",
+            &start[..8],
+            "TASK-DEMO-2",
+        ],
+    );
+    assert!(added.contains("linked by hand"), "{added}");
+    run(
+        data.path(),
+        &[
+            "link",
+            "remove",
+            "--tenant",
+            "hookup-app",
+            &fix,
+            "TASK-DEMO-1",
+        ],
+    );
+    let relinked = run(data.path(), &["link", "relink", "--tenant", "hookup-app"]);
+    assert!(relinked.contains("1 repositories relinked"), "{relinked}");
+    let corrected = show(data.path(), "hookup-app");
+    let links_of = |title: &str| -> Vec<(String, String)> {
+        corrected["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["title"] == title)
+            .unwrap()["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["task"].as_str().unwrap().to_owned(),
+                    l["method"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        links_of("Start"),
+        [("TASK-DEMO-2".to_owned(), "manual".to_owned())]
+    );
+    assert_eq!(links_of("Fixes TASK-DEMO-1"), [], "removed stays removed");
+    let unknown = dashboard(data.path())
+        .args(["link", "add", "--tenant", "hookup-app", &fix, "TASK-NOPE-1"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no task TASK-NOPE-1"));
 
     // Over ssh with a private key, never stored in the clear.
     let bare = keys.path().join("demo.git");
