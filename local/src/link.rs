@@ -58,7 +58,10 @@ async fn add_or_remove(system: &System, pair: &PairArgs, add: bool) -> anyhow::R
     let tenant = system.tenant(&pair.tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
     let (commit, repository, sha) = find_commit(&mut tx, &pair.commit).await?;
-    let (task, key) = find_task(&mut tx, repository, &pair.task).await?;
+    let key = &pair.task;
+    let task = link::find_task(&mut tx, repository, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no task {key} for this commit"))?;
     let short = &sha[..7];
     if add {
         link::add_manual_link(&mut tx, commit, task, None).await?;
@@ -126,35 +129,4 @@ async fn find_commit(tx: &mut TenantTx, given: &str) -> anyhow::Result<(Uuid, Uu
         [] => anyhow::bail!("no commit {given} in this organization"),
         _ => anyhow::bail!("{given} names several commits: give more of the SHA"),
     }
-}
-
-/// The task `given` names, for a commit of `repository`: (id, how to call it).
-async fn find_task(
-    tx: &mut TenantTx,
-    repository: Uuid,
-    given: &str,
-) -> anyhow::Result<(Uuid, String)> {
-    let number = given.strip_prefix('#').unwrap_or(given);
-    let found: Option<Uuid> = if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
-        sqlx::query_scalar(
-            "select id from tasks where repository_id = $1 and source in ('github_issue', 'github_pr')
-             and external_key = $2 and removed_at is null",
-        )
-        .bind(repository)
-        .bind(number)
-        .fetch_optional(&mut **tx)
-        .await?
-    } else {
-        // Keys are the organization's; the commit's own repository first, as the linker resolves.
-        sqlx::query_scalar(
-            "select id from tasks where external_key = $1 and source = 'tasklist' and removed_at is null
-             order by (repository_id = $2) desc, created_at limit 1",
-        )
-        .bind(given)
-        .bind(repository)
-        .fetch_optional(&mut **tx)
-        .await?
-    };
-    let task = found.ok_or_else(|| anyhow::anyhow!("no task {given} for this commit"))?;
-    Ok((task, given.to_owned()))
 }

@@ -519,6 +519,28 @@ async fn resolve(
     Ok(resolved)
 }
 
+/// The task a person names for a commit of `repository`: a GitHub issue or pull request number of
+/// that repository (`#12`, `12`), or a task-list id or tracker key (`TASK-AUTH-12`, `ENG-3`) of the
+/// tenant, the commit's own repository first (as references resolve).
+pub async fn find_task(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    named: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let number = named.strip_prefix('#').unwrap_or(named);
+    if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
+        return github_task(tx, repository, number).await;
+    }
+    sqlx::query_scalar(
+        "select id from tasks where external_key = $1 and source = 'tasklist' and removed_at is null
+         order by (repository_id = $2) desc, created_at limit 1",
+    )
+    .bind(named)
+    .bind(repository)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 async fn github_task(
     tx: &mut TenantTx,
     repository: Uuid,

@@ -259,6 +259,20 @@ async fn a_push_ends_with_the_right_links(admin: PgPool) {
         setup.task("8").await,
     );
     let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
+    // Named as a person names them: `#7`, `8`, a task-list id; nothing for what does not exist.
+    for (name, expected) in [
+        ("#7", Some(issue7)),
+        ("8", Some(issue8)),
+        ("TASK-AUTH-12", Some(setup.task("TASK-AUTH-12").await)),
+        ("#70", None),
+        ("TASK-AUTH-99", None),
+        ("AUTH-12", None),
+    ] {
+        let found = link::find_task(&mut tx, setup.repository, name)
+            .await
+            .unwrap();
+        assert_eq!(found, expected, "{name}");
+    }
     assert!(link::remove_link(&mut tx, c3, issue7).await.unwrap());
     link::add_manual_link(&mut tx, c5, issue8, None)
         .await
