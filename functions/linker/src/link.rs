@@ -312,8 +312,8 @@ pub async fn link(
         settings: *settings,
     });
 
-    // Scoring is pure computation on every core, in batches on a thread of its own; each batch is
-    // written while the next is scored.
+    // Scoring is pure computation, in batches on a thread of its own; each batch is written while
+    // the next is scored (the writes take longer: one scoring thread keeps ahead of them).
     let (batches, mut scored) = tokio::sync::mpsc::channel(2);
     let scorer = {
         let scoring = scoring.clone();
@@ -381,27 +381,8 @@ struct Scoring {
 }
 
 impl Scoring {
-    /// The decisions for `commits[range]`, spread over every core.
+    /// The decisions for `commits[range]`.
     fn score(&self, range: std::ops::Range<usize>) -> Vec<Scored> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = range.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = range
-                .clone()
-                .step_by(chunk)
-                .map(|first| {
-                    let last = (first + chunk).min(range.end);
-                    scope.spawn(move || self.score_chunk(first..last))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("scoring never panics"))
-                .collect()
-        })
-    }
-
-    fn score_chunk(&self, range: std::ops::Range<usize>) -> Vec<Scored> {
         let mut scorer = self.index.scorer();
         let mut decided = Vec::new();
         for c in range {
