@@ -118,18 +118,18 @@ pub fn terms(text: &str) -> Vec<String> {
         LazyLock::new(|| STOPWORDS.iter().copied().collect());
     let mut terms = Vec::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
-        for part in split_case(word) {
+        split_case(word, |part| {
+            // One-letter tokens and numbers, before spending a string on them.
+            if part.chars().nth(1).is_none() || part.bytes().all(|b| b.is_ascii_digit()) {
+                return;
+            }
             let lower = part.to_lowercase();
-            let hexlike = lower.len() >= 7 && lower.chars().all(|c| c.is_ascii_hexdigit());
-            if lower.chars().count() <= 1
-                || lower.chars().all(|c| c.is_ascii_digit())
-                || hexlike
-                || STOP.contains(lower.as_str())
-            {
-                continue;
+            let hexlike = lower.len() >= 7 && lower.bytes().all(|b| b.is_ascii_hexdigit());
+            if lower.chars().nth(1).is_none() || hexlike || STOP.contains(lower.as_str()) {
+                return;
             }
             terms.push(stem(lower));
-        }
+        });
     }
     terms
 }
@@ -162,26 +162,24 @@ fn stem(mut word: String) -> String {
     word
 }
 
-/// `parseHTTPHeader2` → `parse`, `HTTP`, `Header2`.
-fn split_case(word: &str) -> Vec<&str> {
-    let chars: Vec<(usize, char)> = word.char_indices().collect();
-    let mut parts = Vec::new();
+/// `parseHTTPHeader2` → `parse`, `HTTP`, `Header2`, each given to `part` (nothing for `""`).
+fn split_case<'a>(word: &'a str, mut part: impl FnMut(&'a str)) {
+    let mut chars = word.char_indices().peekable();
+    let Some((_, mut prev)) = chars.next() else {
+        return;
+    };
     let mut start = 0;
-    for i in 1..chars.len() {
-        let (at, c) = chars[i];
-        let prev = chars[i - 1].1;
-        let next_lower = chars.get(i + 1).is_some_and(|(_, n)| n.is_lowercase());
-        let boundary = (prev.is_lowercase() && c.is_uppercase())
-            || (prev.is_uppercase() && c.is_uppercase() && next_lower);
-        if boundary {
-            parts.push(&word[start..at]);
+    while let Some((at, c)) = chars.next() {
+        let next_lower = chars.peek().is_some_and(|(_, n)| n.is_lowercase());
+        if (prev.is_lowercase() && c.is_uppercase())
+            || (prev.is_uppercase() && c.is_uppercase() && next_lower)
+        {
+            part(&word[start..at]);
             start = at;
         }
+        prev = c;
     }
-    if start < word.len() {
-        parts.push(&word[start..]);
-    }
-    parts
+    part(&word[start..]);
 }
 
 /// `text` without attributions: who wrote or committed a change says nothing of what it is about,
