@@ -349,8 +349,9 @@ pub async fn link(
     let count = |method: &str, state: &str| {
         written
             .iter()
-            .filter(|(m, s)| m == method && s == state)
-            .count()
+            .filter(|(m, s, _)| m == method && s == state)
+            .map(|(_, _, n)| *n as usize)
+            .sum()
     };
     Ok(Linked {
         explicit: count("explicit", "active"),
@@ -550,8 +551,11 @@ fn describe(target: &Target) -> String {
 }
 
 /// Writes `rows` (what changed: never a similarity link over an explicit or manual one, nothing over
-/// a manual or rejected link); returns the method and state of each row written.
-async fn insert(tx: &mut TenantTx, rows: &[Row]) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// a manual or rejected link); returns how many rows of each method and state were written.
+async fn insert(
+    tx: &mut TenantTx,
+    rows: &[Row],
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -562,8 +566,9 @@ async fn insert(tx: &mut TenantTx, rows: &[Row]) -> Result<Vec<(String, String)>
     let evidence: Vec<Value> = rows.iter().map(|r| r.evidence.clone()).collect();
     // The tenant once for the statement (its column default would call the function per row).
     // Never: similarity over explicit or manual, anything over a manual link or a rejected one.
-    let written: Vec<(String, String)> = sqlx::query_as(
-        "insert into commit_task_links (tenant_id, commit_id, task_id, method, relation, confidence, state, evidence)
+    let written: Vec<(String, String, i64)> = sqlx::query_as(
+        "with written as (
+         insert into commit_task_links (tenant_id, commit_id, task_id, method, relation, confidence, state, evidence)
          select (select current_tenant_id()), *
          from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::text[], $7::jsonb[])
          on conflict (tenant_id, commit_id, task_id) do update set
@@ -574,7 +579,8 @@ async fn insert(tx: &mut TenantTx, rows: &[Row]) -> Result<Vec<(String, String)>
            and (commit_task_links.method, commit_task_links.relation, commit_task_links.confidence,
                 commit_task_links.state, commit_task_links.evidence)
                is distinct from (excluded.method, excluded.relation, excluded.confidence, excluded.state, excluded.evidence)
-         returning method, state",
+         returning method, state)
+         select method, state, count(*) from written group by method, state",
     )
     .bind(&commits)
     .bind(&tasks)
