@@ -386,6 +386,7 @@ impl Scoring {
     fn score(&self, range: std::ops::Range<usize>) -> Vec<Scored> {
         let mut scorer = self.index.scorer();
         let mut decided = Vec::new();
+        let floor = self.settings.suggest.min(self.settings.threshold);
         for c in range {
             let commit = &self.commits[c];
             if self.claimed.contains(&commit.id) || self.commit_terms[c].is_empty() {
@@ -393,7 +394,6 @@ impl Scoring {
             }
             let query = self.corpus.vector(&self.commit_terms[c]);
             let at = commit.at.timestamp();
-            let floor = self.settings.suggest.min(self.settings.threshold);
             // Tasks are in order of birth: those born after the commit are no candidates.
             let born = self.lifetimes.partition_point(|(born, _)| *born <= at);
             let candidates = scorer.scores(&query, born, |i| at <= self.lifetimes[i].1, floor);
@@ -445,22 +445,7 @@ async fn resolve(
             _ => None,
         })
         .collect();
-    let by_key: HashMap<String, Uuid> = if keys.is_empty() {
-        HashMap::new()
-    } else {
-        // Several repositories may hold one key: this repository's task first.
-        sqlx::query_as::<_, (String, Uuid)>(
-            "select distinct on (external_key) external_key, id from tasks
-             where external_key = any($1) and removed_at is null and source = 'tasklist'
-             order by external_key, (repository_id = $2) desc, created_at",
-        )
-        .bind(&keys)
-        .bind(repository)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .collect()
-    };
+    let by_key = tasks_by_key(tx, repository, &keys).await?;
     let mut others: HashMap<String, Option<Uuid>> = HashMap::new();
     let mut resolved = Vec::with_capacity(found.len());
     for (_, reference) in found {
@@ -513,14 +498,32 @@ pub async fn find_task(
     if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
         return github_task(tx, repository, number).await;
     }
-    sqlx::query_scalar(
-        "select id from tasks where external_key = $1 and source = 'tasklist' and removed_at is null
-         order by (repository_id = $2) desc, created_at limit 1",
+    Ok(tasks_by_key(tx, repository, &[named])
+        .await?
+        .into_values()
+        .next())
+}
+
+/// The task-list tasks of the tenant holding `keys`: where several repositories hold a key,
+/// `repository`'s task first, then the oldest.
+async fn tasks_by_key(
+    tx: &mut TenantTx,
+    repository: Uuid,
+    keys: &[&str],
+) -> Result<HashMap<String, Uuid>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: Vec<(String, Uuid)> = sqlx::query_as(
+        "select distinct on (external_key) external_key, id from tasks
+         where external_key = any($1) and removed_at is null and source = 'tasklist'
+         order by external_key, (repository_id = $2) desc, created_at",
     )
-    .bind(named)
+    .bind(keys)
     .bind(repository)
-    .fetch_optional(&mut **tx)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 async fn github_task(

@@ -232,9 +232,8 @@ pub fn commit_terms<S: AsRef<str>>(message: &str, paths: &[S]) -> Vec<String> {
 
 /// The terms of a task: its title twice, its body and labels once (without attributions).
 pub fn task_terms(title: &str, body: &str, labels: &[String]) -> Vec<String> {
-    let title = without_attributions(title);
-    let mut all = terms(&title);
-    all.extend(terms(&title));
+    let mut all = terms(&without_attributions(title));
+    all.extend_from_within(..);
     all.extend(terms(&without_attributions(body)));
     for label in labels {
         all.extend(terms(label));
@@ -315,16 +314,6 @@ impl Corpus {
         &self.terms[number as usize]
     }
 
-    /// How many terms the corpus knows (their numbers are below this).
-    pub fn len(&self) -> usize {
-        self.terms.len()
-    }
-
-    /// Whether the corpus knows no term.
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
     /// `terms` weighted `(1 + ln tf) · (ln((1 + N) / (1 + df)) + 1)`, L2-normalised. A term the
     /// corpus does not know weighs in the norm but matches nothing.
     pub fn vector(&self, terms: &[String]) -> Vector {
@@ -364,7 +353,7 @@ pub struct Index {
 impl Index {
     /// The index of `vectors` (task `i` is `vectors[i]`) over the terms of `corpus`.
     pub fn new(corpus: &Corpus, vectors: Vec<Vector>) -> Self {
-        let mut postings: Vec<(Vec<u32>, Vec<f32>)> = vec![Default::default(); corpus.len()];
+        let mut postings: Vec<(Vec<u32>, Vec<f32>)> = vec![Default::default(); corpus.terms.len()];
         for (i, vector) in vectors.iter().enumerate() {
             for (term, weight) in &vector.0 {
                 let (tasks, weights) = &mut postings[*term as usize];
