@@ -11,7 +11,13 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::Router;
-use dashboard_shared::{Db, github::GitHubApp, health, jobs::Transport, serve, telemetry};
+use dashboard_shared::{
+    Db,
+    github::GitHubApp,
+    health,
+    jobs::{self, Transport},
+    serve, telemetry,
+};
 use dashboard_webhook::WebhookConfig;
 
 use crate::{demo, system::System};
@@ -20,6 +26,8 @@ use crate::{demo, system::System};
 const POLL_CHECK: Duration = Duration::from_secs(30);
 /// How often every repository is synchronised again, whatever it was told.
 const RESYNC: Duration = Duration::from_secs(24 * 3600);
+/// How long a worker or scheduler that stopped waits before it is started again.
+const RESTART: Duration = Duration::from_secs(1);
 
 /// Options of `dashboard up`.
 #[derive(clap::Args)]
@@ -60,9 +68,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     // The `postgres` transport: the consumers' workers run in this process.
     let db = system.db.clone();
-    let scan_worker = tokio::spawn(dashboard_scanner::worker(system.scanner()).run());
-    let link_worker = tokio::spawn(dashboard_linker::worker(system.linker()).run());
-    let poller = tokio::spawn(poll_when_due(db.clone()));
+    let (scanner, linker) = (system.scanner(), system.linker());
+    let scan_worker = tokio::spawn(jobs::keep_running("the scan worker", RESTART, move || {
+        dashboard_scanner::worker(scanner.clone()).run()
+    }));
+    let link_worker = tokio::spawn(jobs::keep_running("the link worker", RESTART, move || {
+        dashboard_linker::worker(linker.clone()).run()
+    }));
+    let poller = {
+        let db = db.clone();
+        tokio::spawn(jobs::keep_running(
+            "the poll scheduler",
+            RESTART,
+            move || poll_when_due(db.clone()),
+        ))
+    };
     let reconciler = system
         .github
         .clone()

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     TenantTx,
+    domain::make_storable,
     jobs::{self, kinds::LinkCommits},
 };
 
@@ -43,7 +44,8 @@ pub struct Push<'a> {
 }
 
 /// Stores `commits` pushed as `push` says and enqueues the linking of those new (or new to the
-/// default branch). Returns their ids.
+/// default branch). Returns their ids. NUL characters are dropped from their text (PostgreSQL
+/// refuses them; one hostile commit must not stop a repository's ingestion).
 pub async fn ingest(
     tx: &mut TenantTx,
     push: Push<'_>,
@@ -52,6 +54,12 @@ pub async fn ingest(
     // One row per commit (an upsert may not touch a row twice in one statement).
     let mut seen = HashSet::new();
     commits.retain(|c| is_sha(&c.sha) && seen.insert(c.sha.clone()));
+    for commit in &mut commits {
+        make_storable(&mut commit.message);
+        commit.author_name.iter_mut().for_each(make_storable);
+        commit.author_email.iter_mut().for_each(make_storable);
+        commit.paths.iter_mut().for_each(make_storable);
+    }
     let new = store(tx, push, &commits).await?;
     if !new.is_empty() {
         jobs::enqueue(

@@ -1,7 +1,7 @@
 //! Small domain types shared by every function, parsed at the edge so that the rest of the code
 //! only ever sees valid values.
 
-use std::{fmt, str::FromStr};
+use std::{borrow::Cow, fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -103,6 +103,24 @@ impl TenantSlug {
     }
 }
 
+/// `text` as a PostgreSQL `text` value can hold it: without the NUL characters PostgreSQL refuses
+/// (error 22021), which a hostile commit, manifest or issue may carry and which would otherwise fail
+/// the whole batch it came in, on every retry. Borrowed when there is none.
+pub fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// [`storable`] in place.
+pub fn make_storable(text: &mut String) {
+    if let Cow::Owned(clean) = storable(text) {
+        *text = clean;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +132,15 @@ mod tests {
         }
         assert!(Role::Owner < Role::Viewer);
         assert!("root".parse::<Role>().unwrap_err().contains("root"));
+    }
+
+    #[test]
+    fn text_is_stored_without_nul_characters() {
+        assert_eq!(storable("fix\0 login"), "fix login");
+        assert!(matches!(storable("clean"), Cow::Borrowed("clean")));
+        let mut name = String::from("\0Jane\0");
+        make_storable(&mut name);
+        assert_eq!(name, "Jane");
     }
 
     #[test]

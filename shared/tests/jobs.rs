@@ -328,3 +328,168 @@ async fn an_idle_worker_wakes_on_notify(admin: PgPool) {
         "the worker never ran the job it was notified of"
     );
 }
+
+/// A job whose handler panics, as a bug meeting hostile input would.
+#[derive(Debug, Serialize, Deserialize)]
+struct Poison {
+    n: u32,
+}
+
+impl Job for Poison {
+    const KIND: &'static str = "test_poison";
+    const QUEUE: Queue = Queue::Link;
+}
+
+async fn poison(_seen: Seen, _tenant: TenantId, job: Poison) -> anyhow::Result<()> {
+    panic!("poison payload {}", job.n)
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_job_that_panics_counts_its_attempts_and_ends_dead(admin: PgPool) {
+    let (db, tenant) = setup(&admin).await;
+    let seen = Seen::default();
+    let worker = Worker::new(
+        db.clone(),
+        Registry::new(Queue::Link).register(poison).register(probe),
+        seen.clone(),
+    );
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let id = jobs::enqueue(&mut tx, &Poison { n: 3 })
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    for attempt in 1..=5 {
+        let outcome = worker.run_next().await.unwrap().expect("runnable");
+        let (status, attempts): (String, i32) =
+            sqlx::query_as("select status, attempts from app.jobs where id = $1")
+                .bind(id)
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+        assert_eq!(attempts, attempt, "every panic counts as an attempt");
+        match outcome {
+            Outcome::Retry(error) if attempt < 5 => {
+                assert_eq!(error, "the job panicked: poison payload 3");
+                assert_eq!(status, "queued");
+            }
+            Outcome::Dead(error) if attempt == 5 => {
+                assert_eq!(error, "the job panicked: poison payload 3");
+                assert_eq!(status, "dead");
+            }
+            other => panic!("attempt {attempt}: {other:?}"),
+        }
+        sqlx::query("update app.jobs set run_at = now() where id = $1")
+            .bind(id)
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    assert!(
+        worker.run_next().await.unwrap().is_none(),
+        "a dead job does not run"
+    );
+    // The same worker goes on with the next job.
+    enqueue(
+        &db,
+        tenant,
+        Probe {
+            n: 4,
+            fail: false,
+            sleep_ms: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(worker.run_next().await.unwrap(), Some(Outcome::Done));
+}
+
+/// Sets its flag when dropped: the handler's work was cancelled.
+struct Cancelled(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone, Default)]
+struct Stopped(Arc<std::sync::atomic::AtomicBool>);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Endless {
+    n: u32,
+}
+
+impl Job for Endless {
+    const KIND: &'static str = "test_endless";
+    const QUEUE: Queue = Queue::Link;
+}
+
+async fn endless(stopped: Stopped, _tenant: TenantId, _job: Endless) -> anyhow::Result<()> {
+    let _guard = Cancelled(stopped.0);
+    std::future::pending().await
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_job_that_times_out_is_cancelled_and_retried(admin: PgPool) {
+    let (db, tenant) = setup(&admin).await;
+    let stopped = Stopped::default();
+    let mut worker = Worker::new(
+        db.clone(),
+        Registry::new(Queue::Link).register(endless),
+        stopped.clone(),
+    );
+    worker.job_timeout = Duration::from_millis(200);
+    let mut tx = db.tenant(tenant).await.unwrap();
+    jobs::enqueue(&mut tx, &Endless { n: 1 }).await.unwrap();
+    tx.commit().await.unwrap();
+    let outcome = worker.run_next().await.unwrap();
+    assert!(
+        matches!(&outcome, Some(Outcome::Retry(e)) if e.starts_with("timed out")),
+        "{outcome:?}"
+    );
+    // The abort lands when the runtime next polls the task.
+    for _ in 0..500 {
+        if stopped.0.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        stopped.0.load(std::sync::atomic::Ordering::SeqCst),
+        "the timed-out job's work was not cancelled"
+    );
+}
+
+#[tokio::test]
+async fn a_background_task_that_stops_is_started_again() {
+    let starts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (up, mut running) = tokio::sync::mpsc::unbounded_channel();
+    let supervised = {
+        let starts = starts.clone();
+        tokio::spawn(jobs::keep_running(
+            "the test worker",
+            Duration::from_millis(1),
+            move || {
+                let (starts, up) = (starts.clone(), up.clone());
+                async move {
+                    let start = starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    if start < 3 {
+                        panic!("worker start {start} fails");
+                    }
+                    up.send(start).unwrap();
+                    std::future::pending::<()>().await
+                }
+            },
+        ))
+    };
+    assert_eq!(
+        running.recv().await,
+        Some(3),
+        "two panics, then a third start"
+    );
+    supervised.abort();
+    assert!(supervised.await.unwrap_err().is_cancelled());
+    assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId, commits,
+    domain::storable,
     jobs::{
         self,
         kinds::{IngestIssue, RelinkRepository},
@@ -104,12 +105,16 @@ pub async fn ingest_issue(
             > 0
     } else {
         let status = item.status(source == "github_pr");
-        let labels: Vec<String> = item.labels.into_iter().map(|l| l.name).collect();
+        let labels: Vec<String> = item
+            .labels
+            .iter()
+            .map(|l| storable(&l.name).into_owned())
+            .collect();
         // Only a merged pull request's merge commit is in the history.
         let merge_commit = item
             .merge_commit_sha
             .filter(|sha| item.merged_at.is_some() && commits::is_sha(sha));
-        let base_branch = item.base.map(|b| b.branch);
+        let base_branch = item.base.map(|b| storable(&b.branch).into_owned());
         sqlx::query(
             "insert into tasks (repository_id, source, external_key, title, body, status, labels, url, created_at, closed_at, source_updated_at, merge_commit_sha, base_branch)
              values ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, now()), $10, $11, $12, $13)
@@ -123,11 +128,11 @@ pub async fn ingest_issue(
         .bind(job.repository)
         .bind(source)
         .bind(&key)
-        .bind(&item.title)
-        .bind(&item.body)
+        .bind(storable(&item.title))
+        .bind(item.body.as_deref().map(storable))
         .bind(status)
         .bind(&labels)
-        .bind(&item.html_url)
+        .bind(item.html_url.as_deref().map(storable))
         .bind(item.created_at)
         .bind(item.closed_at)
         .bind(updated)

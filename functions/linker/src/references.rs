@@ -9,8 +9,12 @@
 //! `closes`; any other mention `references`. One closing word covers a list (`Fixes ENG-1, ENG-2 and
 //! ENG-3`), except for GitHub numbers and Azure Boards items, which want the word before each
 //! (`Fixes #1, fixes #2`), as GitHub and Azure Boards read them.
+//!
+//! Texts are hostile: only the first [`MAX_TEXT_BYTES`] are read, and every step is linear in what
+//! is read (one pass per pattern, a bounded look-behind for closing words, targets deduplicated by
+//! hash, hidden ranges swept in order).
 
-use std::sync::LazyLock;
+use std::{collections::HashMap, sync::LazyLock};
 
 use regex::Regex;
 
@@ -33,8 +37,15 @@ impl Relation {
     }
 }
 
+/// At most this much of a text is read for references: a commit message or a pull request's text
+/// that says more than 64 KiB before naming its task is not naming it.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// How far before a reference a closing word is looked for (`Closes: issue ` and its spacing).
+const CLOSING_LOOK_BEHIND: usize = 64;
+
 /// What is referred to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// One of our task ids, `TASK-AUTH-12`, as written (upper case).
     Task(String),
@@ -93,7 +104,7 @@ static LIST_SEPARATOR: LazyLock<Regex> =
 /// The references in a commit message or a pull request's title or body, in the order written,
 /// each target once (a closing mention wins over a plain one).
 pub fn parse(text: &str) -> Vec<Reference> {
-    let readable = without_code_and_quotes(text);
+    let readable = without_code_and_quotes(truncate(text, MAX_TEXT_BYTES));
     let mut masked = readable.clone();
     let mut hits: Vec<(usize, usize, Target)> = Vec::new();
     let mut take = |pattern: &Regex,
@@ -145,10 +156,10 @@ pub fn parse(text: &str) -> Vec<Reference> {
     hits.sort_by_key(|(start, _, _)| *start);
 
     let mut references: Vec<Reference> = Vec::new();
+    let mut listed: HashMap<Target, usize> = HashMap::new();
     let mut previous: Option<(usize, Relation)> = None;
     for (start, end, target) in hits {
-        let before = &readable[..start];
-        let relation = if CLOSING.is_match(before) {
+        let relation = if CLOSING.is_match(look_behind(&readable, start)) {
             Relation::Closes
         } else {
             match previous {
@@ -164,12 +175,53 @@ pub fn parse(text: &str) -> Vec<Reference> {
             }
         };
         previous = Some((end, relation));
-        match references.iter_mut().find(|r| r.target == target) {
-            Some(seen) => seen.relation = seen.relation.min(relation),
-            None => references.push(Reference { target, relation }),
+        match listed.get(&target) {
+            Some(&at) => references[at].relation = references[at].relation.min(relation),
+            None => {
+                listed.insert(target.clone(), references.len());
+                references.push(Reference { target, relation });
+            }
         }
     }
     references
+}
+
+/// The first `max` bytes of `text`, cut after a white space so that the last word read is whole
+/// (`ENG-1234` must not be read as `ENG-12`).
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &text[..cut];
+    if text[cut..].starts_with(char::is_whitespace) {
+        return head;
+    }
+    match head.rfind(char::is_whitespace) {
+        Some(space) => &head[..space],
+        None => head,
+    }
+}
+
+/// The few words before `at` where a closing word would stand: at most [`CLOSING_LOOK_BEHIND`]
+/// bytes, starting after a white space so that no word is cut in two (a cut `prefixes` must not read
+/// as `fixes`).
+fn look_behind(text: &str, at: usize) -> &str {
+    if at <= CLOSING_LOOK_BEHIND {
+        return &text[..at];
+    }
+    let window = &text[..at];
+    let mut from = at - CLOSING_LOOK_BEHIND;
+    while !window.is_char_boundary(from) {
+        from += 1;
+    }
+    match window[from..].find(char::is_whitespace) {
+        Some(space) => &window[from + space..],
+        None => "",
+    }
 }
 
 /// The reference a branch name carries: ours (`task-auth-12-login`) or a Linear/Jira-style key
@@ -202,19 +254,26 @@ fn key(key: &str) -> Option<Target> {
 }
 
 /// `text` with code blocks, inline code and block quotes blanked (newlines kept), as a Markdown
-/// parser finds them.
+/// parser finds them. The hidden ranges are swept in order, so this is linear in the text.
 fn without_code_and_quotes(text: &str) -> String {
     use pulldown_cmark::{Event, Parser, Tag};
-    let hidden: Vec<std::ops::Range<usize>> = Parser::new(text)
+    let mut hidden: Vec<std::ops::Range<usize>> = Parser::new(text)
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
             Event::Start(Tag::CodeBlock(_) | Tag::BlockQuote(_)) | Event::Code(_) => Some(range),
             _ => None,
         })
         .collect();
+    hidden.sort_unstable_by_key(|r| r.start);
+    let mut ranges = hidden.into_iter().peekable();
+    // The end of the hidden ranges that began at or before the current character.
+    let mut hidden_until = 0;
     text.char_indices()
         .map(|(at, ch)| {
-            if ch != '\n' && hidden.iter().any(|r| r.contains(&at)) {
+            while let Some(range) = ranges.next_if(|r| r.start <= at) {
+                hidden_until = hidden_until.max(range.end);
+            }
+            if ch != '\n' && at < hidden_until {
                 ' '
             } else {
                 ch

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use dashboard_shared::{
     TenantTx,
+    domain::storable,
     jobs::{self, kinds::RelinkRepository},
 };
 use uuid::Uuid;
@@ -57,17 +58,17 @@ pub async fn store_scan(
         .bind(repository)
         .bind(&project.path)
         .bind(project.kind)
-        .bind(&project.name)
-        .bind(&project.version)
-        .bind(&project.description)
+        .bind(project.name.as_deref().map(storable))
+        .bind(project.version.as_deref().map(storable))
+        .bind(project.description.as_deref().map(storable))
         .bind(&project.manifests)
         .bind(&project.member_of)
         .bind(&project.tags)
-        .bind(&project.problems)
+        .bind(all_storable(&project.problems))
         .bind(commit)
         .bind(project.todo_count as i32)
         .bind(project.fixme_count as i32)
-        .bind(&project.url)
+        .bind(project.url.as_deref().map(storable))
         .bind(&project.commit)
         .fetch_one(&mut **tx)
         .await?;
@@ -137,9 +138,9 @@ async fn store_tasks(
         let Some(manifest) = project.manifests.first() else {
             continue;
         };
-        let list = tasklist::parse(&String::from_utf8_lossy(
+        let list = tasklist::parse(&storable(&String::from_utf8_lossy(
             &tree.read(manifest).unwrap_or_default(),
-        ));
+        )));
         for task in &list.tasks {
             let status = match task.status {
                 TaskStatus::Open => "open",
@@ -188,4 +189,9 @@ async fn store_tasks(
     .await?
     .rows_affected() as usize;
     Ok((keys.len(), changed || removed > 0, removed))
+}
+
+/// Texts as PostgreSQL stores them (see [`storable`]): what manifests say reaches the problems.
+fn all_storable(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|t| storable(t).into_owned()).collect()
 }

@@ -2,7 +2,9 @@
 //! enqueued inside the transaction of the write that causes it, so it exists exactly when that write
 //! commits; workers claim it with `for update skip locked`, run it, and record done, retry (with
 //! exponential backoff computed in SQL) or dead after five attempts. Delivery is at least once, so
-//! every job is idempotent.
+//! every job is idempotent. A job runs as a task of its own: one that panics or times out fails that
+//! attempt like an error (so a poison job ends dead, never running forever), and its work is
+//! cancelled; a worker that stops anyway is started again ([`keep_running`]).
 //!
 //! Shape after crates.io's `crates_io_worker`: a job is a serde payload implementing [`Job`] (`KIND`,
 //! `QUEUE`, dedup key), defined in [`kinds`] where producer and consumer both see it; a [`Registry`]
@@ -20,6 +22,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Durat
 
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{Connection as _, postgres::PgListener};
+use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -299,8 +302,16 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
             .ok_or_else(|| anyhow::anyhow!("no handler for job kind {}", job.kind))?
             .clone();
         let run = runner(self.context.clone(), tenant, job.payload.clone());
-        match tokio::time::timeout(self.job_timeout, run.instrument(span)).await {
-            Ok(result) => result,
+        // Its own task, so that a panic is caught there, and aborted with this future (a timeout, or
+        // the worker stopping): dropped at its next await, its guards stop any blocking work.
+        let task = AbortOnDropHandle::new(tokio::spawn(run.instrument(span)));
+        match tokio::time::timeout(self.job_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(failed)) if failed.is_panic() => Err(anyhow::anyhow!(
+                "the job panicked: {}",
+                panic_message(failed.into_panic().as_ref())
+            )),
+            Ok(Err(failed)) => Err(anyhow::anyhow!("the job was cancelled: {failed}")),
             Err(_) => Err(anyhow::anyhow!("timed out after {:?}", self.job_timeout)),
         }
     }
@@ -337,5 +348,38 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
         let mut conn = self.db.listener().await.ok()?;
         conn.listen(NOTIFY_CHANNEL).await.ok()?;
         Some(conn)
+    }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// Runs what `start` makes (a worker's [`Worker::run`], a scheduler's loop) for ever: if it stops —
+/// a panic outside any job, or it returned — it is logged and started again after `pause`.
+/// Returns only when cancelled.
+pub async fn keep_running<F, Fut>(name: &'static str, pause: Duration, start: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let stopped = match AbortOnDropHandle::new(tokio::spawn(start())).await {
+            Ok(()) => "it returned".to_owned(),
+            Err(error) if error.is_panic() => {
+                format!(
+                    "it panicked: {}",
+                    panic_message(error.into_panic().as_ref())
+                )
+            }
+            Err(_) => return,
+        };
+        tracing::error!(task = name, reason = %stopped, "a background task stopped; starting it again");
+        tokio::time::sleep(pause).await;
     }
 }

@@ -208,3 +208,56 @@ fn branch_names_reference_our_ids_and_keys() {
     assert_eq!(branch("main"), None);
     assert_eq!(branch("cve-2024-1"), None);
 }
+
+#[test]
+fn only_the_first_64_kib_of_a_text_are_read() {
+    // A megabyte of distinct references, as a hostile commit message could carry: every one of them
+    // used to be compared with every other (and the whole text before each re-read for a closing
+    // word), which stalled a worker.
+    let mut text = String::from("Fixes: ");
+    let mut inside = 0;
+    for n in 1..=150_000 {
+        text.push_str(&format!("ENG-{n}, "));
+        if text.len() <= MAX_TEXT_BYTES {
+            inside = n;
+        }
+    }
+    assert!(text.len() > 1_000_000);
+    let references = parse(&text);
+    assert_eq!(references.len(), inside);
+    assert_eq!(
+        references[0],
+        Reference {
+            target: key("ENG-1"),
+            relation: Closes
+        }
+    );
+    // One closing word covers the whole list, however long.
+    assert!(references.iter().all(|r| r.relation == Closes));
+    assert_eq!(
+        references.last().unwrap().target,
+        key(&format!("ENG-{inside}"))
+    );
+}
+
+#[test]
+fn a_closing_word_is_looked_for_just_before_a_reference() {
+    // Far into a long message, the words right before a reference still decide.
+    let preamble = "Some context. ".repeat(500);
+    assert_eq!(
+        found(&format!("{preamble}Closes:   issue #4")),
+        [(number(4), Closes)]
+    );
+    // The look-behind never cuts a word in two: `prefixes` does not end in the word `fixes`.
+    let spaces = " ".repeat(59);
+    assert_eq!(
+        found(&format!("prefixes{spaces}#5")),
+        [(number(5), References)]
+    );
+}
+
+#[test]
+fn many_code_spans_hide_what_they_hold() {
+    let text = format!("{}Fixes #7 `#8`", "`#1` x ".repeat(5_000));
+    assert_eq!(found(&text), [(number(7), Closes)]);
+}
