@@ -353,3 +353,65 @@ async fn a_polled_git_remote_is_ingested_linked_and_followed(admin: PgPool) {
         ]
     );
 }
+
+/// Writes a commit object as given (git itself refuses a NUL in a message it is handed) on top of
+/// `dir`'s HEAD and moves the current branch to it.
+fn commit_raw(dir: &std::path::Path, author: &str, message: &str) -> String {
+    use std::{io::Write as _, process::Command, process::Stdio};
+    let tree = git(dir, &["rev-parse", "HEAD^{tree}"]);
+    let parent = git(dir, &["rev-parse", "HEAD"]);
+    let object = format!(
+        "tree {tree}\nparent {parent}\nauthor {author} 1700000000 +0000\ncommitter {author} 1700000000 +0000\n\n{message}\n"
+    );
+    let mut hash = Command::new("git")
+        .args(["hash-object", "-t", "commit", "-w", "--literally", "--stdin"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    hash.stdin.take().unwrap().write_all(object.as_bytes()).unwrap();
+    let output = hash.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let sha = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    git(dir, &["update-ref", "HEAD", &sha]);
+    sha
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_commit_with_nul_characters_is_stored_without_them_and_linked(admin: PgPool) {
+    let setup = Setup::new(admin.clone()).await;
+    let server = GitHttp::new(setup.served.path(), "oauth2", TOKEN);
+    let base = server.serve().await;
+    let repository = setup.connect(&format!("{base}/demo.git"), TOKEN).await;
+    setup.poll(repository).await;
+
+    // PostgreSQL refuses NUL in text (22021): this commit used to fail its whole batch, every poll.
+    let sha = commit_raw(
+        setup.work.path(),
+        "Jane\0 Doe <jane@example.com>",
+        "Fixes TASK-DEMO-1: validate\0 the sign-up form",
+    );
+    setup.push(&["main"]);
+    setup.poll(repository).await;
+
+    let (message, author): (String, String) =
+        sqlx::query_as("select message, author_name from app.commits where sha = $1")
+            .bind(&sha)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert_eq!(message.trim_end(), "Fixes TASK-DEMO-1: validate the sign-up form");
+    assert_eq!(author, "Jane Doe");
+    let links = setup.links().await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(
+        (links[0].1.as_str(), links[0].2.as_str(), links[0].3.as_str()),
+        ("TASK-DEMO-1", "explicit", "closes")
+    );
+    assert_eq!(setup.status("TASK-DEMO-1").await, "done");
+    let failed = setup
+        .count("select count(*) from app.jobs where status <> 'done'")
+        .await;
+    assert_eq!(failed, 0, "no job failed");
+}
