@@ -222,3 +222,31 @@ async fn a_task_a_commit_closed_stays_done_until_its_checkbox_changes(admin: PgP
         "reopened by the list"
     );
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn manifest_and_task_list_text_with_nul_characters_is_stored_without_them(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository = repository(&admin, tenant).await;
+    // PostgreSQL refuses NUL in text (22021): one such manifest used to fail every scan.
+    let tree = MemTree::of(&[
+        (
+            "package.json",
+            "{\"name\": \"web\\u0000app\", \"version\": \"1.0\\u0000\", \"description\": \"A\\u0000 shop\"}",
+        ),
+        ("tasklist.md", "---\nname: Plan\0\n---\n- [ ] TASK-P-1 Log\0 in\n"),
+    ]);
+    let stored = scan(&admin, tenant, repository, &tree).await;
+    assert_eq!((stored.projects, stored.tasks), (2, 1));
+    let npm: (String, String, String) = sqlx::query_as(
+        "select name, version, description from app.projects where type = 'npm'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(npm, ("webapp".into(), "1.0".into(), "A shop".into()));
+    let title: String = sqlx::query_scalar("select title from app.tasks")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(title, "Log in");
+}
