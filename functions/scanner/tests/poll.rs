@@ -364,13 +364,24 @@ fn commit_raw(dir: &std::path::Path, author: &str, message: &str) -> String {
         "tree {tree}\nparent {parent}\nauthor {author} 1700000000 +0000\ncommitter {author} 1700000000 +0000\n\n{message}\n"
     );
     let mut hash = Command::new("git")
-        .args(["hash-object", "-t", "commit", "-w", "--literally", "--stdin"])
+        .args([
+            "hash-object",
+            "-t",
+            "commit",
+            "-w",
+            "--literally",
+            "--stdin",
+        ])
         .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    hash.stdin.take().unwrap().write_all(object.as_bytes()).unwrap();
+    hash.stdin
+        .take()
+        .unwrap()
+        .write_all(object.as_bytes())
+        .unwrap();
     let output = hash.wait_with_output().unwrap();
     assert!(output.status.success());
     let sha = String::from_utf8(output.stdout).unwrap().trim().to_owned();
@@ -401,12 +412,19 @@ async fn a_commit_with_nul_characters_is_stored_without_them_and_linked(admin: P
             .fetch_one(&admin)
             .await
             .unwrap();
-    assert_eq!(message.trim_end(), "Fixes TASK-DEMO-1: validate the sign-up form");
+    assert_eq!(
+        message.trim_end(),
+        "Fixes TASK-DEMO-1: validate the sign-up form"
+    );
     assert_eq!(author, "Jane Doe");
     let links = setup.links().await;
     assert_eq!(links.len(), 1, "{links:?}");
     assert_eq!(
-        (links[0].1.as_str(), links[0].2.as_str(), links[0].3.as_str()),
+        (
+            links[0].1.as_str(),
+            links[0].2.as_str(),
+            links[0].3.as_str()
+        ),
         ("TASK-DEMO-1", "explicit", "closes")
     );
     assert_eq!(setup.status("TASK-DEMO-1").await, "done");

@@ -233,16 +233,18 @@ async fn manifest_and_task_list_text_with_nul_characters_is_stored_without_them(
             "package.json",
             "{\"name\": \"web\\u0000app\", \"version\": \"1.0\\u0000\", \"description\": \"A\\u0000 shop\"}",
         ),
-        ("tasklist.md", "---\nname: Plan\0\n---\n- [ ] TASK-P-1 Log\0 in\n"),
+        (
+            "tasklist.md",
+            "---\nname: Plan\0\n---\n- [ ] TASK-P-1 Log\0 in\n",
+        ),
     ]);
     let stored = scan(&admin, tenant, repository, &tree).await;
     assert_eq!((stored.projects, stored.tasks), (2, 1));
-    let npm: (String, String, String) = sqlx::query_as(
-        "select name, version, description from app.projects where type = 'npm'",
-    )
-    .fetch_one(&admin)
-    .await
-    .unwrap();
+    let npm: (String, String, String) =
+        sqlx::query_as("select name, version, description from app.projects where type = 'npm'")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
     assert_eq!(npm, ("webapp".into(), "1.0".into(), "A shop".into()));
     let title: String = sqlx::query_scalar("select title from app.tasks")
         .fetch_one(&admin)
