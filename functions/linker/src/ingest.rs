@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
     commits::{self, NewCommit, Push},
+    github::{Permission, TokenScope},
     jobs::kinds::IngestPush,
 };
 use serde::Deserialize;
@@ -152,16 +153,18 @@ async fn backfill(
         tracing::warn!(repository.id = %repository, "a push is incomplete and the GitHub App is not configured; storing what the payload has");
         return Ok(());
     };
-    let (full_name, installation): (String, Option<i64>) =
-        sqlx::query_as("select full_name, installation_id from repositories where id = $1")
-            .bind(repository)
-            .fetch_one(&mut **tx)
-            .await?;
-    let Some(installation) = installation else {
+    let (full_name, installation, repo_id): (String, Option<i64>, Option<i64>) = sqlx::query_as(
+        "select full_name, installation_id, provider_repo_id from repositories where id = $1",
+    )
+    .bind(repository)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (Some(installation), Some(repo_id)) = (installation, repo_id) else {
         tracing::warn!(repository.id = %repository, "a push is incomplete and the repository has no installation; storing what the payload has");
         return Ok(());
     };
-    let token = github.installation_token(installation).await?;
+    let scope = TokenScope::read(repo_id, &[Permission::Contents]);
+    let token = github.installation_token(installation, &scope).await?;
     for commit in github.compare(&token, &full_name, before, after).await? {
         if commits.iter().any(|c| c.sha == commit.sha) {
             continue;

@@ -35,34 +35,39 @@ impl Effect {
     }
 }
 
-/// The tenants a delivery concerns: those that connected its repository, else (for installation
-/// events and App deliveries without a repository) those whose repositories use its installation.
+/// The tenants a delivery concerns. A GitHub App delivery reaches only what was connected through its
+/// own `installation.id`: the repository rows attached to that installation (archived rows only for
+/// the one event that can resume them, [`reaches_archived`]), else, for installation events, the
+/// tenant that owns the installation. A delivery without an installation reaches nobody.
 pub async fn route(
     db: &Db,
     delivery: &DeliveryHeaders,
     payload: &Value,
 ) -> Result<Vec<Route>, sqlx::Error> {
+    let Some(installation) = payload["installation"]["id"].as_i64() else {
+        return Ok(vec![]);
+    };
     let mut conn = db.without_tenant().await?;
     if let Some(repo_id) = payload["repository"]["id"].as_i64() {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
-            "select tenant_id, repository_id from lookup.repositories_by_provider_id('github', $1)",
+        let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
+            "select tenant_id, repository_id, archived from lookup.repositories_by_installation($1, $2)",
         )
+        .bind(installation)
         .bind(repo_id)
         .fetch_all(&mut *conn)
         .await?;
         if !rows.is_empty() || !is_installation_event(&delivery.event) {
+            let archived_too = reaches_archived(&delivery.event, payload);
             return Ok(rows
                 .into_iter()
-                .map(|(tenant, repository)| Route {
+                .filter(|(_, _, archived)| archived_too || !archived)
+                .map(|(tenant, repository, _)| Route {
                     tenant: TenantId::from_uuid(tenant),
                     repository: Some(repository),
                 })
                 .collect());
         }
     }
-    let Some(installation) = payload["installation"]["id"].as_i64() else {
-        return Ok(vec![]);
-    };
     let tenants: Vec<Uuid> =
         sqlx::query_scalar("select tenant_id from lookup.tenants_by_installation($1)")
             .bind(installation)
@@ -79,6 +84,14 @@ pub async fn route(
 
 fn is_installation_event(event: &str) -> bool {
     matches!(event, "installation" | "installation_repositories")
+}
+
+/// Archived repositories receive nothing (no pushes, issues, renames) except `repository.unarchived`,
+/// the one delivery about a repository that can resume a row (one GitHub archived). The installation
+/// events that resume rows (`unsuspend`, `installation_repositories.added`) reach the installation's
+/// tenant, not a row.
+fn reaches_archived(event: &str, payload: &Value) -> bool {
+    event == "repository" && payload["action"] == "unarchived"
 }
 
 /// Writes what `event` causes for one tenant, in its transaction.
@@ -145,7 +158,8 @@ async fn push(
     Ok(Effect { jobs, changes: 0 })
 }
 
-/// Renames, transfers, archiving and deletion keep the repository row in step.
+/// Renames, archiving and deletion keep the repository row in step; a transfer takes the repository
+/// out of the account, hence out of the installation it was connected through: the row is detached.
 async fn repository_event(
     tx: &mut TenantTx,
     repository: Uuid,
@@ -153,37 +167,56 @@ async fn repository_event(
     payload: &Value,
 ) -> Result<Effect, sqlx::Error> {
     let repo = &payload["repository"];
-    let archived = match action {
-        "archived" | "deleted" => Some(true),
-        "unarchived" => Some(false),
+    if action == "transferred" {
+        let (Some(installation), Some(repo_id)) =
+            (payload["installation"]["id"].as_i64(), repo["id"].as_i64())
+        else {
+            return Ok(Effect::default());
+        };
+        return change(tx, DETACH, installation, Some(&[repo_id]), action).await;
+    }
+    let archive_reason = match action {
+        "archived" => Some("archived_on_github"),
+        "deleted" => Some("deleted_on_github"),
         _ => None,
     };
-    let changes = sqlx::query(
+    let archived: Option<bool> = sqlx::query_scalar(
         "update repositories set
            full_name = coalesce($2, full_name),
            clone_url = coalesce($3, clone_url),
            default_branch = coalesce($4, default_branch),
-           archived = coalesce($5, archived),
+           archived = case when $5::text is not null then true
+                           when $6 and archived_reason = 'archived_on_github' then false
+                           else archived end,
+           archived_reason = case when $5::text is not null then $5
+                                  when $6 and archived_reason = 'archived_on_github' then null
+                                  else archived_reason end,
            updated_at = now()
-         where id = $1",
+         where id = $1
+         returning archived",
     )
     .bind(repository)
     .bind(repo["full_name"].as_str())
     .bind(repo["clone_url"].as_str())
     .bind(repo["default_branch"].as_str())
-    .bind(archived)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected() as usize;
-    let jobs = if matches!(action, "renamed" | "transferred" | "unarchived") {
+    .bind(archive_reason)
+    .bind(action == "unarchived")
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(archived) = archived else {
+        return Ok(Effect::default());
+    };
+    let jobs = if !archived && matches!(action, "renamed" | "unarchived") {
         rescan(tx, repository, action).await?
     } else {
         0
     };
-    Ok(Effect { jobs, changes })
+    Ok(Effect { jobs, changes: 1 })
 }
 
-/// The App was uninstalled or suspended (its repositories stop being tracked) or came back (rescan).
+/// The App was uninstalled (its repositories are detached and the installation forgotten), suspended
+/// (its tracked repositories stop), unsuspended (the ones the suspension stopped resume, no others),
+/// or installed or given new permissions (its tracked repositories are rescanned).
 async fn installation_event(
     tx: &mut TenantTx,
     action: &str,
@@ -192,24 +225,38 @@ async fn installation_event(
     let Some(installation) = payload["installation"]["id"].as_i64() else {
         return Ok(Effect::default());
     };
-    let archived = match action {
-        "deleted" | "suspend" => true,
-        "unsuspend" | "created" | "new_permissions_accepted" => false,
+    let sql = match action {
+        "deleted" => DETACH,
+        "suspend" => SUSPEND,
+        "unsuspend" => UNSUSPEND,
+        "created" | "new_permissions_accepted" => TRACKED,
         _ => return Ok(Effect::default()),
     };
     let reason = format!("installation_{action}");
-    set_archived(tx, Some(installation), &[], archived, &reason).await
+    let mut effect = change(tx, sql, installation, None, &reason).await?;
+    if action == "deleted" {
+        effect.changes += sqlx::query("delete from installations where installation_id = $1")
+            .bind(installation)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(effect)
 }
 
-/// Repositories added to or removed from the installation's selection.
+/// Repositories added to the installation's selection are attached to it (and resume if they had
+/// been detached); removed ones are detached.
 async fn installation_repositories(
     tx: &mut TenantTx,
     action: &str,
     payload: &Value,
 ) -> Result<Effect, sqlx::Error> {
-    let (list, archived) = match action {
-        "added" => ("repositories_added", false),
-        "removed" => ("repositories_removed", true),
+    let Some(installation) = payload["installation"]["id"].as_i64() else {
+        return Ok(Effect::default());
+    };
+    let (list, sql) = match action {
+        "added" => ("repositories_added", ATTACH),
+        "removed" => ("repositories_removed", DETACH),
         _ => return Ok(Effect::default()),
     };
     let ids: Vec<i64> = payload[list]
@@ -217,46 +264,65 @@ async fn installation_repositories(
         .map(|repos| repos.iter().filter_map(|r| r["id"].as_i64()).collect())
         .unwrap_or_default();
     let reason = format!("installation_repositories_{action}");
-    set_archived(tx, None, &ids, archived, &reason).await
+    change(tx, sql, installation, Some(&ids), &reason).await
 }
 
-/// (Un)archives the GitHub repositories of `installation`, or those with GitHub ids `repo_ids`, then
-/// rescans the ones tracked again.
-async fn set_archived(
-    tx: &mut TenantTx,
-    installation: Option<i64>,
-    repo_ids: &[i64],
-    archived: bool,
-    reason: &str,
-) -> Result<Effect, sqlx::Error> {
-    let repositories: Vec<Uuid> = sqlx::query_scalar(
-        "update repositories set archived = $3, updated_at = now()
-         where provider = 'github' and (installation_id = $1 or provider_repo_id = any($2)) returning id",
-    )
-    .bind(installation)
-    .bind(repo_ids)
-    .bind(archived)
-    .fetch_all(&mut **tx)
-    .await?;
-    track(tx, &repositories, archived, reason).await
-}
+/// Detaches the installation's rows (those with GitHub ids `$2`, or all): no delivery reaches them
+/// any more. A row GitHub archived or deleted keeps that reason.
+const DETACH: &str = "update repositories set installation_id = null, archived = true,
+       archived_reason = case when archived and archived_reason in ('archived_on_github', 'deleted_on_github')
+                              then archived_reason else 'detached' end,
+       updated_at = now()
+     where provider = 'github' and installation_id = $1
+       and ($2::bigint[] is null or provider_repo_id = any($2))
+     returning id, archived";
 
-/// After (un)archiving `repositories`: rescan the ones tracked again.
-async fn track(
+/// Attaches the tenant's rows with GitHub ids `$2` to installation `$1`; detached ones resume.
+const ATTACH: &str = "update repositories set installation_id = $1,
+       archived = archived and archived_reason is distinct from 'detached',
+       archived_reason = nullif(archived_reason, 'detached'),
+       updated_at = now()
+     where provider = 'github' and provider_repo_id = any($2)
+     returning id, archived";
+
+/// Stops the installation's tracked rows.
+const SUSPEND: &str = "update repositories set archived = true, archived_reason = 'installation_suspended',
+       updated_at = now()
+     where installation_id = $1 and not archived and $2::bigint[] is null
+     returning id, archived";
+
+/// Resumes the installation's rows that its suspension stopped, and only those.
+const UNSUSPEND: &str = "update repositories set archived = false, archived_reason = null, updated_at = now()
+     where installation_id = $1 and archived_reason = 'installation_suspended' and $2::bigint[] is null
+     returning id, archived";
+
+/// The installation's tracked rows, unchanged.
+const TRACKED: &str = "select id, archived from repositories
+     where installation_id = $1 and not archived and $2::bigint[] is null";
+
+/// Runs one of the statements above (`$1` the installation, `$2` GitHub repository ids or null),
+/// then rescans the rows it returned that are tracked.
+async fn change(
     tx: &mut TenantTx,
-    repositories: &[Uuid],
-    archived: bool,
+    sql: &'static str,
+    installation: i64,
+    repo_ids: Option<&[i64]>,
     reason: &str,
 ) -> Result<Effect, sqlx::Error> {
+    let rows: Vec<(Uuid, bool)> = sqlx::query_as(sql)
+        .bind(installation)
+        .bind(repo_ids)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut jobs = 0;
-    if !archived {
-        for repository in repositories {
+    for (repository, archived) in &rows {
+        if !archived {
             jobs += rescan(tx, *repository, reason).await?;
         }
     }
     Ok(Effect {
         jobs,
-        changes: repositories.len(),
+        changes: rows.len(),
     })
 }
 
