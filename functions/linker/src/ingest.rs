@@ -1,8 +1,9 @@
 //! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check)
 //! and hands its commits to [`commits::ingest`] (upserted by SHA, the linking of the new ones
 //! enqueued), the path polled commits take too. A payload cut at GitHub's 2048 commits, or a forced
-//! push, is completed from the compare API (`before...after`) as the GitHub App. Idempotent: running
-//! it twice stores nothing twice.
+//! push, is completed from the compare API (`before...after`) as the GitHub App, with a token scoped
+//! to the repository's contents. An archived repository ingests nothing. Idempotent: running it
+//! twice stores nothing twice.
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
@@ -86,8 +87,9 @@ pub async fn ingest_push(
     job: IngestPush,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let Some(payload) = delivery::payload::<PushPayload>(&mut tx, job.delivery).await? else {
-        tracing::warn!(delivery.id = %job.delivery, "push delivery no longer exists; nothing to ingest");
+    let payload = delivery::payload::<PushPayload>(&mut tx, job.delivery, job.repository).await?;
+    let Some(payload) = payload else {
+        tx.commit().await?;
         return Ok(());
     };
     let incomplete = payload.forced || payload.commits.len() >= PAYLOAD_COMMIT_LIMIT;
