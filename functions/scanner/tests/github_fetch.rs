@@ -72,6 +72,7 @@ async fn a_github_repository_is_fetched_with_an_installation_token(admin: PgPool
         let admin = admin.clone();
         let url = format!("{base}/acme/widgets.git");
         async move {
+            testing::create_installation(&admin, tenant, installation).await;
             let repository: uuid::Uuid = sqlx::query_scalar(
                 "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
                  values ($1, 'github', $2, $3, 'acme/widgets', $4, 'main') returning id",

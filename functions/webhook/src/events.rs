@@ -286,7 +286,8 @@ const ATTACH: &str = "update repositories set installation_id = $1,
      returning id, archived";
 
 /// Stops the installation's tracked rows.
-const SUSPEND: &str = "update repositories set archived = true, archived_reason = 'installation_suspended',
+const SUSPEND: &str =
+    "update repositories set archived = true, archived_reason = 'installation_suspended',
        updated_at = now()
      where installation_id = $1 and not archived and $2::bigint[] is null
      returning id, archived";

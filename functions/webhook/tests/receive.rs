@@ -364,7 +364,11 @@ async fn a_form_encoded_delivery_is_verified_on_the_form_and_stored(admin: PgPoo
         .fetch_one(&admin)
         .await
         .unwrap();
-    assert_eq!(stored, json, "the decoded JSON is stored, not the form");
+    assert!(
+        stored == json,
+        "the decoded JSON is stored, not the form; stored: {:?}…",
+        String::from_utf8_lossy(&stored[..stored.len().min(40)])
+    );
 
     let text = b"zen=hello";
     let plain = delivery(

@@ -7,8 +7,14 @@ use sqlx::{AssertSqlSafe, PgPool};
 use crate::{catalog::tenant_tables, seed::seed_tenant};
 
 /// Unique constraints that are global on purpose: lookups by a secret's hash, which no tenant can
-/// guess and which must find the row before the tenant is known.
-const GLOBAL_UNIQUE: [&str; 2] = ["api_tokens_token_hash_key", "invitations_token_hash_key"];
+/// guess and which must find the row before the tenant is known; and GitHub's own ids that belong to
+/// one tenant at most (an App installation, a repository hook), so that a delivery has one owner.
+const GLOBAL_UNIQUE: [&str; 4] = [
+    "api_tokens_token_hash_key",
+    "invitations_token_hash_key",
+    "installations_installation_id_key",
+    "repositories_webhook_hook_id_key",
+];
 
 /// A primary key, unique constraint or foreign key of a table in schema `app`.
 #[derive(Debug, sqlx::FromRow)]

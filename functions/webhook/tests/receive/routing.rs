@@ -81,9 +81,7 @@ async fn a_push_reaches_only_the_organization_whose_installation_it_carries(admi
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
-async fn a_transferred_or_removed_repository_is_detached_and_receives_nothing_more(
-    admin: PgPool,
-) {
+async fn a_transferred_or_removed_repository_is_detached_and_receives_nothing_more(admin: PgPool) {
     let app = TestApp::new(admin.clone());
     let a = testing::create_tenant(&admin, "tenant-a").await;
     let hello = connect_repository(&admin, a, HELLO_WORLD, 1).await;
@@ -92,21 +90,32 @@ async fn a_transferred_or_removed_repository_is_detached_and_receives_nothing_mo
     let transferred = with_installation("repository/transferred.with-installation.payload.json", 1);
     let receipt = deliver(&app, "repository", &transferred).await;
     assert_eq!(receipt["tenants"], 1, "{receipt}");
-    assert_eq!(state(&admin, other).await, (None, true, Some("detached".into())));
+    assert_eq!(
+        state(&admin, other).await,
+        (None, true, Some("detached".into()))
+    );
     assert_eq!(queued(&admin, a).await, Vec::<String>::new(), "no rescan");
 
     let mut removed = with_installation("installation_repositories/removed.payload.json", 1);
-    removed["repositories_removed"] = json!([{ "id": HELLO_WORLD, "full_name": "Codertocat/Hello-World" }]);
+    removed["repositories_removed"] =
+        json!([{ "id": HELLO_WORLD, "full_name": "Codertocat/Hello-World" }]);
     deliver(&app, "installation_repositories", &removed).await;
-    assert_eq!(state(&admin, hello).await, (None, true, Some("detached".into())));
+    assert_eq!(
+        state(&admin, hello).await,
+        (None, true, Some("detached".into()))
+    );
 
     let receipt = deliver(&app, "push", &with_installation(PUSH, 1)).await;
-    assert_eq!(receipt["tenants"], 0, "a detached repository receives nothing");
+    assert_eq!(
+        receipt["tenants"], 0,
+        "a detached repository receives nothing"
+    );
     assert_eq!(queued(&admin, a).await, Vec::<String>::new());
 
     // Added back to the installation: attached again and rescanned.
     let mut added = with_installation("installation_repositories/added.payload.json", 1);
-    added["repositories_added"] = json!([{ "id": HELLO_WORLD, "full_name": "Codertocat/Hello-World" }]);
+    added["repositories_added"] =
+        json!([{ "id": HELLO_WORLD, "full_name": "Codertocat/Hello-World" }]);
     deliver(&app, "installation_repositories", &added).await;
     assert_eq!(state(&admin, hello).await, (Some(1), false, None));
     assert_eq!(queued(&admin, a).await, ["scan_repository"]);
@@ -121,11 +130,11 @@ async fn an_uninstalled_installation_detaches_its_repositories_and_is_forgotten(
     let deleted = with_installation("installation/deleted.payload.json", 1);
     let receipt = deliver(&app, "installation", &deleted).await;
     assert_eq!(receipt["tenants"], 1, "{receipt}");
-    assert_eq!(state(&admin, hello).await, (None, true, Some("detached".into())));
     assert_eq!(
-        app.count("select count(*) from app.installations").await,
-        0
+        state(&admin, hello).await,
+        (None, true, Some("detached".into()))
     );
+    assert_eq!(app.count("select count(*) from app.installations").await, 0);
     let receipt = deliver(&app, "push", &with_installation(PUSH, 1)).await;
     assert_eq!(receipt["tenants"], 0, "{receipt}");
 }
@@ -157,7 +166,10 @@ async fn an_archived_repository_gets_no_jobs_until_it_is_unarchived(admin: PgPoo
 
     archived["action"] = json!("unarchived");
     let receipt = deliver(&app, "repository", &archived).await;
-    assert_eq!(receipt["tenants"], 1, "unarchiving reaches the archived row");
+    assert_eq!(
+        receipt["tenants"], 1,
+        "unarchiving reaches the archived row"
+    );
     assert_eq!(state(&admin, hello).await, (Some(1), false, None));
     assert_eq!(queued(&admin, a).await, ["scan_repository"]);
     finish_jobs(&admin).await;
@@ -202,7 +214,12 @@ async fn unsuspending_an_installation_resumes_only_what_the_suspension_stopped(a
     deliver(&app, "repository", &archived).await;
     finish_jobs(&admin).await;
 
-    deliver(&app, "installation", &with_installation("installation/suspend.payload.json", 1)).await;
+    deliver(
+        &app,
+        "installation",
+        &with_installation("installation/suspend.payload.json", 1),
+    )
+    .await;
     assert_eq!(
         state(&admin, hello).await,
         (Some(1), true, Some("installation_suspended".into()))
@@ -287,8 +304,10 @@ async fn a_form_encoded_signed_push_ends_as_stored_linked_commits(admin: PgPool)
         )]
     );
     assert_eq!(
-        app.count("select count(*) from app.jobs where status <> 'done' and kind <> 'scan_repository'")
-            .await,
+        app.count(
+            "select count(*) from app.jobs where status <> 'done' and kind <> 'scan_repository'"
+        )
+        .await,
         0,
         "no job failed"
     );
