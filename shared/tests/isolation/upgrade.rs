@@ -10,6 +10,9 @@ use crate::MIGRATOR;
 /// The migration that adds installations.
 const INSTALLATIONS: i64 = 20;
 
+/// A repository row after the migration: tenant slug, GitHub id, installation, hook id, archived, why.
+type Row = (String, i64, Option<i64>, Option<i64>, bool, Option<String>);
+
 #[sqlx::test(migrations = false)]
 async fn existing_rows_keep_an_unambiguous_installation_and_lose_an_ambiguous_one(admin: PgPool) {
     MIGRATOR.run_to(INSTALLATIONS - 1, &admin).await.unwrap();
@@ -44,7 +47,7 @@ async fn existing_rows_keep_an_unambiguous_installation_and_lose_an_ambiguous_on
             .await
             .unwrap();
     assert_eq!(installations, [(a.as_uuid(), 10)]);
-    let after: Vec<(String, i64, Option<i64>, Option<i64>, bool, Option<String>)> = sqlx::query_as(
+    let after: Vec<Row> = sqlx::query_as(
         "select t.slug, r.provider_repo_id, r.installation_id, r.webhook_hook_id, r.archived, r.archived_reason
          from app.repositories r join app.tenants t on t.id = r.tenant_id order by 1, 2",
     )
