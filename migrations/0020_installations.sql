@@ -1,9 +1,9 @@
 -- GitHub App installations belong to one tenant each, and App deliveries reach a repository only
 -- through the installation it was connected with.
 --
--- - installations: which tenant owns which installation id. Only the verified installation flow fills
---   it (the App's setup callback with the installing user's OAuth proof, in the API); an
---   installation id is owned by at most one tenant (globally unique, like GitHub's ids themselves).
+-- - installations: which tenant owns which installation id. Only a verified installation flow fills
+--   it (the API adds it; until then tests and seeds insert rows); an installation id is owned by at
+--   most one tenant (globally unique, like GitHub's ids themselves).
 -- - repositories.installation_id references the tenant's own installation (composite key), so a row
 --   cannot be attached to another tenant's installation.
 -- - repositories.archived_reason: why a row stopped being tracked, so that undoing one cause (an
@@ -65,7 +65,7 @@ drop index repositories_installation;
 create index repositories_installation on repositories (tenant_id, installation_id)
   where installation_id is not null;
 
-grant select on installations to dashboard_lookup;
+grant select (tenant_id, installation_id) on installations to dashboard_lookup;
 create policy lookup_read on installations for select to dashboard_lookup using (true);
 
 reset role;

@@ -96,7 +96,9 @@ fn reaches_archived(event: &str, payload: &Value) -> bool {
     event == "repository" && payload["action"] == "unarchived"
 }
 
-/// Writes what `event` causes for one tenant, in its transaction.
+/// Writes what `event` causes for one tenant, in its transaction. A delivery about an archived
+/// repository (from its own repository hook: App deliveries are not routed to one) causes nothing
+/// but what [`reaches_archived`] allows.
 pub async fn apply(
     tx: &mut TenantTx,
     route: &Route,
@@ -104,6 +106,12 @@ pub async fn apply(
     event: &str,
     payload: &Value,
 ) -> Result<Effect, sqlx::Error> {
+    if let Some(repository) = route.repository
+        && !reaches_archived(event, payload)
+        && is_archived(tx, repository).await?
+    {
+        return Ok(Effect::default());
+    }
     let action = payload["action"].as_str().unwrap_or("");
     match (event, route.repository) {
         ("push", Some(repository)) => push(tx, delivery, repository, payload).await,
@@ -214,6 +222,15 @@ async fn repository_event(
         0
     };
     Ok(Effect { jobs, changes: 1 })
+}
+
+async fn is_archived(tx: &mut TenantTx, repository: Uuid) -> Result<bool, sqlx::Error> {
+    let archived: Option<bool> =
+        sqlx::query_scalar("select archived from repositories where id = $1")
+            .bind(repository)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(archived.unwrap_or(true))
 }
 
 /// Enqueues a rescan of `repository`; 1 when enqueued, 0 when one is already waiting.

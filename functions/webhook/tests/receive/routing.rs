@@ -312,3 +312,43 @@ async fn a_form_encoded_signed_push_ends_as_stored_linked_commits(admin: PgPool)
         "no job failed"
     );
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_repository_hook_delivery_about_an_archived_repository_causes_nothing(admin: PgPool) {
+    let app = TestApp::new(admin.clone());
+    let a = testing::create_tenant(&admin, "tenant-a").await;
+    let hello = connect_repository(&admin, a, HELLO_WORLD, 1).await;
+    let context = webhook_secret_context(a.as_uuid(), hello);
+    sqlx::query(
+        "update app.repositories set webhook_hook_id = 555, webhook_secret_encrypted = $2,
+                archived = true, archived_reason = 'archived_on_github' where id = $1",
+    )
+    .bind(hello)
+    .bind(SecretBox::from_key(&HOOK_KEY).seal(b"hook-secret", &context))
+    .execute(&admin)
+    .await
+    .unwrap();
+
+    let body = fixture(PUSH);
+    let mut request = delivery(
+        "push",
+        &Uuid::new_v4().to_string(),
+        &body,
+        &sign("hook-secret", &body),
+        "application/json",
+    );
+    let headers = request.headers_mut();
+    headers.insert("x-github-hook-id", "555".parse().unwrap());
+    headers.insert(
+        "x-github-hook-installation-target-type",
+        "repository".parse().unwrap(),
+    );
+    let (status, receipt) = app.send(request).await;
+    assert_eq!((status, receipt["tenants"].as_u64()), (202, Some(1)));
+    assert_eq!(queued(&admin, a).await, Vec::<String>::new());
+    let stored: String = sqlx::query_scalar("select status from app.webhook_deliveries")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(stored, "ignored");
+}
