@@ -148,3 +148,26 @@ async fn composite_foreign_keys_reject_every_cross_tenant_reference(admin: PgPoo
         fks.len()
     );
 }
+
+#[sqlx::test(migrator = "crate::MIGRATOR")]
+async fn a_hook_id_or_an_installation_id_belongs_to_one_tenant_at_most(admin: PgPool) {
+    let a = seed_tenant(&admin, "tenant-a").await;
+    let b = seed_tenant(&admin, "tenant-b").await;
+    let set_hook = |tenant: dashboard_shared::TenantId| {
+        sqlx::query("update app.repositories set webhook_hook_id = 555 where tenant_id = $1")
+            .bind(tenant)
+            .execute(&admin)
+    };
+    set_hook(a.tenant).await.unwrap();
+    let error = set_hook(b.tenant).await.unwrap_err();
+    assert_eq!(crate::sqlstate(&error).as_deref(), Some("23505"), "{error}");
+
+    let error =
+        sqlx::query("insert into app.installations (tenant_id, installation_id) values ($1, $2)")
+            .bind(b.tenant)
+            .bind(crate::seed::installation_of("tenant-a"))
+            .execute(&admin)
+            .await
+            .unwrap_err();
+    assert_eq!(crate::sqlstate(&error).as_deref(), Some("23505"), "{error}");
+}
