@@ -1,5 +1,6 @@
 //! A small client for the GitHub REST API calls the functions make as the GitHub App: the App's JWT
-//! (RS256, ten minutes), installation access tokens (one hour), and the webhook deliveries API that
+//! (RS256, ten minutes), installation access tokens (one hour, scoped to one repository and the
+//! permissions the caller needs), and the webhook deliveries API that
 //! the reconciler reads (GitHub never redelivers a failed delivery by itself). `GITHUB_API_URL`
 //! points it elsewhere (GitHub Enterprise Server; a fake in tests).
 
