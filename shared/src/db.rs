@@ -25,6 +25,8 @@ pub const OWNER_ROLE: &str = "dashboard_owner";
 pub const RUNTIME_ROLE: &str = "dashboard_app";
 /// The role owning the narrow `security definer` look-ups that must see across tenants.
 pub const LOOKUP_ROLE: &str = "dashboard_lookup";
+/// The role owning the `security definer` functions of the job queue.
+pub const QUEUE_ROLE: &str = "dashboard_queue";
 
 /// Connection settings every pooled connection gets: the `app` schema first on the search path.
 pub fn with_app_schema(options: PgConnectOptions) -> PgConnectOptions {
@@ -95,8 +97,13 @@ impl Db {
     }
 }
 
+/// The roles whose members could step over the fence: the owner of the tables, and the owners of
+/// the cross-tenant look-ups and of the job queue (whose functions run with their rights).
+const PRIVILEGED_ROLES: [&str; 3] = [OWNER_ROLE, LOOKUP_ROLE, QUEUE_ROLE];
+
 /// Refuses a connection whose role could see or change other tenants' rows: a superuser, a
-/// `BYPASSRLS` or `CREATEROLE` role, or the owner (or a member of the owner) of a table.
+/// `BYPASSRLS` or `CREATEROLE` role, the owner (or a member of the owner) of a table, or a member of
+/// one of the [`PRIVILEGED_ROLES`].
 async fn check_runtime_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     let (role, problems): (String, Vec<String>) = sqlx::query_as(
         "select r.rolname::text,
@@ -109,8 +116,12 @@ async fn check_runtime_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> 
                     where n.nspname in ('app', 'lookup', 'queue') and pg_has_role(r.oid, c.relowner, 'MEMBER')
                   ) then 'owns tables' end
                 ], null)
+                || array(select 'member of ' || p.rolname::text from pg_roles p
+                         where p.rolname = any($1) and pg_has_role(r.oid, p.oid, 'MEMBER')
+                         order by p.rolname)
          from pg_roles r where r.rolname = current_user",
     )
+    .bind(PRIVILEGED_ROLES)
     .fetch_one(&mut *conn)
     .await?;
     if problems.is_empty() {

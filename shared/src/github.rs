@@ -1,9 +1,13 @@
 //! A small client for the GitHub REST API calls the functions make as the GitHub App: the App's JWT
-//! (RS256, ten minutes), installation access tokens (one hour), and the webhook deliveries API that
+//! (RS256, ten minutes), installation access tokens (one hour, scoped to one repository and the
+//! permissions the caller needs), and the webhook deliveries API that
 //! the reconciler reads (GitHub never redelivers a failed delivery by itself). `GITHUB_API_URL`
 //! points it elsewhere (GitHub Enterprise Server; a fake in tests).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -116,6 +120,47 @@ struct AccessToken {
     token: String,
 }
 
+/// A repository permission an installation token may be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Fetching the repository and comparing commits.
+    Contents,
+    /// Reading issues.
+    Issues,
+    /// Reading pull requests.
+    PullRequests,
+    /// Listing and redelivering a repository hook's deliveries.
+    RepositoryHooks,
+}
+
+/// What an installation token may reach: the body of `POST /app/installations/{id}/access_tokens`
+/// (`repository_ids` and `permissions`, as GitHub documents it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenScope {
+    repository_ids: [i64; 1],
+    permissions: BTreeMap<Permission, &'static str>,
+}
+
+impl TokenScope {
+    /// Read access to `permissions` on the one repository with GitHub id `repository_id`.
+    pub fn read(repository_id: i64, permissions: &[Permission]) -> Self {
+        Self {
+            repository_ids: [repository_id],
+            permissions: permissions.iter().map(|p| (*p, "read")).collect(),
+        }
+    }
+
+    /// Access to one repository's webhooks, which redelivering a delivery needs (`write`: GitHub has
+    /// no read-only way to ask for a redelivery).
+    pub fn repository_hooks(repository_id: i64) -> Self {
+        Self {
+            repository_ids: [repository_id],
+            permissions: BTreeMap::from([(Permission::RepositoryHooks, "write")]),
+        }
+    }
+}
+
 impl GitHubApp {
     /// The App from `GITHUB_APP_ID` and `GITHUB_APP_PRIVATE_KEY` (PEM), or `None` when either is
     /// unset. `GITHUB_API_URL` defaults to `https://api.github.com`.
@@ -174,13 +219,23 @@ impl GitHubApp {
         )?)
     }
 
-    /// An installation access token (valid for an hour) for the installation's repositories.
-    pub async fn installation_token(&self, installation_id: i64) -> anyhow::Result<SecretString> {
+    /// An installation access token (valid for an hour) limited to `scope`: one repository and the
+    /// permissions its caller needs, never the whole installation with every permission it holds.
+    pub async fn installation_token(
+        &self,
+        installation_id: i64,
+        scope: &TokenScope,
+    ) -> anyhow::Result<SecretString> {
         let url = format!(
             "{}/app/installations/{installation_id}/access_tokens",
             self.api
         );
-        let token: AccessToken = self.send(self.http.post(url), &self.app_jwt()?).await?;
+        let request = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(scope)?);
+        let token: AccessToken = self.send(request, &self.app_jwt()?).await?;
         Ok(SecretString::from(token.token))
     }
 

@@ -1,13 +1,15 @@
 //! Ingestion of pushed commits: the `ingest_push` job reads a stored push delivery (the claim check)
 //! and hands its commits to [`commits::ingest`] (upserted by SHA, the linking of the new ones
 //! enqueued), the path polled commits take too. A payload cut at GitHub's 2048 commits, or a forced
-//! push, is completed from the compare API (`before...after`) as the GitHub App. Idempotent: running
-//! it twice stores nothing twice.
+//! push, is completed from the compare API (`before...after`) as the GitHub App, with a token scoped
+//! to the repository's contents. An archived repository ingests nothing. Idempotent: running it
+//! twice stores nothing twice.
 
 use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
     commits::{self, NewCommit, Push},
+    github::{Permission, TokenScope},
     jobs::kinds::IngestPush,
 };
 use serde::Deserialize;
@@ -85,8 +87,9 @@ pub async fn ingest_push(
     job: IngestPush,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let Some(payload) = delivery::payload::<PushPayload>(&mut tx, job.delivery).await? else {
-        tracing::warn!(delivery.id = %job.delivery, "push delivery no longer exists; nothing to ingest");
+    let payload = delivery::payload::<PushPayload>(&mut tx, job.delivery, job.repository).await?;
+    let Some(payload) = payload else {
+        tx.commit().await?;
         return Ok(());
     };
     let incomplete = payload.forced || payload.commits.len() >= PAYLOAD_COMMIT_LIMIT;
@@ -152,16 +155,18 @@ async fn backfill(
         tracing::warn!(repository.id = %repository, "a push is incomplete and the GitHub App is not configured; storing what the payload has");
         return Ok(());
     };
-    let (full_name, installation): (String, Option<i64>) =
-        sqlx::query_as("select full_name, installation_id from repositories where id = $1")
-            .bind(repository)
-            .fetch_one(&mut **tx)
-            .await?;
-    let Some(installation) = installation else {
+    let (full_name, installation, repo_id): (String, Option<i64>, Option<i64>) = sqlx::query_as(
+        "select full_name, installation_id, provider_repo_id from repositories where id = $1",
+    )
+    .bind(repository)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (Some(installation), Some(repo_id)) = (installation, repo_id) else {
         tracing::warn!(repository.id = %repository, "a push is incomplete and the repository has no installation; storing what the payload has");
         return Ok(());
     };
-    let token = github.installation_token(installation).await?;
+    let scope = TokenScope::read(repo_id, &[Permission::Contents]);
+    let token = github.installation_token(installation, &scope).await?;
     for commit in github.compare(&token, &full_name, before, after).await? {
         if commits.iter().any(|c| c.sha == commit.sha) {
             continue;

@@ -78,8 +78,9 @@ pub async fn ingest_issue(
     job: IngestIssue,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let Some(payload) = delivery::payload::<Payload>(&mut tx, job.delivery).await? else {
-        tracing::warn!(delivery.id = %job.delivery, "issue delivery no longer exists; nothing to ingest");
+    let payload = delivery::payload::<Payload>(&mut tx, job.delivery, job.repository).await?;
+    let Some(payload) = payload else {
+        tx.commit().await?;
         return Ok(());
     };
     let (item, source) = match (payload.pull_request, payload.issue) {

@@ -1,9 +1,13 @@
 //! A forced push (or one cut at 2048 commits) is completed from GitHub's compare API, faked here from
-//! its documented response ("Compare two commits", paginated by `page`/`per_page`).
+//! its documented response ("Compare two commits", paginated by `page`/`per_page`), with an
+//! installation token asked for that one repository's contents only.
+
+use std::sync::{Arc, Mutex};
 
 use axum::{
     Json, Router,
-    extract::{Path, Query},
+    body::Bytes,
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     routing::{get, post},
 };
@@ -24,8 +28,19 @@ fn sha(i: usize) -> String {
     format!("{:040x}", 0x00c0_ffee_0000_u64 + i as u64)
 }
 
-async fn access_token(Path(installation): Path<i64>) -> (StatusCode, Json<Value>) {
+/// The bodies of the access-token requests the fake received.
+type TokenRequests = Arc<Mutex<Vec<Value>>>;
+
+/// "Create an installation access token for an app": answers 201 with a token, and records the
+/// request body (the repositories and permissions asked for).
+async fn access_token(
+    State(requests): State<TokenRequests>,
+    Path(installation): Path<i64>,
+    body: Bytes,
+) -> (StatusCode, Json<Value>) {
     assert_eq!(installation, 77);
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    requests.lock().unwrap().push(body);
     (
         StatusCode::CREATED,
         Json(json!({ "token": TOKEN, "expires_at": "2026-11-26T11:00:00Z" })),
@@ -78,9 +93,11 @@ async fn compare(
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_forced_push_is_completed_from_the_compare_api(admin: PgPool) {
+    let token_requests = TokenRequests::default();
     let api = Router::new()
         .route("/app/installations/{id}/access_tokens", post(access_token))
-        .route("/repos/{owner}/{repo}/compare/{range}", get(compare));
+        .route("/repos/{owner}/{repo}/compare/{range}", get(compare))
+        .with_state(token_requests.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
@@ -88,6 +105,7 @@ async fn a_forced_push_is_completed_from_the_compare_api(admin: PgPool) {
     tokio::spawn(async move { axum::serve(listener, api).await });
 
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    testing::create_installation(&admin, tenant, 77).await;
     let repository: Uuid = sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url)
          values ($1, 'github', 186853002, 77, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git') returning id",
@@ -156,6 +174,11 @@ async fn a_forced_push_is_completed_from_the_compare_api(admin: PgPool) {
             .await
             .unwrap();
     assert_eq!(linked["commits"].as_array().unwrap().len(), TOTAL);
+    assert_eq!(
+        token_requests.lock().unwrap()[0],
+        json!({ "repository_ids": [186853002], "permissions": { "contents": "read" } }),
+        "the token reaches the one repository, read-only"
+    );
 
     // Again (at-least-once delivery): nothing new.
     ingest_push(

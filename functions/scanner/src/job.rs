@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use dashboard_shared::{
-    Db, TenantId, TenantTx, crypto::SecretBox, github::GitHubApp, jobs::Transport,
+    Db, TenantId, TenantTx,
+    crypto::SecretBox,
+    github::{GitHubApp, Permission, TokenScope},
+    jobs::Transport,
     jobs::kinds::ScanRepository,
 };
 use uuid::Uuid;
@@ -47,6 +50,7 @@ struct Source {
     clone_url: String,
     default_branch: Option<String>,
     installation_id: Option<i64>,
+    provider_repo_id: Option<i64>,
     last_synced_commit: Option<String>,
     #[sqlx(flatten)]
     credential: StoredCredential,
@@ -74,7 +78,7 @@ pub async fn scan_repository(
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
-        "select provider, clone_url, default_branch, installation_id, last_synced_commit,
+        "select provider, clone_url, default_branch, installation_id, provider_repo_id, last_synced_commit,
                 credential_kind, credential_username, credential_encrypted
          from repositories where id = $1 and not archived",
     )
@@ -95,8 +99,12 @@ pub async fn scan_repository(
             let installation = source
                 .installation_id
                 .context("the GitHub repository has no App installation")?;
+            let repo_id = source
+                .provider_repo_id
+                .context("the GitHub repository has no GitHub id")?;
+            let scope = TokenScope::read(repo_id, &[Permission::Contents]);
             Some(Credentials::github_installation(
-                app.installation_token(installation).await?,
+                app.installation_token(installation, &scope).await?,
             ))
         }
         _ => source.credential.open(&ctx, tenant, job.repository)?,

@@ -1,15 +1,17 @@
 //! GitHub repositories are fetched over HTTP with an App installation token: the token comes from a
-//! fake of GitHub's documented `POST /app/installations/{id}/access_tokens`, and the clone goes
+//! fake of GitHub's documented `POST /app/installations/{id}/access_tokens` (asked for the one
+//! repository's contents, read-only), and the clone goes
 //! through a real network transport, `git http-backend` behind a loopback HTTP server that demands
 //! `x-access-token:<token>` by Basic authentication, as github.com does. A wrong token fails the job
 //! without the token showing in its error.
 
 mod common;
 
-use std::sync::atomic::Ordering;
+use std::sync::{Mutex, atomic::Ordering};
 
 use axum::{
     Json, Router,
+    body::Bytes,
     extract::Path,
     http::{HeaderMap, StatusCode, header},
     routing::post,
@@ -27,13 +29,19 @@ const PRIVATE_KEY: &str = include_str!("../../../shared/tests/data/github-app-te
 const GOOD_TOKEN: &str = "ghs_scannerGoodToken0123456789";
 const WRONG_TOKEN: &str = "ghs_scannerWrongToken987654321";
 
+/// The bodies of the access-token requests (what each token was scoped to).
+static TOKEN_REQUESTS: Mutex<Vec<Value>> = Mutex::new(Vec::new());
+
 /// Installation 77 gets the token the git server accepts; any other a token it refuses.
 async fn access_token(
     headers: HeaderMap,
     Path(installation): Path<i64>,
+    body: Bytes,
 ) -> (StatusCode, Json<Value>) {
     let bearer = headers[header::AUTHORIZATION].to_str().unwrap();
     assert!(bearer.starts_with("Bearer ey"), "an App JWT: {bearer}");
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    TOKEN_REQUESTS.lock().unwrap().push(body);
     let token = if installation == 77 {
         GOOD_TOKEN
     } else {
@@ -72,6 +80,7 @@ async fn a_github_repository_is_fetched_with_an_installation_token(admin: PgPool
         let admin = admin.clone();
         let url = format!("{base}/acme/widgets.git");
         async move {
+            testing::create_installation(&admin, tenant, installation).await;
             let repository: uuid::Uuid = sqlx::query_scalar(
                 "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
                  values ($1, 'github', $2, $3, 'acme/widgets', $4, 'main') returning id",
@@ -91,6 +100,11 @@ async fn a_github_repository_is_fetched_with_an_installation_token(admin: PgPool
 
     let repository = add(1, 77).await;
     assert_eq!(common::scan(&ctx, tenant, repository).await, 1);
+    assert_eq!(
+        *TOKEN_REQUESTS.lock().unwrap(),
+        [json!({ "repository_ids": [1], "permissions": { "contents": "read" } })],
+        "a token for the one repository's contents"
+    );
     let project: (String, Option<String>, Option<String>) =
         sqlx::query_as("select type, name, version from app.projects where repository_id = $1")
             .bind(repository)

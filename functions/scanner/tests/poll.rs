@@ -323,6 +323,7 @@ async fn a_polled_git_remote_is_ingested_linked_and_followed(admin: PgPool) {
     assert_eq!(due().await.unwrap(), 0, "enqueued once");
 
     // The daily resync: a poll for every git repository that has none waiting, a scan for GitHub's.
+    testing::create_installation(&admin, setup.tenant, 7).await;
     sqlx::query(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url)
          values ($1, 'github', 42, 7, 'acme/widgets', 'https://github.com/acme/widgets.git')",

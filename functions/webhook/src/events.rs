@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::receive::{DeliveryHeaders, Route};
 
+mod installation;
+
 /// What applying a delivery did for one tenant.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Effect {
@@ -35,34 +37,39 @@ impl Effect {
     }
 }
 
-/// The tenants a delivery concerns: those that connected its repository, else (for installation
-/// events and App deliveries without a repository) those whose repositories use its installation.
+/// The tenants a delivery concerns. A GitHub App delivery reaches only what was connected through its
+/// own `installation.id`: the repository rows attached to that installation (archived rows only for
+/// the one event that can resume them, [`reaches_archived`]), else, for installation events, the
+/// tenant that owns the installation. A delivery without an installation reaches nobody.
 pub async fn route(
     db: &Db,
     delivery: &DeliveryHeaders,
     payload: &Value,
 ) -> Result<Vec<Route>, sqlx::Error> {
+    let Some(installation) = payload["installation"]["id"].as_i64() else {
+        return Ok(vec![]);
+    };
     let mut conn = db.without_tenant().await?;
     if let Some(repo_id) = payload["repository"]["id"].as_i64() {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
-            "select tenant_id, repository_id from lookup.repositories_by_provider_id('github', $1)",
+        let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
+            "select tenant_id, repository_id, archived from lookup.repositories_by_installation($1, $2)",
         )
+        .bind(installation)
         .bind(repo_id)
         .fetch_all(&mut *conn)
         .await?;
         if !rows.is_empty() || !is_installation_event(&delivery.event) {
+            let archived_too = reaches_archived(&delivery.event, payload);
             return Ok(rows
                 .into_iter()
-                .map(|(tenant, repository)| Route {
+                .filter(|(_, _, archived)| archived_too || !archived)
+                .map(|(tenant, repository, _)| Route {
                     tenant: TenantId::from_uuid(tenant),
                     repository: Some(repository),
                 })
                 .collect());
         }
     }
-    let Some(installation) = payload["installation"]["id"].as_i64() else {
-        return Ok(vec![]);
-    };
     let tenants: Vec<Uuid> =
         sqlx::query_scalar("select tenant_id from lookup.tenants_by_installation($1)")
             .bind(installation)
@@ -81,7 +88,17 @@ fn is_installation_event(event: &str) -> bool {
     matches!(event, "installation" | "installation_repositories")
 }
 
-/// Writes what `event` causes for one tenant, in its transaction.
+/// Archived repositories receive nothing (no pushes, issues, renames) except `repository.unarchived`,
+/// the one delivery about a repository that can resume a row (one GitHub archived). The installation
+/// events that resume rows (`unsuspend`, `installation_repositories.added`) reach the installation's
+/// tenant, not a row.
+fn reaches_archived(event: &str, payload: &Value) -> bool {
+    event == "repository" && payload["action"] == "unarchived"
+}
+
+/// Writes what `event` causes for one tenant, in its transaction. A delivery about an archived
+/// repository (from its own repository hook: App deliveries are not routed to one) causes nothing
+/// but what [`reaches_archived`] allows.
 pub async fn apply(
     tx: &mut TenantTx,
     route: &Route,
@@ -89,6 +106,12 @@ pub async fn apply(
     event: &str,
     payload: &Value,
 ) -> Result<Effect, sqlx::Error> {
+    if let Some(repository) = route.repository
+        && !reaches_archived(event, payload)
+        && is_archived(tx, repository).await?
+    {
+        return Ok(Effect::default());
+    }
     let action = payload["action"].as_str().unwrap_or("");
     match (event, route.repository) {
         ("push", Some(repository)) => push(tx, delivery, repository, payload).await,
@@ -107,8 +130,8 @@ pub async fn apply(
             Ok(Effect { jobs, changes: 0 })
         }
         ("repository", Some(repository)) => repository_event(tx, repository, action, payload).await,
-        ("installation", _) => installation_event(tx, action, payload).await,
-        ("installation_repositories", _) => installation_repositories(tx, action, payload).await,
+        ("installation", _) => installation::event(tx, action, payload).await,
+        ("installation_repositories", _) => installation::repositories(tx, action, payload).await,
         _ => Ok(Effect::default()),
     }
 }
@@ -145,7 +168,8 @@ async fn push(
     Ok(Effect { jobs, changes: 0 })
 }
 
-/// Renames, transfers, archiving and deletion keep the repository row in step.
+/// Renames, archiving and deletion keep the repository row in step; a transfer takes the repository
+/// out of the account, hence out of the installation it was connected through: the row is detached.
 async fn repository_event(
     tx: &mut TenantTx,
     repository: Uuid,
@@ -153,113 +177,63 @@ async fn repository_event(
     payload: &Value,
 ) -> Result<Effect, sqlx::Error> {
     let repo = &payload["repository"];
-    let archived = match action {
-        "archived" | "deleted" => Some(true),
-        "unarchived" => Some(false),
+    if action == "transferred" {
+        let (Some(installation), Some(repo_id)) =
+            (payload["installation"]["id"].as_i64(), repo["id"].as_i64())
+        else {
+            return Ok(Effect::default());
+        };
+        return installation::detach(tx, installation, &[repo_id], action).await;
+    }
+    let archive_reason = match action {
+        "archived" => Some("archived_on_github"),
+        "deleted" => Some("deleted_on_github"),
         _ => None,
     };
-    let changes = sqlx::query(
+    let archived: Option<bool> = sqlx::query_scalar(
         "update repositories set
            full_name = coalesce($2, full_name),
            clone_url = coalesce($3, clone_url),
            default_branch = coalesce($4, default_branch),
-           archived = coalesce($5, archived),
+           archived = case when $5::text is not null then true
+                           when $6 and archived_reason = 'archived_on_github' then false
+                           else archived end,
+           archived_reason = case when $5::text is not null then $5
+                                  when $6 and archived_reason = 'archived_on_github' then null
+                                  else archived_reason end,
            updated_at = now()
-         where id = $1",
+         where id = $1
+         returning archived",
     )
     .bind(repository)
     .bind(repo["full_name"].as_str())
     .bind(repo["clone_url"].as_str())
     .bind(repo["default_branch"].as_str())
-    .bind(archived)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected() as usize;
-    let jobs = if matches!(action, "renamed" | "transferred" | "unarchived") {
+    .bind(archive_reason)
+    .bind(action == "unarchived")
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(archived) = archived else {
+        return Ok(Effect::default());
+    };
+    let jobs = if !archived && matches!(action, "renamed" | "unarchived") {
         rescan(tx, repository, action).await?
     } else {
         0
     };
-    Ok(Effect { jobs, changes })
+    Ok(Effect { jobs, changes: 1 })
 }
 
-/// The App was uninstalled or suspended (its repositories stop being tracked) or came back (rescan).
-async fn installation_event(
-    tx: &mut TenantTx,
-    action: &str,
-    payload: &Value,
-) -> Result<Effect, sqlx::Error> {
-    let Some(installation) = payload["installation"]["id"].as_i64() else {
-        return Ok(Effect::default());
-    };
-    let archived = match action {
-        "deleted" | "suspend" => true,
-        "unsuspend" | "created" | "new_permissions_accepted" => false,
-        _ => return Ok(Effect::default()),
-    };
-    let reason = format!("installation_{action}");
-    set_archived(tx, Some(installation), &[], archived, &reason).await
+async fn is_archived(tx: &mut TenantTx, repository: Uuid) -> Result<bool, sqlx::Error> {
+    let archived: Option<bool> =
+        sqlx::query_scalar("select archived from repositories where id = $1")
+            .bind(repository)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(archived.unwrap_or(true))
 }
 
-/// Repositories added to or removed from the installation's selection.
-async fn installation_repositories(
-    tx: &mut TenantTx,
-    action: &str,
-    payload: &Value,
-) -> Result<Effect, sqlx::Error> {
-    let (list, archived) = match action {
-        "added" => ("repositories_added", false),
-        "removed" => ("repositories_removed", true),
-        _ => return Ok(Effect::default()),
-    };
-    let ids: Vec<i64> = payload[list]
-        .as_array()
-        .map(|repos| repos.iter().filter_map(|r| r["id"].as_i64()).collect())
-        .unwrap_or_default();
-    let reason = format!("installation_repositories_{action}");
-    set_archived(tx, None, &ids, archived, &reason).await
-}
-
-/// (Un)archives the GitHub repositories of `installation`, or those with GitHub ids `repo_ids`, then
-/// rescans the ones tracked again.
-async fn set_archived(
-    tx: &mut TenantTx,
-    installation: Option<i64>,
-    repo_ids: &[i64],
-    archived: bool,
-    reason: &str,
-) -> Result<Effect, sqlx::Error> {
-    let repositories: Vec<Uuid> = sqlx::query_scalar(
-        "update repositories set archived = $3, updated_at = now()
-         where provider = 'github' and (installation_id = $1 or provider_repo_id = any($2)) returning id",
-    )
-    .bind(installation)
-    .bind(repo_ids)
-    .bind(archived)
-    .fetch_all(&mut **tx)
-    .await?;
-    track(tx, &repositories, archived, reason).await
-}
-
-/// After (un)archiving `repositories`: rescan the ones tracked again.
-async fn track(
-    tx: &mut TenantTx,
-    repositories: &[Uuid],
-    archived: bool,
-    reason: &str,
-) -> Result<Effect, sqlx::Error> {
-    let mut jobs = 0;
-    if !archived {
-        for repository in repositories {
-            jobs += rescan(tx, *repository, reason).await?;
-        }
-    }
-    Ok(Effect {
-        jobs,
-        changes: repositories.len(),
-    })
-}
-
+/// Enqueues a rescan of `repository`; 1 when enqueued, 0 when one is already waiting.
 async fn rescan(tx: &mut TenantTx, repository: Uuid, reason: &str) -> Result<usize, sqlx::Error> {
     let scan = ScanRepository {
         repository,

@@ -123,7 +123,7 @@ pub async fn receive(
     })?;
     let delivery = DeliveryHeaders::parse(&headers)?;
     let sender = authenticate::sender(&state, &delivery, &body).await?;
-    let payload = decode_payload(&headers, &body)?;
+    let (payload, json) = decode_payload(&headers, &body)?;
     if delivery.event == "ping" && sender == Sender::App {
         check_ping(&state, &payload)?;
     }
@@ -133,7 +133,7 @@ pub async fn receive(
             .map_err(unavailable)?,
         Sender::RepositoryHook(route) => vec![route],
     };
-    let receipt = persist(&state, &delivery, &payload, &body, &routes).await?;
+    let receipt = persist(&state, &delivery, &payload, &json, &routes).await?;
     tracing::info!(
         delivery.id = %delivery.delivery_id,
         hook.id = delivery.hook_id,
@@ -146,8 +146,10 @@ pub async fn receive(
     Ok((StatusCode::ACCEPTED, Json(receipt)))
 }
 
-/// JSON from an `application/json` body, or from the `payload` field of a form body.
-fn decode_payload(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
+/// JSON from an `application/json` body, or from the `payload` field of a form body: the parsed
+/// payload and the JSON text that is stored (the body itself, or the form's decoded field: the
+/// workers read stored deliveries as JSON).
+fn decode_payload(headers: &HeaderMap, body: &Bytes) -> Result<(Value, Bytes), Error> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -159,7 +161,7 @@ fn decode_payload(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
         .trim()
         .to_ascii_lowercase();
     let json = match media_type.as_str() {
-        "application/json" => body.to_vec(),
+        "application/json" => body.clone(),
         "application/x-www-form-urlencoded" => {
             let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
                 .map_err(|_| Error::BadRequest("the form body could not be decoded".into()))?;
@@ -167,7 +169,7 @@ fn decode_payload(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
                 .into_iter()
                 .find(|(name, _)| name == "payload")
                 .ok_or_else(|| Error::BadRequest("the form body has no `payload` field".into()))?;
-            payload.into_bytes()
+            Bytes::from(payload)
         }
         _ => {
             return Err(Error::UnsupportedMediaType(format!(
@@ -178,7 +180,7 @@ fn decode_payload(headers: &HeaderMap, body: &[u8]) -> Result<Value, Error> {
     let payload: Value = serde_json::from_slice(&json)
         .map_err(|e| Error::BadRequest(format!("the payload is not valid JSON: {e}")))?;
     if payload.is_object() {
-        Ok(payload)
+        Ok((payload, json))
     } else {
         Err(Error::BadRequest(
             "the payload must be a JSON object".into(),
@@ -197,7 +199,8 @@ fn check_ping(state: &AppState, payload: &Value) -> Result<(), Error> {
     }
 }
 
-/// Stores the delivery for every tenant it concerns (with its jobs), or outside every tenant.
+/// Stores the delivery (`body`: its JSON) for every tenant it concerns (with its jobs), or outside
+/// every tenant.
 async fn persist(
     state: &AppState,
     delivery: &DeliveryHeaders,

@@ -3,14 +3,13 @@
 //! and every repository hook's deliveries of the last three days through GitHub's REST API and asks
 //! for a new attempt of each event that never got a 2xx from us and that we never stored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
 use dashboard_shared::{
     Db,
-    github::{GitHubApp, HookDelivery},
+    github::{GitHubApp, HookDelivery, TokenScope},
 };
-use secrecy::SecretString;
 use uuid::Uuid;
 
 /// GitHub keeps deliveries for three days.
@@ -37,6 +36,7 @@ struct RepositoryHook {
     full_name: String,
     hook_id: i64,
     installation_id: i64,
+    provider_repo_id: i64,
 }
 
 /// Runs once over the App hook and every repository hook.
@@ -61,9 +61,8 @@ pub async fn reconcile(db: &Db, app: &GitHubApp) -> anyhow::Result<Report> {
         .fetch_all(&mut *conn)
         .await?;
     drop(conn);
-    let mut tokens: HashMap<i64, SecretString> = HashMap::new();
     for hook in &hooks {
-        if let Err(error) = reconcile_hook(db, app, hook, since, &mut tokens, &mut report).await {
+        if let Err(error) = reconcile_hook(db, app, hook, since, &mut report).await {
             report.errors += 1;
             tracing::warn!(
                 tenant.id = %hook.tenant_id, repository.id = %hook.repository_id, hook.id = hook.hook_id,
@@ -85,17 +84,11 @@ async fn reconcile_hook(
     app: &GitHubApp,
     hook: &RepositoryHook,
     since: chrono::DateTime<Utc>,
-    tokens: &mut HashMap<i64, SecretString>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let token = match tokens.get(&hook.installation_id) {
-        Some(token) => token.clone(),
-        None => {
-            let token = app.installation_token(hook.installation_id).await?;
-            tokens.insert(hook.installation_id, token.clone());
-            token
-        }
-    };
+    // A token per hook, scoped to its repository's webhooks: no token reaches the whole installation.
+    let scope = TokenScope::repository_hooks(hook.provider_repo_id);
+    let token = app.installation_token(hook.installation_id, &scope).await?;
     let deliveries = app
         .repository_hook_deliveries(&token, &hook.full_name, hook.hook_id, since)
         .await?;

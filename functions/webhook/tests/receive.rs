@@ -18,6 +18,9 @@ use sqlx::PgPool;
 use tower::ServiceExt as _;
 use uuid::Uuid;
 
+#[path = "receive/routing.rs"]
+mod routing;
+
 const SECRET: &str = "test-webhook-secret";
 const PREVIOUS_SECRET: &str = "the-secret-before-rotation";
 const APP_ID: u64 = 29310;
@@ -134,12 +137,15 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// Connects GitHub repository `provider_repo_id` to `tenant` through `installation` (recorded as the
+/// tenant's, as the verified installation flow does).
 async fn connect_repository(
     admin: &PgPool,
     tenant: TenantId,
     provider_repo_id: i64,
     installation: i64,
 ) -> Uuid {
+    testing::create_installation(admin, tenant, installation).await;
     sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
          values ($1, 'github', $2, $3, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git', 'master')
@@ -162,9 +168,7 @@ fn expected(name: &str, payload: &Value) -> (&'static str, Vec<&'static str>) {
         "push" if payload["deleted"] == true => ("ignored", vec![]),
         "push" => ("received", vec!["ingest_push", "scan_repository"]),
         "issues" | "pull_request" => ("received", vec!["ingest_issue"]),
-        "repository" if matches!(action, "renamed" | "transferred") => {
-            ("received", vec!["scan_repository"])
-        }
+        "repository" if action == "renamed" => ("received", vec!["scan_repository"]),
         "repository" => ("processed", vec![]),
         "installation" if matches!(action, "created" | "new_permissions_accepted") => {
             ("received", vec!["scan_repository"])
@@ -179,8 +183,9 @@ async fn every_fixture_is_accepted_and_stored_with_its_jobs(admin: PgPool) {
     let a = testing::create_tenant(&admin, "tenant-a").await;
     let b = testing::create_tenant(&admin, "tenant-b").await;
     connect_repository(&admin, a, HELLO_WORLD, 1).await;
-    connect_repository(&admin, a, OTHER_REPO, 957_387).await;
-    connect_repository(&admin, b, HELLO_WORLD, 1).await;
+    connect_repository(&admin, a, OTHER_REPO, 1).await;
+    // B's row for the same repository id is connected through B's own installation.
+    connect_repository(&admin, b, HELLO_WORLD, 957_387).await;
 
     let fixtures = fixtures();
     assert_eq!(fixtures.len(), 115);
@@ -193,30 +198,35 @@ async fn every_fixture_is_accepted_and_stored_with_its_jobs(admin: PgPool) {
 
         let repo = payload["repository"]["id"].as_i64();
         let installation = payload["installation"]["id"].as_i64();
+        // An App delivery reaches only what its own installation connected; none carries B's
+        // installation with a repository, and those without an installation reach nobody.
         let routed_to = match (repo, installation) {
-            (Some(HELLO_WORLD), _) => 2,
-            (Some(OTHER_REPO), _) | (None, Some(957_387)) => 1,
-            (None, Some(1)) => 2,
-            _ => 0,
+            (Some(HELLO_WORLD | OTHER_REPO), Some(1)) => Some(a),
+            (None, Some(957_387)) => Some(b),
+            _ => None,
         };
-        assert_eq!(receipt["tenants"], routed_to, "{name}: {receipt}");
-        if routed_to == 0 {
+        assert_eq!(
+            receipt["tenants"],
+            u64::from(routed_to.is_some()),
+            "{name}: {receipt}"
+        );
+        let Some(tenant) = routed_to else {
             assert_eq!(receipt["status"], "ignored", "{name}");
             unrouted += 1;
             continue;
-        }
+        };
         assert_eq!(receipt["status"], "accepted", "{name}");
         let (delivery, status): (Uuid, String) = sqlx::query_as(
             "select id, status from app.webhook_deliveries where tenant_id = $1 order by received_at desc limit 1",
         )
-        .bind(a)
+        .bind(tenant)
         .fetch_one(&admin)
         .await
         .unwrap();
         let mut kinds: Vec<String> = sqlx::query_scalar(
             "select kind from app.jobs where tenant_id = $1 and status = 'queued' order by kind",
         )
-        .bind(a)
+        .bind(tenant)
         .fetch_all(&admin)
         .await
         .unwrap();
@@ -234,7 +244,7 @@ async fn every_fixture_is_accepted_and_stored_with_its_jobs(admin: PgPool) {
             let claim: Value = sqlx::query_scalar(
                 "select payload from app.jobs where tenant_id = $1 and kind like 'ingest_%' and status = 'queued'",
             )
-            .bind(a)
+            .bind(tenant)
             .fetch_one(&admin)
             .await
             .unwrap();
@@ -255,8 +265,10 @@ async fn every_fixture_is_accepted_and_stored_with_its_jobs(admin: PgPool) {
             .await,
         unrouted
     );
-    let stored_a = app.count("select count(*) from app.webhook_deliveries w join app.tenants t on t.id = w.tenant_id where t.slug = 'tenant-a'").await;
-    assert_eq!(stored_a, 115 - unrouted);
+    let stored = app
+        .count("select count(*) from app.webhook_deliveries")
+        .await;
+    assert_eq!(stored, 115 - unrouted);
     let bodies_intact = app
         .count("select count(*) from app.webhook_deliveries where body = convert_to(convert_from(body, 'UTF8'), 'UTF8')")
         .await;
@@ -328,9 +340,9 @@ async fn a_form_encoded_delivery_is_verified_on_the_form_and_stored(admin: PgPoo
     let app = TestApp::new(admin.clone());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
-    let json = fixture("issues/opened.payload.json");
-    let form =
-        serde_urlencoded::to_string([("payload", String::from_utf8(json).unwrap())]).unwrap();
+    let json = fixture("issues/assigned.with-installation.payload.json");
+    let form = serde_urlencoded::to_string([("payload", String::from_utf8(json.clone()).unwrap())])
+        .unwrap();
     let request = delivery(
         "issues",
         &Uuid::new_v4().to_string(),
@@ -347,6 +359,15 @@ async fn a_form_encoded_delivery_is_verified_on_the_form_and_stored(admin: PgPoo
         app.count("select count(*) from app.jobs where kind = 'ingest_issue'")
             .await,
         1
+    );
+    let stored: Vec<u8> = sqlx::query_scalar("select body from app.webhook_deliveries")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert!(
+        stored == json,
+        "the decoded JSON is stored, not the form; stored: {:?}…",
+        String::from_utf8_lossy(&stored[..stored.len().min(40)])
     );
 
     let text = b"zen=hello";
@@ -441,7 +462,7 @@ async fn unknown_events_are_kept_and_acknowledged(admin: PgPool) {
     let app = TestApp::new(admin.clone());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;
-    let body = br#"{"action":"levitated","repository":{"id":186853002}}"#;
+    let body = br#"{"action":"levitated","repository":{"id":186853002},"installation":{"id":1}}"#;
     let (status, receipt) = app.deliver("workflow_teleport", body).await;
     assert_eq!(
         (status, receipt["status"].as_str()),
@@ -577,7 +598,7 @@ async fn repository_hooks_use_their_own_secrets_and_belong_to_their_tenant(admin
     let a = testing::create_tenant(&admin, "tenant-a").await;
     let b = testing::create_tenant(&admin, "tenant-b").await;
     let repo_a = connect_repository(&admin, a, HELLO_WORLD, 1).await;
-    connect_repository(&admin, b, HELLO_WORLD, 1).await; // B follows the same repository through the App
+    connect_repository(&admin, b, HELLO_WORLD, 2).await; // B follows the same repository id through the App
     let secret_box = SecretBox::from_key(&HOOK_KEY);
     let context = webhook_secret_context(a.as_uuid(), repo_a);
     sqlx::query(

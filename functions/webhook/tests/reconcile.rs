@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::{
     Json, Router,
+    body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
@@ -29,6 +30,8 @@ struct FakeGitHub {
     app_deliveries: Vec<Value>,
     repo_deliveries: Vec<Value>,
     redelivered: Arc<Mutex<Vec<String>>>,
+    /// The bodies of the access-token requests (what the tokens were scoped to).
+    token_requests: Arc<Mutex<Vec<Value>>>,
 }
 
 fn attempt(id: i64, guid: &str, minutes_ago: i64, status_code: i32, redelivery: bool) -> Value {
@@ -117,13 +120,20 @@ async fn redeliver_app(
     StatusCode::ACCEPTED
 }
 
-async fn access_token(headers: HeaderMap, Path(installation): Path<i64>) -> impl IntoResponse {
+async fn access_token(
+    State(fake): State<FakeGitHub>,
+    headers: HeaderMap,
+    Path(installation): Path<i64>,
+    body: Bytes,
+) -> impl IntoResponse {
     if !app_jwt_is_valid(&headers) || installation != 77 {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"message": "Bad credentials"})),
         );
     }
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    fake.token_requests.lock().unwrap().push(body);
     (
         StatusCode::CREATED,
         Json(
@@ -185,6 +195,7 @@ async fn serve(fake: FakeGitHub) -> String {
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn failed_deliveries_we_never_stored_are_redelivered_once(admin: PgPool) {
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    testing::create_installation(&admin, tenant, 77).await;
     sqlx::query(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, webhook_hook_id)
          values ($1, 'github', 186853002, 77, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git', 555)",
@@ -226,6 +237,11 @@ async fn failed_deliveries_we_never_stored_are_redelivered_once(admin: PgPool) {
     let mut redelivered = fake_with_old.redelivered.lock().unwrap().clone();
     redelivered.sort();
     assert_eq!(redelivered, ["app:5", "repo:555:12"]);
+    assert_eq!(
+        *fake_with_old.token_requests.lock().unwrap(),
+        [json!({ "repository_ids": [186853002], "permissions": { "repository_hooks": "write" } })],
+        "one token, for the hook's repository and its webhooks only"
+    );
     assert_eq!(
         report,
         Report {

@@ -41,6 +41,20 @@ pub async fn create_tenant(admin: &PgPool, slug: &str) -> TenantId {
     TenantId::from_uuid(id)
 }
 
+/// Records that `tenant` owns GitHub App installation `installation_id`, as the verified
+/// installation flow does (idempotent for the same tenant; another tenant's installation is refused).
+pub async fn create_installation(admin: &PgPool, tenant: TenantId, installation_id: i64) {
+    sqlx::query(
+        "insert into app.installations (tenant_id, installation_id) values ($1, $2)
+         on conflict (tenant_id, installation_id) do nothing",
+    )
+    .bind(tenant)
+    .bind(installation_id)
+    .execute(admin)
+    .await
+    .expect("failed to create a test installation");
+}
+
 pub mod binary;
 pub mod lambda;
 pub mod pubsub;

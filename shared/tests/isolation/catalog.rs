@@ -174,7 +174,7 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("queue", "lock_job", "dashboard_queue"),
             ("queue", "lock_next", "dashboard_queue"),
             ("lookup", "record_unrouted_delivery", "dashboard_lookup"),
-            ("lookup", "repositories_by_provider_id", "dashboard_lookup"),
+            ("lookup", "repositories_by_installation", "dashboard_lookup"),
             ("lookup", "repositories_to_poll", "dashboard_lookup"),
             ("lookup", "repositories_to_resync", "dashboard_lookup"),
             ("lookup", "repository_hook_secrets", "dashboard_lookup"),

@@ -7,8 +7,14 @@ use sqlx::{AssertSqlSafe, PgPool};
 use crate::{catalog::tenant_tables, seed::seed_tenant};
 
 /// Unique constraints that are global on purpose: lookups by a secret's hash, which no tenant can
-/// guess and which must find the row before the tenant is known.
-const GLOBAL_UNIQUE: [&str; 2] = ["api_tokens_token_hash_key", "invitations_token_hash_key"];
+/// guess and which must find the row before the tenant is known; and GitHub's own ids that belong to
+/// one tenant at most (an App installation, a repository hook), so that a delivery has one owner.
+const GLOBAL_UNIQUE: [&str; 4] = [
+    "api_tokens_token_hash_key",
+    "invitations_token_hash_key",
+    "installations_installation_id_key",
+    "repositories_webhook_hook_id_key",
+];
 
 /// A primary key, unique constraint or foreign key of a table in schema `app`.
 #[derive(Debug, sqlx::FromRow)]
@@ -141,4 +147,27 @@ async fn composite_foreign_keys_reject_every_cross_tenant_reference(admin: PgPoo
         "isolation: {} composite foreign keys refused a cross-tenant reference",
         fks.len()
     );
+}
+
+#[sqlx::test(migrator = "crate::MIGRATOR")]
+async fn a_hook_id_or_an_installation_id_belongs_to_one_tenant_at_most(admin: PgPool) {
+    let a = seed_tenant(&admin, "tenant-a").await;
+    let b = seed_tenant(&admin, "tenant-b").await;
+    let set_hook = |tenant: dashboard_shared::TenantId| {
+        sqlx::query("update app.repositories set webhook_hook_id = 555 where tenant_id = $1")
+            .bind(tenant)
+            .execute(&admin)
+    };
+    set_hook(a.tenant).await.unwrap();
+    let error = set_hook(b.tenant).await.unwrap_err();
+    assert_eq!(crate::sqlstate(&error).as_deref(), Some("23505"), "{error}");
+
+    let error =
+        sqlx::query("insert into app.installations (tenant_id, installation_id) values ($1, $2)")
+            .bind(b.tenant)
+            .bind(crate::seed::installation_of("tenant-a"))
+            .execute(&admin)
+            .await
+            .unwrap_err();
+    assert_eq!(crate::sqlstate(&error).as_deref(), Some("23505"), "{error}");
 }

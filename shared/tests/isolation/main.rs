@@ -8,6 +8,7 @@ mod keys;
 mod roles;
 mod rows;
 mod seed;
+mod upgrade;
 
 /// The migrations every test database gets.
 pub use dashboard_shared::db::MIGRATOR;

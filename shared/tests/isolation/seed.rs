@@ -9,6 +9,12 @@ use uuid::Uuid;
 /// The GitHub repository id both tenants connected (a public repository two organizations track).
 pub const SHARED_GITHUB_REPO_ID: i64 = 4242;
 
+/// The GitHub App installation a seeded tenant owns (installations are owned by one tenant each).
+pub fn installation_of(slug: &str) -> i64 {
+    slug.bytes()
+        .fold(7, |id, b| (id * 31 + i64::from(b)) % 1_000_000_007)
+}
+
 /// What the suite needs to know about a seeded tenant.
 #[derive(Debug, Clone, Copy)]
 pub struct Seeded {
@@ -40,6 +46,7 @@ pub async fn seed_tenant(admin: &PgPool, slug: &str) -> Seeded {
 
 fn seed_sql(t: Uuid, account: Uuid, slug: &str) -> String {
     let [repo, project, child, task, commit, team] = [(); 6].map(|()| Uuid::new_v4());
+    let installation = installation_of(slug);
     format!(
         "
         insert into app.identities (provider, subject, account_id) values ('github', '{slug}-gh', '{account}');
@@ -52,8 +59,9 @@ fn seed_sql(t: Uuid, account: Uuid, slug: &str) -> String {
           values ('{t}', 'new@{slug}.example', 'member', decode(md5('{slug}-invite'), 'hex'), '{account}', now() + interval '7 days');
         insert into app.teams (tenant_id, id, name) values ('{t}', '{team}', 'core');
         insert into app.team_members (tenant_id, team_id, account_id) values ('{t}', '{team}', '{account}');
+        insert into app.installations (tenant_id, installation_id) values ('{t}', {installation});
         insert into app.repositories (tenant_id, id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
-          values ('{t}', '{repo}', 'github', {SHARED_GITHUB_REPO_ID}, 77, 'acme/shared', 'https://github.com/acme/shared.git', 'main');
+          values ('{t}', '{repo}', 'github', {SHARED_GITHUB_REPO_ID}, {installation}, 'acme/shared', 'https://github.com/acme/shared.git', 'main');
         insert into app.projects (tenant_id, id, repository_id, path, type, name)
           values ('{t}', '{project}', '{repo}', '', 'cargo', '{slug}-root');
         insert into app.projects (tenant_id, id, repository_id, parent_id, path, type, name)
