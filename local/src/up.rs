@@ -1,6 +1,6 @@
 //! `dashboard up`: PostgreSQL (ours, unless `DATABASE_URL` names one), migrations, the demo tenants,
-//! then every function's routes on one port until Ctrl-C or SIGTERM, with the scan and link workers
-//! and the poll scheduler in-process. `--demo` first generates, connects and ingests the demo
+//! then every function's routes on one port until Ctrl-C or SIGTERM, with the scan and link workers,
+//! the poll scheduler and the daily retention purge in-process. `--demo` first generates, connects and ingests the demo
 //! repositories ([`crate::demo`]).
 //!
 //! With `DATABASE_URL` unset, the cluster lives in `.dashboard/postgres` of the repository (or
@@ -12,7 +12,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use axum::Router;
 use dashboard_shared::{Db, github::GitHubApp, health, jobs::Transport, serve, telemetry};
-use dashboard_webhook::WebhookConfig;
+use dashboard_webhook::{Limits, Retention, WebhookConfig};
 
 use crate::{demo, system::System};
 
@@ -20,6 +20,8 @@ use crate::{demo, system::System};
 const POLL_CHECK: Duration = Duration::from_secs(30);
 /// How often every repository is synchronised again, whatever it was told.
 const RESYNC: Duration = Duration::from_secs(24 * 3600);
+/// How often what is past its retention is deleted (the first time at start).
+const PURGE: Duration = Duration::from_secs(24 * 3600);
 
 /// Options of `dashboard up`.
 #[derive(clap::Args)]
@@ -39,7 +41,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let system = System::open().await?;
-    let webhook = WebhookConfig::from_lookup(&dashboard_shared::config::Env::process())?;
+    let env = dashboard_shared::config::Env::process();
+    let webhook = WebhookConfig::from_lookup(&env)?;
+    let limits = Limits::from_lookup(&env)?;
+    let retention = Retention::from_lookup(&env)?;
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| {
@@ -63,6 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let scan_worker = tokio::spawn(dashboard_scanner::worker(system.scanner()).run());
     let link_worker = tokio::spawn(dashboard_linker::worker(system.linker()).run());
     let poller = tokio::spawn(poll_when_due(db.clone()));
+    let purger = tokio::spawn(purge_daily(db.clone(), retention));
     let reconciler = system
         .github
         .clone()
@@ -70,7 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
-        all_functions(db, webhook, system.scanner(), system.linker()),
+        all_functions(db, webhook, limits, system.scanner(), system.linker()),
         serve::shutdown_signal(),
     )
     .await;
@@ -78,6 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     link_worker.abort();
     scan_worker.abort();
     poller.abort();
+    purger.abort();
     if let Some(reconciler) = reconciler {
         reconciler.abort();
     }
@@ -90,14 +97,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 pub fn all_functions(
     db: Db,
     webhook: WebhookConfig,
+    limits: Limits,
     scanner: dashboard_scanner::ScannerContext,
     linker: dashboard_linker::LinkerContext,
 ) -> Router {
-    let webhook = dashboard_webhook::AppState {
-        db: db.clone(),
-        config: Arc::new(webhook),
-        transport: Transport::Postgres(db.clone()),
-    };
+    let webhook = dashboard_webhook::AppState::new(
+        db.clone(),
+        Arc::new(webhook),
+        Transport::Postgres(db.clone()),
+    )
+    .with_limits(limits);
     Router::new()
         .merge(dashboard_webhook::routes(webhook))
         .merge(dashboard_api::routes(dashboard_api::AppState {
@@ -144,6 +153,17 @@ async fn reconcile_hourly(db: Db, app: GitHubApp) {
     }
 }
 
+/// Deletes what is past its retention, at start and then every day.
+async fn purge_daily(db: Db, retention: Retention) {
+    let mut every_day = tokio::time::interval(PURGE);
+    loop {
+        every_day.tick().await;
+        if let Err(error) = dashboard_webhook::purge::purge(&db, &retention).await {
+            tracing::warn!(error = format!("{error:#}"), "the retention purge failed");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
@@ -178,7 +198,13 @@ mod tests {
             transport: Transport::Postgres(db.clone()),
             github: None,
         };
-        let router = all_functions(db, WebhookConfig::default(), scanner, linker);
+        let router = all_functions(
+            db,
+            WebhookConfig::default(),
+            Limits::default(),
+            scanner,
+            linker,
+        );
         assert_eq!(call(router.clone(), "/healthz").await, (200, "ok".into()));
         assert_eq!(call(router.clone(), "/readyz").await, (200, "ready".into()));
         let (status, body) = call(router, "/nothing").await;

@@ -1,14 +1,20 @@
-//! `POST /webhooks/github`: read the raw body, check the headers, verify the signature before any
-//! parsing, decode the payload (JSON, or the `payload` field of a form), find the tenants by GitHub's
+//! `POST /webhooks/github`: check the headers, read the raw body (within the route's limits: a
+//! place among the unverified requests, a size, a time), verify the signature before any parsing, decode the payload (JSON, or the `payload` field of a form), find the tenants by GitHub's
 //! numeric ids, and persist the delivery with the jobs it causes, one transaction per tenant. The
 //! answer is 202 only after everything committed; 503 only when it could not be persisted.
 
+use std::time::Duration;
+
 use axum::{
     Json,
-    body::Bytes,
-    extract::{State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header::CONTENT_TYPE},
+    body::{Body, Bytes},
+    extract::State,
+    http::{
+        HeaderMap, StatusCode,
+        header::{CONTENT_LENGTH, CONTENT_TYPE},
+    },
 };
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use dashboard_shared::{Error, TenantId};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -115,14 +121,16 @@ impl DeliveryHeaders {
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Receipt>), Error> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-        _ => Error::BadRequest(rejection.body_text()),
-    })?;
     let delivery = DeliveryHeaders::parse(&headers)?;
-    let sender = authenticate::sender(&state, &delivery, &body).await?;
+    let (body, sender) = {
+        // Until the signature verifies, the request holds one of a bounded number of places.
+        let _unverified = state.guard.admit()?;
+        let body = read_body(&headers, body, state.guard.limits.body_timeout).await?;
+        let sender = authenticate::sender(&state, &delivery, &body).await?;
+        (body, sender)
+    };
     let payload = decode_payload(&headers, &body)?;
     if delivery.event == "ping" && sender == Sender::App {
         check_ping(&state, &payload)?;
@@ -144,6 +152,25 @@ pub async fn receive(
         "webhook delivery received"
     );
     Ok((StatusCode::ACCEPTED, Json(receipt)))
+}
+
+/// The whole body: at most [`MAX_BODY_BYTES`] (413), all arrived within `timeout` (408).
+async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Bytes, Error> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(Error::PayloadTooLarge);
+    }
+    match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => Err(Error::PayloadTooLarge),
+        Ok(Err(error)) => Err(Error::BadRequest(format!(
+            "the body could not be read: {error}"
+        ))),
+        Err(_) => Err(Error::RequestTimeout),
+    }
 }
 
 /// JSON from an `application/json` body, or from the `payload` field of a form body.
