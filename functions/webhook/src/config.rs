@@ -141,7 +141,11 @@ impl Retention {
         let defaults = Self::default();
         Ok(Self {
             days: env.parse_in("RETENTION_DAYS", defaults.days, 4..=3650)?,
-            dead_job_days: env.parse_in("DEAD_JOB_RETENTION_DAYS", defaults.dead_job_days, 1..=3650)?,
+            dead_job_days: env.parse_in(
+                "DEAD_JOB_RETENTION_DAYS",
+                defaults.dead_job_days,
+                1..=3650,
+            )?,
             unrouted_kept: env.parse_in(
                 "UNROUTED_DELIVERIES_KEPT",
                 defaults.unrouted_kept,
@@ -193,7 +197,10 @@ mod tests {
     fn limits_and_retention_default_and_refuse_values_out_of_range() {
         let empty = Env::from_pairs(&[]);
         assert_eq!(Limits::from_lookup(&empty).unwrap(), Limits::default());
-        assert_eq!(Retention::from_lookup(&empty).unwrap(), Retention::default());
+        assert_eq!(
+            Retention::from_lookup(&empty).unwrap(),
+            Retention::default()
+        );
         let set = Env::from_pairs(&[
             ("WEBHOOK_MAX_UNVERIFIED", "8"),
             ("WEBHOOK_BODY_TIMEOUT_SECS", "3"),
@@ -201,9 +208,19 @@ mod tests {
             ("UNROUTED_DELIVERIES_KEPT", "10"),
         ]);
         let limits = Limits::from_lookup(&set).unwrap();
-        assert_eq!((limits.max_unverified, limits.body_timeout), (8, Duration::from_secs(3)));
+        assert_eq!(
+            (limits.max_unverified, limits.body_timeout),
+            (8, Duration::from_secs(3))
+        );
         let retention = Retention::from_lookup(&set).unwrap();
-        assert_eq!((retention.days, retention.dead_job_days, retention.unrouted_kept), (7, 30, 10));
+        assert_eq!(
+            (
+                retention.days,
+                retention.dead_job_days,
+                retention.unrouted_kept
+            ),
+            (7, 30, 10)
+        );
         for (name, value) in [
             ("WEBHOOK_MAX_UNVERIFIED", "0"),
             ("WEBHOOK_BODY_TIMEOUT_SECS", "forever"),

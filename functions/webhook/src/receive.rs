@@ -14,8 +14,8 @@ use axum::{
         header::{CONTENT_LENGTH, CONTENT_TYPE},
     },
 };
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use dashboard_shared::{Error, TenantId};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
