@@ -63,12 +63,15 @@ impl WebhookConfig {
     }
 }
 
+const MIB: usize = 1024 * 1024;
+
 /// How `POST /webhooks/github` protects the pool and the instance from requests nobody signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// `WEBHOOK_MAX_UNVERIFIED`: requests being read and verified at once, 1 to 10,000 (default 64).
-    /// One more is answered 503 at once, before its body is read; verified deliveries no longer count.
-    pub max_unverified: usize,
+    /// `WEBHOOK_UNVERIFIED_MIB`: memory the bodies of requests not yet verified may hold together,
+    /// counted as their bytes arrive, 25 to 4096 MiB (default 100). A request whose body would go
+    /// beyond it is answered 503 at once; a verified delivery's body no longer counts.
+    pub unverified_bytes: usize,
     /// `WEBHOOK_BODY_TIMEOUT_SECS`: the whole body must arrive within this, 1 to 300 s (default 20);
     /// a body still trickling in is answered 408 and its connection closed.
     pub body_timeout: Duration,
@@ -82,7 +85,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_unverified: 64,
+            unverified_bytes: 100 * MIB,
             body_timeout: Duration::from_secs(20),
             hook_cache_ttl: Duration::from_secs(60),
             hook_refresh_after: Duration::from_secs(5),
@@ -95,11 +98,11 @@ impl Limits {
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         Ok(Self {
-            max_unverified: env.parse_in(
-                "WEBHOOK_MAX_UNVERIFIED",
-                defaults.max_unverified,
-                1..=10_000,
-            )?,
+            unverified_bytes: env.parse_in(
+                "WEBHOOK_UNVERIFIED_MIB",
+                defaults.unverified_bytes / MIB,
+                25..=4096,
+            )? * MIB,
             body_timeout: Duration::from_secs(env.parse_in(
                 "WEBHOOK_BODY_TIMEOUT_SECS",
                 defaults.body_timeout.as_secs(),
@@ -202,7 +205,7 @@ mod tests {
             Retention::default()
         );
         let set = Env::from_pairs(&[
-            ("WEBHOOK_MAX_UNVERIFIED", "8"),
+            ("WEBHOOK_UNVERIFIED_MIB", "32"),
             ("WEBHOOK_BODY_TIMEOUT_SECS", "3"),
             ("RETENTION_DAYS", "7"),
             ("UNROUTED_DELIVERIES_KEPT", "10"),
@@ -222,7 +225,7 @@ mod tests {
             (7, 30, 10)
         );
         for (name, value) in [
-            ("WEBHOOK_MAX_UNVERIFIED", "0"),
+            ("WEBHOOK_UNVERIFIED_MIB", "24"),
             ("WEBHOOK_BODY_TIMEOUT_SECS", "forever"),
             ("RETENTION_DAYS", "3"),
             ("DEAD_JOB_RETENTION_DAYS", "0"),

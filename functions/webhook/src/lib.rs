@@ -7,6 +7,7 @@
 mod authenticate;
 pub mod config;
 mod events;
+mod guard;
 mod hooks;
 pub mod purge;
 pub mod receive;
@@ -16,8 +17,7 @@ pub mod signature;
 use std::sync::Arc;
 
 use axum::{Router, routing::post};
-use dashboard_shared::{Db, Error, jobs::Transport, serve};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use dashboard_shared::{Db, jobs::Transport, serve};
 
 pub use config::{Limits, Retention, WebhookConfig};
 
@@ -30,15 +30,7 @@ pub struct AppState {
     pub config: Arc<WebhookConfig>,
     /// How committed jobs reach their consumers.
     pub transport: Transport,
-    guard: Arc<Guard>,
-}
-
-/// What holds the route against requests nobody signed (see [`Limits`]).
-#[derive(Debug)]
-struct Guard {
-    limits: Limits,
-    unverified: Semaphore,
-    hooks: hooks::HookCache,
+    guard: Arc<guard::Guard>,
 }
 
 impl AppState {
@@ -48,7 +40,7 @@ impl AppState {
             db,
             config,
             transport,
-            guard: Arc::new(Guard::new(Limits::default())),
+            guard: Arc::new(guard::Guard::new(Limits::default())),
         }
     }
 
@@ -56,29 +48,9 @@ impl AppState {
     #[must_use]
     pub fn with_limits(self, limits: Limits) -> Self {
         Self {
-            guard: Arc::new(Guard::new(limits)),
+            guard: Arc::new(guard::Guard::new(limits)),
             ..self
         }
-    }
-}
-
-impl Guard {
-    fn new(limits: Limits) -> Self {
-        Self {
-            unverified: Semaphore::new(limits.max_unverified),
-            hooks: hooks::HookCache::new(&limits),
-            limits,
-        }
-    }
-
-    /// A place among the requests being read and verified, or 503 at once when they are all taken.
-    fn admit(&self) -> Result<SemaphorePermit<'_>, Error> {
-        self.unverified.try_acquire().map_err(|_| {
-            Error::Unavailable(anyhow::anyhow!(
-                "{} webhook requests are being read and verified already",
-                self.limits.max_unverified
-            ))
-        })
     }
 }
 

@@ -1,21 +1,17 @@
-//! `POST /webhooks/github`: check the headers, read the raw body (within the route's limits: a
-//! place among the unverified requests, a size, a time), verify the signature before any parsing, decode the payload (JSON, or the `payload` field of a form), find the tenants by GitHub's
-//! numeric ids, and persist the delivery with the jobs it causes, one transaction per tenant. The
-//! answer is 202 only after everything committed; 503 only when it could not be persisted.
-
-use std::time::Duration;
+//! `POST /webhooks/github`: check the headers, read the raw body (within [`crate::guard`]'s limits:
+//! a size, a time, a memory budget), verify the signature before any parsing, decode the payload
+//! (JSON, or the `payload` field of a form), find the tenants by GitHub's numeric ids, and persist
+//! the delivery with the jobs it causes, one transaction per tenant. The answer is 202 only after
+//! everything committed; 503 only when it could not be persisted (or, before its signature was
+//! checked, when the unverified bodies' budget was spent).
 
 use axum::{
     Json,
-    body::{Body, Bytes},
+    body::Body,
     extract::State,
-    http::{
-        HeaderMap, StatusCode,
-        header::{CONTENT_LENGTH, CONTENT_TYPE},
-    },
+    http::{HeaderMap, StatusCode, header::CONTENT_TYPE},
 };
 use dashboard_shared::{Error, TenantId};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -125,11 +121,10 @@ pub async fn receive(
 ) -> Result<(StatusCode, Json<Receipt>), Error> {
     let delivery = DeliveryHeaders::parse(&headers)?;
     let (body, sender) = {
-        // Until the signature verifies, the request holds one of a bounded number of places.
-        let _unverified = state.guard.admit()?;
-        let body = read_body(&headers, body, state.guard.limits.body_timeout).await?;
-        let sender = authenticate::sender(&state, &delivery, &body).await?;
-        (body, sender)
+        // Until the signature verifies, the body holds its share of a bounded budget.
+        let unverified = state.guard.read_body(&headers, body).await?;
+        let sender = authenticate::sender(&state, &delivery, &unverified.body).await?;
+        (unverified.body, sender)
     };
     let payload = decode_payload(&headers, &body)?;
     if delivery.event == "ping" && sender == Sender::App {
@@ -152,25 +147,6 @@ pub async fn receive(
         "webhook delivery received"
     );
     Ok((StatusCode::ACCEPTED, Json(receipt)))
-}
-
-/// The whole body: at most [`MAX_BODY_BYTES`] (413), all arrived within `timeout` (408).
-async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Bytes, Error> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(Error::PayloadTooLarge);
-    }
-    match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(error)) if error.is::<LengthLimitError>() => Err(Error::PayloadTooLarge),
-        Ok(Err(error)) => Err(Error::BadRequest(format!(
-            "the body could not be read: {error}"
-        ))),
-        Err(_) => Err(Error::RequestTimeout),
-    }
 }
 
 /// JSON from an `application/json` body, or from the `payload` field of a form body.

@@ -9,6 +9,7 @@ use dashboard_shared::{
     Db, TenantId, crypto::SecretBox, crypto::webhook_secret_context, jobs::Transport, testing,
 };
 use dashboard_webhook::{AppState, Limits, WebhookConfig, router, signature::sign};
+use futures_util::StreamExt as _;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::{
@@ -226,47 +227,59 @@ async fn a_body_that_trickles_in_is_answered_408_and_its_connection_closed(admin
     assert!(answer.contains("did not arrive in time"), "{answer}");
 }
 
-/// A request whose body never ends; `started` fires when the server begins to read it.
-fn endless_delivery(started: tokio::sync::oneshot::Sender<()>) -> Request<Body> {
-    let body = futures_util::stream::once(async move {
+/// A request whose body sends `sent` bytes and then nothing more, never ending; `started` fires once
+/// the server has taken those bytes and waits for more.
+fn endless_delivery(sent: usize, started: tokio::sync::oneshot::Sender<()>) -> Request<Body> {
+    let first = futures_util::stream::iter([Ok(vec![b' '; sent])]);
+    let then_nothing = futures_util::stream::once(async move {
         let _ = started.send(());
         std::future::pending::<Result<Vec<u8>, std::io::Error>>().await
     });
     let mut request = delivery(0, APP_SECRET);
-    *request.body_mut() = Body::from_stream(body);
+    *request.body_mut() = Body::from_stream(first.chain(then_nothing));
     request
 }
 
-#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
-async fn unverified_requests_beyond_the_limit_are_refused_and_signed_ones_pass_again(
-    admin: PgPool,
-) {
-    let db = testing::runtime_db(&admin);
-    let limits = Limits {
-        max_unverified: 2,
-        body_timeout: Duration::from_secs(1),
-        ..Limits::default()
-    };
-    let router = router(state(&db, limits));
+/// Starts `count` endless deliveries of `sent` bytes each; returns them once the server holds them.
+async fn hold(router: &Router, count: usize, sent: usize) -> Vec<tokio::task::JoinHandle<u16>> {
     let mut slow = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..count {
         let (started, reading) = tokio::sync::oneshot::channel();
-        let request = endless_delivery(started);
+        let request = endless_delivery(sent, started);
         let router = router.clone();
         slow.push(tokio::spawn(async move { status(&router, request).await }));
         reading.await.unwrap();
     }
+    slow
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn unverified_bodies_share_a_bounded_budget_that_trickling_ones_cannot_spend(admin: PgPool) {
+    let db = testing::runtime_db(&admin);
+    let limits = Limits {
+        unverified_bytes: 3 * ISSUE.len() - 1,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let router = router(state(&db, limits));
+    let trickling = hold(&router, 50, 10).await;
+    assert_eq!(
+        status(&router, delivery(0, APP_SECRET)).await,
+        202,
+        "bodies that trickle in hold only what they sent"
+    );
+    let large = hold(&router, 2, ISSUE.len()).await;
     assert_eq!(
         status(&router, delivery(0, APP_SECRET)).await,
         503,
-        "both places are taken by bodies still arriving"
+        "two unfinished large bodies leave less than a delivery's size"
     );
-    for request in slow {
+    for request in trickling.into_iter().chain(large) {
         assert_eq!(request.await.unwrap(), 408);
     }
     assert_eq!(
         status(&router, delivery(0, APP_SECRET)).await,
         202,
-        "the places are free again once the slow bodies are cut off"
+        "the budget is whole again once the unfinished bodies are cut off"
     );
 }
