@@ -30,10 +30,11 @@ pub async fn sender(
     body: &[u8],
 ) -> Result<Sender, Error> {
     // App deliveries name the App's own hook, never one of ours: no look-up on their hot path.
-    if delivery.hook_id != 0 && delivery.target_type() != Some("integration") {
-        if let Some(route) = repository_hook(state, delivery, body).await? {
-            return Ok(Sender::RepositoryHook(route));
-        }
+    if delivery.hook_id != 0
+        && delivery.target_type() != Some("integration")
+        && let Some(route) = repository_hook(state, delivery, body).await?
+    {
+        return Ok(Sender::RepositoryHook(route));
     }
     let from_app = matches!(delivery.target_type(), None | Some("integration"));
     if !from_app {

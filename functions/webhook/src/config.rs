@@ -212,8 +212,8 @@ mod tests {
         ]);
         let limits = Limits::from_lookup(&set).unwrap();
         assert_eq!(
-            (limits.max_unverified, limits.body_timeout),
-            (8, Duration::from_secs(3))
+            (limits.unverified_bytes, limits.body_timeout),
+            (32 * MIB, Duration::from_secs(3))
         );
         let retention = Retention::from_lookup(&set).unwrap();
         assert_eq!(
