@@ -113,6 +113,9 @@ impl Limits {
     }
 }
 
+/// The reconciler's window and a day more: a delivery it looks for is still stored.
+const MIN_RETENTION_DAYS: u32 = crate::reconcile::WINDOW.num_days() as u32 + 1;
+
 /// How long stored deliveries and finished jobs are kept (`dashboard-webhook purge`, daily).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Retention {
@@ -143,7 +146,7 @@ impl Retention {
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         Ok(Self {
-            days: env.parse_in("RETENTION_DAYS", defaults.days, 4..=3650)?,
+            days: env.parse_in("RETENTION_DAYS", defaults.days, MIN_RETENTION_DAYS..=3650)?,
             dead_job_days: env.parse_in(
                 "DEAD_JOB_RETENTION_DAYS",
                 defaults.dead_job_days,
