@@ -1,7 +1,7 @@
 //! `dashboard up`: PostgreSQL (ours, unless `DATABASE_URL` names one), migrations, the demo tenants,
-//! then every function's routes on one port until Ctrl-C or SIGTERM, with the scan and link workers
-//! and the poll scheduler in-process. `--demo` first generates, connects and ingests the demo
-//! repositories ([`crate::demo`]).
+//! then every function's routes on one port until Ctrl-C or SIGTERM, with the scan and link workers,
+//! the poll scheduler and the daily retention purge in-process (each started again should it stop).
+//! `--demo` first generates, connects and ingests the demo repositories ([`crate::demo`]).
 //!
 //! With `DATABASE_URL` unset, the cluster lives in `.dashboard/postgres` of the repository (or
 //! `$DASHBOARD_DATA_DIR/postgres`), is reused by the next `up`, and is stopped on exit. The services
@@ -18,7 +18,7 @@ use dashboard_shared::{
     jobs::{self, Transport},
     serve, telemetry,
 };
-use dashboard_webhook::WebhookConfig;
+use dashboard_webhook::{Limits, Retention, WebhookConfig};
 
 use crate::{demo, system::System};
 
@@ -28,6 +28,8 @@ const POLL_CHECK: Duration = Duration::from_secs(30);
 const RESYNC: Duration = Duration::from_secs(24 * 3600);
 /// How long a worker or scheduler that stopped waits before it is started again.
 const RESTART: Duration = Duration::from_secs(1);
+/// How often what is past its retention is deleted (the first time at start).
+const PURGE: Duration = Duration::from_secs(24 * 3600);
 
 /// Options of `dashboard up`.
 #[derive(clap::Args)]
@@ -47,7 +49,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let system = System::open().await?;
-    let webhook = WebhookConfig::from_lookup(&dashboard_shared::config::Env::process())?;
+    let env = dashboard_shared::config::Env::process();
+    let webhook = WebhookConfig::from_lookup(&env)?;
+    let limits = Limits::from_lookup(&env)?;
+    let retention = Retention::from_lookup(&env)?;
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| {
@@ -83,6 +88,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             move || poll_when_due(db.clone()),
         ))
     };
+    let purger = tokio::spawn(jobs::keep_running("the purge", RESTART, {
+        let db = db.clone();
+        move || purge_daily(db.clone(), retention.clone())
+    }));
     let reconciler = system
         .github
         .clone()
@@ -90,7 +99,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,
-        all_functions(db, webhook, system.scanner(), system.linker()),
+        all_functions(db, webhook, limits, system.scanner(), system.linker()),
         serve::shutdown_signal(),
     )
     .await;
@@ -98,6 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     link_worker.abort();
     scan_worker.abort();
     poller.abort();
+    purger.abort();
     if let Some(reconciler) = reconciler {
         reconciler.abort();
     }
@@ -110,14 +120,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 pub fn all_functions(
     db: Db,
     webhook: WebhookConfig,
+    limits: Limits,
     scanner: dashboard_scanner::ScannerContext,
     linker: dashboard_linker::LinkerContext,
 ) -> Router {
-    let webhook = dashboard_webhook::AppState {
-        db: db.clone(),
-        config: Arc::new(webhook),
-        transport: Transport::Postgres(db.clone()),
-    };
+    let webhook = dashboard_webhook::AppState::new(
+        db.clone(),
+        Arc::new(webhook),
+        Transport::Postgres(db.clone()),
+    )
+    .with_limits(limits);
     Router::new()
         .merge(dashboard_webhook::routes(webhook))
         .merge(dashboard_api::routes(dashboard_api::AppState {
@@ -164,6 +176,17 @@ async fn reconcile_hourly(db: Db, app: GitHubApp) {
     }
 }
 
+/// Deletes what is past its retention, at start and then every day.
+async fn purge_daily(db: Db, retention: Retention) {
+    let mut every_day = tokio::time::interval(PURGE);
+    loop {
+        every_day.tick().await;
+        if let Err(error) = dashboard_webhook::purge::purge(&db, &retention).await {
+            tracing::warn!(error = format!("{error:#}"), "the retention purge failed");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
@@ -198,7 +221,13 @@ mod tests {
             transport: Transport::Postgres(db.clone()),
             github: None,
         };
-        let router = all_functions(db, WebhookConfig::default(), scanner, linker);
+        let router = all_functions(
+            db,
+            WebhookConfig::default(),
+            Limits::default(),
+            scanner,
+            linker,
+        );
         assert_eq!(call(router.clone(), "/healthz").await, (200, "ok".into()));
         assert_eq!(call(router.clone(), "/readyz").await, (200, "ready".into()));
         let (status, body) = call(router, "/nothing").await;

@@ -58,11 +58,11 @@ async fn run(admin: &PgPool) -> anyhow::Result<()> {
         app_id: None,
         secret_box: None,
     };
-    let webhook = router(AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-        transport: Transport::Postgres(db.clone()),
-    });
+    let webhook = router(AppState::new(
+        db.clone(),
+        Arc::new(config),
+        Transport::Postgres(db.clone()),
+    ));
     let linker = dashboard_linker::LinkerContext {
         db: db.clone(),
         transport: Transport::Postgres(db.clone()),

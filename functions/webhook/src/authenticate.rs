@@ -1,14 +1,15 @@
 //! Who sent a delivery. A repository hook the system created (selected by `X-GitHub-Hook-ID`) must be
 //! signed with one of that hook's own secrets and belongs to its repository's tenant alone; anything
 //! else must be a GitHub App delivery signed with one of the App's secrets. Every failure answers the
-//! same 401, so a caller learns nothing about which hooks exist.
+//! same 401, so a caller learns nothing about which hooks exist. The hooks' secrets come from
+//! [`crate::hooks`]' cache: a delivery that cannot verify does not take a database connection.
 
 use dashboard_shared::{Error, TenantId, crypto::webhook_secret_context};
 use secrecy::SecretString;
-use uuid::Uuid;
 
 use crate::{
     AppState,
+    hooks::{Entry, HookSecrets},
     receive::{DeliveryHeaders, Route, unavailable},
     signature,
 };
@@ -22,14 +23,6 @@ pub enum Sender {
     RepositoryHook(Route),
 }
 
-#[derive(sqlx::FromRow)]
-struct HookSecrets {
-    tenant_id: Uuid,
-    repository_id: Uuid,
-    secret_encrypted: Vec<u8>,
-    previous_secret_encrypted: Option<Vec<u8>>,
-}
-
 /// Verifies the signature against the secrets the delivery's hook selects.
 pub async fn sender(
     state: &AppState,
@@ -37,17 +30,10 @@ pub async fn sender(
     body: &[u8],
 ) -> Result<Sender, Error> {
     // App deliveries name the App's own hook, never one of ours: no look-up on their hot path.
-    let hook = match delivery.target_type() {
-        Some("integration") => None,
-        _ => repository_hook(state, delivery.hook_id).await?,
-    };
-    if let Some(hook) = hook {
-        let secrets = open_secrets(state, &hook)?;
-        check(&secrets, body, delivery)?;
-        let route = Route {
-            tenant: TenantId::from_uuid(hook.tenant_id),
-            repository: Some(hook.repository_id),
-        };
+    if delivery.hook_id != 0
+        && delivery.target_type() != Some("integration")
+        && let Some(route) = repository_hook(state, delivery, body).await?
+    {
         return Ok(Sender::RepositoryHook(route));
     }
     let from_app = matches!(delivery.target_type(), None | Some("integration"));
@@ -59,23 +45,54 @@ pub async fn sender(
     Ok(Sender::App)
 }
 
+/// The route of a delivery signed by the repository hook it names; `None` when there is no such
+/// hook; 401 when it is not signed with that hook's secrets.
+async fn repository_hook(
+    state: &AppState,
+    delivery: &DeliveryHeaders,
+    body: &[u8],
+) -> Result<Option<Route>, Error> {
+    let hooks = &state.guard.hooks;
+    let entry = hooks
+        .get(&state.db, delivery.hook_id)
+        .await
+        .map_err(unavailable)?;
+    let verified = verify(state, &entry, delivery, body);
+    if matches!(verified, Ok(Some(_))) {
+        return verified;
+    }
+    match hooks
+        .refresh(&state.db, delivery.hook_id, &entry)
+        .await
+        .map_err(unavailable)?
+    {
+        Some(fresh) => verify(state, &fresh, delivery, body),
+        None => verified,
+    }
+}
+
+/// The route of the hook `entry` holds, if the delivery is signed with its secrets.
+fn verify(
+    state: &AppState,
+    entry: &Entry,
+    delivery: &DeliveryHeaders,
+    body: &[u8],
+) -> Result<Option<Route>, Error> {
+    let Some(hook) = &entry.hook else {
+        return Ok(None);
+    };
+    check(&open_secrets(state, hook)?, body, delivery)?;
+    Ok(Some(Route {
+        tenant: TenantId::from_uuid(hook.tenant_id),
+        repository: Some(hook.repository_id),
+    }))
+}
+
 fn check(secrets: &[SecretString], body: &[u8], delivery: &DeliveryHeaders) -> Result<(), Error> {
     signature::verify(secrets, body, &delivery.signature).map_err(|reason| {
         tracing::warn!(delivery.id = %delivery.delivery_id, hook.id = delivery.hook_id, ?reason, "webhook signature rejected");
         Error::Unauthorized
     })
-}
-
-async fn repository_hook(state: &AppState, hook_id: i64) -> Result<Option<HookSecrets>, Error> {
-    if hook_id == 0 {
-        return Ok(None);
-    }
-    let mut conn = state.db.without_tenant().await.map_err(unavailable)?;
-    sqlx::query_as("select * from lookup.repository_hook_secrets($1)")
-        .bind(hook_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(unavailable)
 }
 
 /// The hook's current and previous secret, decrypted.

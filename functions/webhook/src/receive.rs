@@ -1,12 +1,14 @@
-//! `POST /webhooks/github`: read the raw body, check the headers, verify the signature before any
-//! parsing, decode the payload (JSON, or the `payload` field of a form), find the tenants by GitHub's
-//! numeric ids, and persist the delivery with the jobs it causes, one transaction per tenant. The
-//! answer is 202 only after everything committed; 503 only when it could not be persisted.
+//! `POST /webhooks/github`: check the headers, read the raw body (within [`crate::guard`]'s limits:
+//! a size, a time, a memory budget), verify the signature before any parsing, decode the payload
+//! (JSON, or the `payload` field of a form), find the tenants by the delivery's installation (or hook), and persist
+//! the delivery with the jobs it causes, one transaction per tenant. The answer is 202 only after
+//! everything committed; 503 only when it could not be persisted (or, before its signature was
+//! checked, when the unverified bodies' budget was spent).
 
 use axum::{
     Json,
-    body::Bytes,
-    extract::{State, rejection::BytesRejection},
+    body::{Body, Bytes},
+    extract::State,
     http::{HeaderMap, StatusCode, header::CONTENT_TYPE},
 };
 use dashboard_shared::{Error, TenantId};
@@ -115,14 +117,15 @@ impl DeliveryHeaders {
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Receipt>), Error> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-        _ => Error::BadRequest(rejection.body_text()),
-    })?;
     let delivery = DeliveryHeaders::parse(&headers)?;
-    let sender = authenticate::sender(&state, &delivery, &body).await?;
+    let (body, sender) = {
+        // Until the signature verifies, the body holds its share of a bounded budget.
+        let unverified = state.guard.read_body(&headers, body).await?;
+        let sender = authenticate::sender(&state, &delivery, &unverified.body).await?;
+        (unverified.body, sender)
+    };
     let (payload, json) = decode_payload(&headers, &body)?;
     if delivery.event == "ping" && sender == Sender::App {
         check_ping(&state, &payload)?;

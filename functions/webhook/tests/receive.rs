@@ -45,11 +45,7 @@ impl TestApp {
             secret_box: Some(SecretBox::from_key(&HOOK_KEY)),
         };
         let db = testing::runtime_db(&admin);
-        let state = AppState {
-            db: db.clone(),
-            config: Arc::new(config),
-            transport: Transport::Postgres(db),
-        };
+        let state = AppState::new(db.clone(), Arc::new(config), Transport::Postgres(db));
         Self {
             admin,
             router: router(state),
@@ -700,11 +696,11 @@ async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) 
         app_id: None,
         secret_box: None,
     };
-    app.router = router(AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-        transport: transport.clone(),
-    });
+    app.router = router(AppState::new(
+        db.clone(),
+        Arc::new(config),
+        transport.clone(),
+    ));
     let linker = dashboard_linker::router(dashboard_linker::LinkerContext {
         db,
         transport,
