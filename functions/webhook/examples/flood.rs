@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
 async fn run(admin: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(admin).await?;
     let tenant = testing::create_tenant(admin, "flood").await;
+    testing::create_installation(admin, tenant, 1).await;
     let repository: uuid::Uuid = sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
          values ($1, 'github', 186853002, 1, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git', 'master')

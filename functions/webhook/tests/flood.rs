@@ -28,6 +28,7 @@ const ISSUE: &[u8] = include_bytes!("fixtures/github-webhooks/issues/opened.payl
 /// A tenant with one repository whose hook `HOOK_ID` is signed with `HOOK_SECRET`.
 async fn repository_with_hook(admin: &PgPool) -> (TenantId, Uuid) {
     let tenant = testing::create_tenant(admin, "tenant-a").await;
+    testing::create_installation(admin, tenant, 1).await;
     let repository: Uuid = sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
          values ($1, 'github', 186853002, 1, 'Codertocat/Hello-World', 'https://github.com/Codertocat/Hello-World.git', 'master')
@@ -154,6 +155,7 @@ async fn a_failed_delivery_looks_up_a_cached_hook_again_once_it_is_old_enough(ad
         202
     );
     let other = testing::create_tenant(&admin, "tenant-b").await;
+    testing::create_installation(&admin, other, 2).await;
     let other_repository: Uuid = sqlx::query_scalar(
         "insert into app.repositories (tenant_id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
          values ($1, 'github', 1, 2, 'o/r', 'https://github.com/o/r.git', 'main') returning id",
