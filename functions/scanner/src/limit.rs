@@ -74,7 +74,8 @@ pub fn bounded<T>(
         watcher.thread().unpark();
         result
     });
-    if over.load(Ordering::SeqCst) {
+    // A fetch may finish between two measurements: measure once more.
+    if over.load(Ordering::SeqCst) || pack_bytes(&packs).saturating_sub(before) > max_bytes {
         anyhow::bail!(
             "the repository is larger than the mirror size cap of {max_bytes} bytes (SCANNER_MAX_MIRROR_BYTES): not fetched"
         );

@@ -199,7 +199,8 @@ impl Fetcher<'_> {
         };
         let host = checked.url.host().unwrap_or_default();
         let address = checked.addresses.first().copied();
-        SshCommand::new(host, address, key, self.host_keys).map(Some)
+        let program = &self.policy.ssh_program;
+        SshCommand::new(program, host, address, key, self.host_keys).map(Some)
     }
 
     fn fetch(
@@ -315,6 +316,8 @@ impl Fetcher<'_> {
                     .transport_options(origin.to_bstring().as_bstr(), None)?
                     .and_then(|o| o.downcast::<http::Options>().ok())
                     .unwrap_or_default();
+                // A redirect could lead to an address literal, which no resolver sees.
+                options.follow_redirects = http::options::FollowRedirects::None;
                 options.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(
                     http::reqwest::Options {
                         configure_client: Some(Box::new(|builder| {

@@ -36,13 +36,16 @@ pub struct FetchPolicy {
     pub remotes: RemotePolicy,
     /// The pack bytes one fetch may receive (`SCANNER_MAX_MIRROR_BYTES`).
     pub max_mirror_bytes: u64,
+    /// The ssh program for ssh remotes (`DASHBOARD_SSH`, default `ssh`).
+    pub ssh_program: String,
 }
 
 impl FetchPolicy {
     /// The default mirror size cap: 2 GiB.
     pub const DEFAULT_MAX_MIRROR_BYTES: u64 = 2 << 30;
 
-    /// `remotes`, with the cap from `SCANNER_MAX_MIRROR_BYTES` (default 2 GiB).
+    /// `remotes`, with the cap from `SCANNER_MAX_MIRROR_BYTES` (default 2 GiB) and the ssh program
+    /// from `DASHBOARD_SSH`.
     pub fn from_lookup(remotes: RemotePolicy, env: &Env) -> anyhow::Result<Self> {
         let max_mirror_bytes = match env.get("SCANNER_MAX_MIRROR_BYTES") {
             Some(text) => text.trim().parse().map_err(|_| {
@@ -53,14 +56,16 @@ impl FetchPolicy {
         Ok(Self {
             remotes,
             max_mirror_bytes,
+            ssh_program: env.get("DASHBOARD_SSH").unwrap_or_else(|| "ssh".into()),
         })
     }
 
-    /// `remotes` with the default cap.
+    /// `remotes` with the default cap and `ssh`.
     pub fn new(remotes: RemotePolicy) -> Self {
         Self {
             remotes,
             max_mirror_bytes: Self::DEFAULT_MAX_MIRROR_BYTES,
+            ssh_program: "ssh".into(),
         }
     }
 }

@@ -29,9 +29,11 @@ pub(crate) struct SshCommand {
 }
 
 impl SshCommand {
-    /// The command for `host` (connecting to `address` when given: the address the policy checked),
-    /// with `key` as the only identity and `pinned` (known_hosts lines) as the only host keys.
+    /// The command running `program` for `host` (connecting to `address` when given: the address
+    /// the policy checked), with `key` as the only identity and `pinned` (known_hosts lines) as the
+    /// only host keys.
     pub(crate) fn new(
+        program: &str,
         host: &str,
         address: Option<IpAddr>,
         key: Option<&SecretString>,
@@ -65,7 +67,6 @@ impl SshCommand {
             writeln!(known_hosts, "{lines}")?;
         }
         let log = private("dashboard-ssh-log-")?;
-        let program = std::env::var("DASHBOARD_SSH").unwrap_or_else(|_| "ssh".into());
         let identity = key.as_ref().map_or("/dev/null".into(), |k| quoted(k.path()));
         let mut command = format!(
             "{program} -i {identity} -F /dev/null -E {} -o IdentityAgent=none -o BatchMode=yes \

@@ -1,0 +1,254 @@
+//! Every fetch goes through the remote policy and its bounds, on real repositories through real
+//! transports: a hosted scanner refuses local, `git://` and loopback remotes without opening a
+//! connection (a loopback listener counts them); a credential is not offered to the host a redirect
+//! leads to; a pack over the mirror size cap is refused and leaves nothing; a failed clone never
+//! removes a directory another attempt is cloning into; an interrupted job fetches nothing.
+
+mod common;
+
+use std::{
+    net::TcpListener,
+    path::Path,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+use axum::{
+    extract::Request,
+    http::{StatusCode, header},
+    response::Response,
+};
+use common::{commit, git, git_http::GitHttp};
+use dashboard_scanner::{
+    limit::Interrupt,
+    mirror::{Credentials, Fetcher},
+    remote::{FetchPolicy, RemotePolicy},
+};
+use dashboard_shared::testing;
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+/// A repository with one commit in a new directory.
+fn origin() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    commit(dir.path(), "README.md", "# Demo\n", "start");
+    dir
+}
+
+fn sync(
+    policy: &FetchPolicy,
+    credentials: Option<&Credentials>,
+    mirror: &Path,
+    url: &str,
+) -> anyhow::Result<()> {
+    let interrupt = AtomicBool::new(false);
+    let fetcher = Fetcher {
+        policy,
+        credentials,
+        host_keys: None,
+        interrupt: &interrupt,
+    };
+    fetcher.sync(mirror, url).map(|_| ())
+}
+
+#[test]
+fn a_hosted_fetch_refuses_local_git_and_loopback_remotes_without_connecting() {
+    let origin = origin();
+    let mirrors = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let path = origin.path().to_str().unwrap().to_owned();
+    let local_only = "remotes are only allowed in local mode";
+    let cases = [
+        (path.clone(), local_only.to_owned()),
+        (format!("file://{path}"), local_only.into()),
+        (format!("git://127.0.0.1:{port}/x.git"), local_only.into()),
+        (
+            format!("http://127.0.0.1:{port}/x.git"),
+            "refusing 127.0.0.1: a loopback address".into(),
+        ),
+        (
+            format!("ssh://git@127.0.0.1:{port}/x.git"),
+            "refusing 127.0.0.1: a loopback address".into(),
+        ),
+        (
+            format!("https://localhost:{port}/x.git"),
+            "refusing localhost: a loopback address".into(),
+        ),
+        // Not a literal the URL parser knows: only name resolution shows it is 127.0.0.1.
+        (
+            format!("https://127.1:{port}/x.git"),
+            "refusing 127.1: it resolves to 127.0.0.1, a loopback address".into(),
+        ),
+    ];
+    let hosted = FetchPolicy::new(RemotePolicy::Hosted);
+    for (i, (url, reason)) in cases.iter().enumerate() {
+        let mirror = mirrors.path().join(format!("{i}.git"));
+        let error = format!("{:#}", sync(&hosted, None, &mirror, url).unwrap_err());
+        assert!(error.contains(reason.as_str()), "{url}: {error}");
+        assert!(!mirror.exists(), "{url}");
+    }
+    assert!(
+        listener.accept().is_err(),
+        "no connection reached the loopback listener"
+    );
+    let local = FetchPolicy::new(RemotePolicy::Local);
+    sync(&local, None, &mirrors.path().join("local.git"), &path).unwrap();
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_hosted_scan_job_refuses_a_local_path_with_its_reason(admin: PgPool) {
+    let origin = origin();
+    let mirrors = tempfile::tempdir().unwrap();
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository =
+        common::add_repository(&admin, tenant, origin.path().to_str().unwrap()).await;
+    let mut ctx = common::context(&admin, mirrors.path());
+    ctx.fetch = FetchPolicy::new(RemotePolicy::Hosted);
+    common::scan(&ctx, tenant, repository).await;
+    let error: String = sqlx::query_scalar("select last_error from app.jobs")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert!(
+        error.contains("local paths and file:// remotes are only allowed in local mode"),
+        "{error}"
+    );
+    assert!(!mirrors.path().join(tenant.to_string()).exists());
+}
+
+/// Redirects every request to `target`, keeping its path and query.
+async fn redirect_to(target: String, request: Request) -> Response {
+    let location = format!("{target}{}", request.uri());
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_port_gets_no_credential() {
+    let served = tempfile::tempdir().unwrap();
+    let work = origin();
+    GitHttp::publish(served.path(), work.path(), "acme/widgets.git");
+    let server = GitHttp::new(served.path(), "git", "s3cret-token");
+    let other = server.serve().await;
+    let app = axum::Router::new().fallback(move |request| redirect_to(other.clone(), request));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let first = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let credentials = Credentials::Basic {
+        username: "git".into(),
+        password: SecretString::from("s3cret-token"),
+    };
+    let mirrors = tempfile::tempdir().unwrap();
+    let local = FetchPolicy::new(RemotePolicy::Local);
+    let redirected = {
+        let (mirror, credentials, local) = (
+            mirrors.path().join("redirected.git"),
+            credentials.clone(),
+            local.clone(),
+        );
+        let url = format!("{first}/acme/widgets.git");
+        tokio::task::spawn_blocking(move || sync(&local, Some(&credentials), &mirror, &url))
+            .await
+            .unwrap()
+    };
+    assert!(redirected.is_err(), "no credential, no fetch");
+    let (unauthorized, authorized) = server.requests();
+    assert!(unauthorized > 0, "the redirect was followed");
+    assert_eq!(authorized, 0, "the other origin never saw the credential");
+
+    // The same credential to the server's own origin works.
+    let url = format!("{}/acme/widgets.git", server.serve().await);
+    let mirror = mirrors.path().join("direct.git");
+    tokio::task::spawn_blocking(move || sync(&local, Some(&credentials), &mirror, &url))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(server.requests().1 > 0);
+}
+
+/// `len` bytes no compression shrinks (xorshift).
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_pack_over_the_mirror_size_cap_is_refused_and_leaves_nothing() {
+    let origin = origin();
+    common::write(origin.path(), "blob.bin", &noise(4 << 20));
+    git(origin.path(), &["add", "-A"]);
+    git(origin.path(), &["commit", "-q", "-m", "large"]);
+    let mirrors = tempfile::tempdir().unwrap();
+    let mirror = mirrors.path().join("capped.git");
+    let policy = FetchPolicy {
+        max_mirror_bytes: 1 << 20,
+        ..FetchPolicy::new(RemotePolicy::Local)
+    };
+    let error = sync(&policy, None, &mirror, origin.path().to_str().unwrap()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the repository is larger than the mirror size cap of 1048576 bytes (SCANNER_MAX_MIRROR_BYTES): not fetched"
+    );
+    assert_eq!(
+        std::fs::read_dir(mirrors.path()).unwrap().count(),
+        0,
+        "neither the mirror nor its half-made clone is left"
+    );
+    let roomy = FetchPolicy {
+        max_mirror_bytes: 8 << 20,
+        ..policy
+    };
+    sync(&roomy, None, &mirror, origin.path().to_str().unwrap()).unwrap();
+}
+
+#[test]
+fn a_failed_clone_never_removes_a_directory_another_attempt_is_cloning_into() {
+    let mirrors = tempfile::tempdir().unwrap();
+    let mirror = mirrors.path().join("busy.git");
+    // Another attempt has begun cloning here.
+    std::fs::create_dir_all(mirror.join("objects")).unwrap();
+    std::fs::write(mirror.join("objects").join("in-progress"), b"").unwrap();
+    let local = FetchPolicy::new(RemotePolicy::Local);
+    let gone = mirrors.path().join("no-such-repository");
+    assert!(sync(&local, None, &mirror, gone.to_str().unwrap()).is_err());
+    assert!(mirror.join("objects").join("in-progress").exists());
+    assert_eq!(std::fs::read_dir(mirrors.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_job_given_up_fetches_nothing_more() {
+    let origin = origin();
+    let mirrors = tempfile::tempdir().unwrap();
+    let interrupt = Interrupt::new();
+    let flag = interrupt.flag();
+    // The job's future is dropped (its timeout): its blocking work sees the flag.
+    drop(interrupt);
+    assert!(flag.load(Ordering::SeqCst));
+    let policy = FetchPolicy::new(RemotePolicy::Local);
+    let fetcher = Fetcher {
+        policy: &policy,
+        credentials: None,
+        host_keys: None,
+        interrupt: &flag,
+    };
+    let error = fetcher
+        .sync(
+            &mirrors.path().join("late.git"),
+            origin.path().to_str().unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(error.to_string(), "interrupted: the job was given up");
+    assert!(!mirrors.path().join("late.git").exists());
+}
