@@ -88,7 +88,7 @@ impl RemotePolicy {
             .map_err(|_| anyhow::anyhow!("not a repository URL"))?;
         anyhow::ensure!(
             parsed.password().is_none(),
-            "the URL holds a password: give the token as a credential instead, so that it is stored encrypted and never shown"
+            "the URL holds a password: give the token with --token-file instead, so that it is stored encrypted and never shown"
         );
         let host = parsed.host().map(bare_host);
         match parsed.scheme {
@@ -106,7 +106,7 @@ impl RemotePolicy {
         if matches!(parsed.scheme, Scheme::Http | Scheme::Https) {
             anyhow::ensure!(
                 parsed.user().is_none(),
-                "the URL holds user information: give the token as a credential instead, so that it is stored encrypted and never shown"
+                "the URL holds user information: give the token with --token-file instead, so that it is stored encrypted and never shown"
             );
         }
         if self == Self::Hosted {

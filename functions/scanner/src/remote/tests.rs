@@ -138,3 +138,17 @@ fn origins_compare_scheme_host_and_port() {
     assert!(!same_origin(&github, &url("ssh://git@github.com/x")));
     assert!(!same_origin(&github, &url("https://gitlab.com/acme/a.git")));
 }
+
+#[tokio::test]
+async fn the_http_resolver_refuses_names_that_resolve_to_refused_addresses() {
+    use reqwest::dns::Resolve as _;
+    let resolve = |name: &str| super::GuardedResolver.resolve(name.parse().unwrap());
+    let by_name = resolve("localhost").await.err().unwrap().to_string();
+    assert_eq!(by_name, "refusing localhost: a loopback address");
+    // Resolved, not parsed: `127.1` is 127.0.0.1 to the system's resolver.
+    let resolved = resolve("127.1").await.err().unwrap().to_string();
+    assert_eq!(
+        resolved,
+        "refusing 127.1: it resolves to 127.0.0.1, a loopback address"
+    );
+}
