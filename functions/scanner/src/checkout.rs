@@ -40,12 +40,15 @@ pub struct Checkout {
     problems: Vec<(String, String)>,
 }
 
+/// A submodule's tree and its number of entries, or why it could not be had.
+type Opened = Result<(Arc<GitTree>, usize), String>;
+
 /// One recursive mount's state: what was opened, and what is left of the caps.
 struct Walk<'a, 'f> {
     policy: RemotePolicy,
     fetch: &'a Fetch<'f>,
     /// Per (URL, commit): the tree, or why it could not be had.
-    opened: HashMap<(String, String), Result<(Arc<GitTree>, usize), String>>,
+    opened: HashMap<(String, String), Opened>,
     mounts: usize,
     entries: usize,
 }
@@ -200,7 +203,7 @@ impl Walk<'_, '_> {
         url: &str,
         name: &str,
         commit: &str,
-    ) -> Result<(Arc<GitTree>, usize), String> {
+    ) -> Opened {
         let key = (url.to_owned(), commit.to_owned());
         match self.opened.entry(key) {
             Entry::Occupied(entry) => entry.get().clone(),

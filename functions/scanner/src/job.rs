@@ -204,7 +204,8 @@ fn scan_mirror(
 ) -> anyhow::Result<(String, Outcome, Option<String>)> {
     let path = mirror::mirror_path(mirrors, tenant, repository);
     let host_keys = fetcher.sync(&path, url)?.host_keys;
-    let (commit, outcome) = scan_synced(mirrors, tenant, repository, url, branch, previous, fetcher)?;
+    let (commit, outcome) =
+        scan_synced(mirrors, tenant, repository, url, branch, previous, fetcher)?;
     Ok((commit, outcome, host_keys))
 }
 

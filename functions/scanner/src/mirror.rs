@@ -92,7 +92,11 @@ fn asked_url(context: &gix::credentials::protocol::Context) -> Option<gix::Url> 
     match &context.url {
         Some(url) => gix::Url::from_bytes(url.as_ref()).ok(),
         None => {
-            let url = format!("{}://{}/", context.protocol.as_ref()?, context.host.as_ref()?);
+            let url = format!(
+                "{}://{}/",
+                context.protocol.as_ref()?,
+                context.host.as_ref()?
+            );
             gix::Url::from_bytes(url.as_str().into()).ok()
         }
     }
@@ -286,7 +290,9 @@ impl Fetcher<'_> {
             Ok(()) => Ok(branches),
             // Another attempt placed its clone first: it serves as well.
             Err(_) if mirror.join("HEAD").exists() => Ok(branches),
-            Err(error) => Err(anyhow::Error::new(error).context("cannot move the clone into place")),
+            Err(error) => {
+                Err(anyhow::Error::new(error).context("cannot move the clone into place"))
+            }
         });
         let _ = std::fs::remove_dir_all(&staging);
         placed
@@ -308,7 +314,10 @@ impl Fetcher<'_> {
         move |connection| {
             connection.set_credentials(credential_callback(origin.clone(), basic.clone()));
             if policy == RemotePolicy::Hosted
-                && matches!(origin.scheme, gix::url::Scheme::Https | gix::url::Scheme::Http)
+                && matches!(
+                    origin.scheme,
+                    gix::url::Scheme::Https | gix::url::Scheme::Http
+                )
             {
                 let mut options = connection
                     .remote()

@@ -271,9 +271,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
             if let Some(reason) = forbidden_name(&host) {
                 return Err(format!("refusing {host}: {reason}").into());
             }
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let addresses: Vec<IpAddr> = found.iter().map(SocketAddr::ip).collect();
             check_addresses(&host, &addresses).map_err(|e| e.to_string())?;
             Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)

@@ -67,14 +67,20 @@ impl SshCommand {
             writeln!(known_hosts, "{lines}")?;
         }
         let log = private("dashboard-ssh-log-")?;
-        let identity = key.as_ref().map_or("/dev/null".into(), |k| quoted(k.path()));
+        let identity = key
+            .as_ref()
+            .map_or("/dev/null".into(), |k| quoted(k.path()));
         let mut command = format!(
             "{program} -i {identity} -F /dev/null -E {} -o IdentityAgent=none -o BatchMode=yes \
              -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o GlobalKnownHostsFile=/dev/null \
              -o StrictHostKeyChecking={} -o HostKeyAlias={host} -o CheckHostIP=no",
             quoted(log.path()),
             quoted(known_hosts.path()),
-            if pinned.is_some() { "yes" } else { "accept-new" },
+            if pinned.is_some() {
+                "yes"
+            } else {
+                "accept-new"
+            },
         );
         if let Some(address) = address {
             command.push_str(&format!(" -o HostName={address}"));

@@ -102,8 +102,7 @@ async fn the_hosted_scan_job_refuses_a_local_path_with_its_reason(admin: PgPool)
     let origin = origin();
     let mirrors = tempfile::tempdir().unwrap();
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
-    let repository =
-        common::add_repository(&admin, tenant, origin.path().to_str().unwrap()).await;
+    let repository = common::add_repository(&admin, tenant, origin.path().to_str().unwrap()).await;
     let mut ctx = common::context(&admin, mirrors.path());
     ctx.fetch = FetchPolicy::new(RemotePolicy::Hosted);
     common::scan(&ctx, tenant, repository).await;

@@ -78,7 +78,13 @@ async fn the_first_host_key_is_pinned_and_a_changed_one_fails_every_instance(adm
     let bare = served.path().join("demo.git");
     git(
         served.path(),
-        &["clone", "-q", "--bare", work.path().to_str().unwrap(), bare.to_str().unwrap()],
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.path().to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
     );
     let url = format!("ssh://git@example.invalid{}", bare.display());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
@@ -114,10 +120,11 @@ async fn the_first_host_key_is_pinned_and_a_changed_one_fails_every_instance(adm
     let args = std::fs::read_to_string(&log).unwrap();
     assert!(args.contains("-o StrictHostKeyChecking=yes"), "{args}");
     assert!(!args.contains("accept-new"), "{args}");
-    let failed: i64 = sqlx::query_scalar("select count(*) from app.jobs where last_error is not null")
-        .fetch_one(&admin)
-        .await
-        .unwrap();
+    let failed: i64 =
+        sqlx::query_scalar("select count(*) from app.jobs where last_error is not null")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
     assert_eq!(failed, 0);
 
     // The server's key changes: every instance refuses it.

@@ -200,7 +200,11 @@ fn fan_out(root: &std::path::Path) -> (std::path::PathBuf, String) {
     let mut head = commit(&fan, "package.json", r#"{"name": "leaf"}"#, "leaf");
     let mut gitmodules = String::new();
     for s in 1..=4 {
-        writeln!(gitmodules, "[submodule \"s{s}\"]\n\tpath = s{s}\n\turl = ../fan").unwrap();
+        writeln!(
+            gitmodules,
+            "[submodule \"s{s}\"]\n\tpath = s{s}\n\turl = ../fan"
+        )
+        .unwrap();
     }
     for level in 1..=8 {
         for s in 1..=4 {
@@ -220,14 +224,20 @@ fn a_fan_out_of_4_to_the_8th_fetches_each_commit_once_and_stops_at_the_mount_cap
     let (fan, _) = fan_out(origin.path());
     let fetched = std::cell::RefCell::new(Vec::new());
     let fetch = |url: &str, _: &str, commit: &str| {
-        fetched.borrow_mut().push((url.to_owned(), commit.to_owned()));
+        fetched
+            .borrow_mut()
+            .push((url.to_owned(), commit.to_owned()));
         Ok(fan.clone())
     };
     let tree = GitTree::open(&fan, None).unwrap();
     let url = fan.to_str().unwrap();
     let checkout = Checkout::recursive(tree, url, RemotePolicy::Local, &fetch);
     let fetched = fetched.into_inner();
-    assert_eq!(fetched.len(), 8, "one fetch per (URL, commit): {fetched:#?}");
+    assert_eq!(
+        fetched.len(),
+        8,
+        "one fetch per (URL, commit): {fetched:#?}"
+    );
     let mounted = checkout
         .paths()
         .iter()
@@ -297,7 +307,11 @@ fn the_hosted_scanner_refuses_file_git_loopback_and_foreign_host_submodules() {
     ];
     let mut gitmodules = String::new();
     for (name, url) in modules {
-        writeln!(gitmodules, "[submodule \"{name}\"]\n\tpath = {name}\n\turl = {url}").unwrap();
+        writeln!(
+            gitmodules,
+            "[submodule \"{name}\"]\n\tpath = {name}\n\turl = {url}"
+        )
+        .unwrap();
         pin(&master, name, &pinned);
     }
     commit_gitmodules(&master, &gitmodules);

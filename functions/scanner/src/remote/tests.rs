@@ -60,7 +60,11 @@ fn every_private_loopback_link_local_cgnat_and_metadata_address_is_refused() {
 #[test]
 fn hosted_fetches_take_only_https_and_ssh_to_hosts_not_refused_by_name() {
     let hosted = RemotePolicy::Hosted;
-    assert!(hosted.check_url("https://github.com/acme/widgets.git").is_ok());
+    assert!(
+        hosted
+            .check_url("https://github.com/acme/widgets.git")
+            .is_ok()
+    );
     assert!(hosted.check_url("ssh://git@gitlab.com/acme/w.git").is_ok());
     assert!(hosted.check_url("git@gitlab.com:acme/w.git").is_ok());
     let local_only = "remotes are only allowed in local mode (dashboard up, scan, repo)";
@@ -85,7 +89,10 @@ fn hosted_fetches_take_only_https_and_ssh_to_hosts_not_refused_by_name() {
         "refusing ::ffff:a9fe:a9fe: the metadata server"
     );
     assert_eq!(
-        refused(hosted, "https://metadata.google.internal/computeMetadata/v1/"),
+        refused(
+            hosted,
+            "https://metadata.google.internal/computeMetadata/v1/"
+        ),
         "refusing metadata.google.internal: the metadata server"
     );
     assert_eq!(
