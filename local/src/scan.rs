@@ -145,7 +145,7 @@ fn print_table(projects: &[Project]) {
 
 /// The `origin` remote's URL of a local repository (to resolve relative submodule URLs).
 fn origin_url(path: &Path) -> Option<String> {
-    let repo = gix::open(path).ok()?;
+    let repo = mirror::open(path).ok()?;
     let remote = repo.find_remote("origin").ok()?;
     remote
         .url(gix::remote::Direction::Fetch)

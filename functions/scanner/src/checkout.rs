@@ -198,12 +198,7 @@ impl Walk<'_, '_> {
     }
 
     /// The tree of `commit` from `url` and its number of entries: fetched and opened once per scan.
-    fn open(
-        &mut self,
-        url: &str,
-        name: &str,
-        commit: &str,
-    ) -> Opened {
+    fn open(&mut self, url: &str, name: &str, commit: &str) -> Opened {
         let key = (url.to_owned(), commit.to_owned());
         match self.opened.entry(key) {
             Entry::Occupied(entry) => entry.get().clone(),

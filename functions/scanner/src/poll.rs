@@ -232,7 +232,7 @@ fn poll_mirror(
     let synced = fetcher.sync(mirror, url)?;
     let heads = synced.branches;
     let default_branch = choose_default(default_branch, mirror::head_branch(mirror), &heads);
-    let repo = gix::open(mirror)?;
+    let repo = mirror::open(mirror)?;
     // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
     // mirror's history any more and hide nothing.
     let seen: Vec<ObjectId> = known

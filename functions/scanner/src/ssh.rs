@@ -117,7 +117,7 @@ impl SshCommand {
         if self.pinned && CHANGED.iter().any(|m| log.contains(m)) {
             return error.context(format!(
                 "the SSH host key of {} is not the one pinned when the repository was connected: \
-                 refusing to fetch (if the server's key really changed, connect the repository again)",
+                 refusing to fetch (if the server's key really changed, remove the repository and connect it again)",
                 self.host
             ));
         }
