@@ -5,6 +5,7 @@
 //! [`registry`]).
 
 pub mod checkout;
+mod credentials;
 pub mod detect;
 pub mod git;
 pub mod incremental;

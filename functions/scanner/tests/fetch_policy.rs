@@ -2,28 +2,38 @@
 //! transports: a hosted scanner refuses local, `git://` and loopback remotes without opening a
 //! connection (a loopback listener counts them); a credential is not offered to the host a redirect
 //! leads to; a pack over the mirror size cap is refused and leaves nothing; a failed clone never
-//! removes a directory another attempt is cloning into; an interrupted job fetches nothing.
+//! removes a directory another attempt is cloning into; a job given up stops its fetch, before it
+//! begins or while the pack trickles in.
 
 mod common;
 
 use std::{
+    convert::Infallible,
     net::TcpListener,
     path::Path,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use axum::{
-    extract::Request,
+    body::Bytes,
+    extract::{Request, State},
     http::{StatusCode, header},
     response::Response,
 };
-use common::{commit, git, git_http::GitHttp};
+use common::{
+    commit, git,
+    git_http::{GitHttp, git_http},
+};
 use dashboard_scanner::{
     limit::Interrupt,
     mirror::{Credentials, Fetcher},
     remote::{FetchPolicy, RemotePolicy},
 };
 use dashboard_shared::testing;
+use http_body_util::channel::Channel;
 use secrecy::SecretString;
 use sqlx::PgPool;
 
@@ -250,4 +260,92 @@ fn a_job_given_up_fetches_nothing_more() {
         .unwrap_err();
     assert_eq!(error.to_string(), "interrupted: the job was given up");
     assert!(!mirrors.path().join("late.git").exists());
+}
+
+/// Serves `server`'s repositories, but trickles each response over 64 KiB (the pack) out after its
+/// first 64 KiB, telling `started` when it begins to: a slow remote.
+async fn trickle(
+    server: Arc<GitHttp>,
+    started: tokio::sync::mpsc::Sender<()>,
+    request: Request,
+) -> Response {
+    let pack = request.uri().path().ends_with("/git-upload-pack");
+    let response = git_http(State(server), request).await;
+    if !pack {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    if bytes.len() <= 64 << 10 {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let (mut sender, channel) = Channel::<Bytes, Infallible>::new(1);
+    tokio::spawn(async move {
+        let (head, rest) = bytes.split_at(64 << 10);
+        sender
+            .send_data(Bytes::copy_from_slice(head))
+            .await
+            .unwrap();
+        started.send(()).await.unwrap();
+        for chunk in rest.chunks(512) {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            if sender
+                .send_data(Bytes::copy_from_slice(chunk))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    Response::from_parts(parts, axum::body::Body::new(channel))
+}
+
+#[tokio::test]
+async fn a_fetch_stops_mid_pack_when_its_job_is_given_up() {
+    let work = origin();
+    common::write(work.path(), "blob.bin", &noise(4 << 20));
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "-q", "-m", "large"]);
+    let served = tempfile::tempdir().unwrap();
+    GitHttp::publish(served.path(), work.path(), "slow.git");
+    let server = GitHttp::new(served.path(), "git", "pw");
+    let (started, mut begun) = tokio::sync::mpsc::channel(1);
+    let app = axum::Router::new()
+        .fallback(move |request| trickle(server.clone(), started.clone(), request));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow.git", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mirrors = tempfile::tempdir().unwrap();
+    let mirror = mirrors.path().join("slow.git");
+    let interrupt = Interrupt::new();
+    let flag = interrupt.flag();
+    let fetch = {
+        let mirror = mirror.clone();
+        tokio::task::spawn_blocking(move || {
+            let policy = FetchPolicy::new(RemotePolicy::Local);
+            let credentials = Credentials::Basic {
+                username: "git".into(),
+                password: SecretString::from("pw"),
+            };
+            let fetcher = Fetcher {
+                policy: &policy,
+                credentials: Some(&credentials),
+                host_keys: None,
+                interrupt: &flag,
+            };
+            fetcher.sync(&mirror, &url)
+        })
+    };
+    let mut fetch = std::pin::pin!(fetch);
+    tokio::select! {
+        _ = begun.recv() => {}
+        done = &mut fetch => panic!("the fetch ended before the pack trickled: {done:?}"),
+    }
+    // The job is given up (its timeout drops its future, and with it the interrupt).
+    drop(interrupt);
+    let error = fetch.await.unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "interrupted: the job was given up");
+    assert!(!mirror.exists(), "the half-made clone is gone");
 }
