@@ -189,7 +189,7 @@ impl Fetcher<'_> {
         ));
         let cloned = (|| {
             let mut setup = self.connection_setup(checked);
-            let clone = gix::clone::PrepareFetch::new(
+            let mut clone = gix::clone::PrepareFetch::new(
                 checked.url.clone(),
                 &staging,
                 gix::create::Kind::Bare,
@@ -198,7 +198,6 @@ impl Fetcher<'_> {
             )
             .context("cannot clone from this URL")?
             .configure_connection(move |connection| setup(connection));
-            let mut clone = clone;
             let (_, outcome) = limit::bounded(
                 &staging,
                 self.policy.max_mirror_bytes,
@@ -244,23 +243,13 @@ impl Fetcher<'_> {
                     gix::url::Scheme::Https | gix::url::Scheme::Http
                 )
             {
-                let mut options = connection
+                let options = connection
                     .remote()
                     .repo()
                     .transport_options(origin.to_bstring().as_bstr(), None)?
                     .and_then(|o| o.downcast::<http::Options>().ok())
                     .unwrap_or_default();
-                // A redirect could lead to an address literal, which no resolver sees.
-                options.follow_redirects = http::options::FollowRedirects::None;
-                options.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(
-                    http::reqwest::Options {
-                        configure_client: Some(Box::new(|builder| {
-                            Ok(builder.no_proxy().dns_resolver(remote::guarded_resolver()))
-                        })),
-                        configure_request: None,
-                    },
-                )));
-                connection.set_transport_options(options);
+                connection.set_transport_options(Box::new(remote::hosted_http(*options)));
             }
             Ok(())
         }

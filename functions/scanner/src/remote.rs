@@ -13,11 +13,11 @@
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs as _},
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 use dashboard_shared::config::Env;
-use gix::url::Scheme;
+use gix::{protocol::transport::client::blocking_io::http, url::Scheme};
 
 /// Which remotes may be fetched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,9 +280,17 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The resolver as the client builder takes it.
-pub fn guarded_resolver() -> Arc<GuardedResolver> {
-    Arc::new(GuardedResolver)
+/// `options` for an HTTP(S) fetch on Cloud Run: names resolved through [`GuardedResolver`], no
+/// proxy, and no redirect (one could lead to an address literal, which no resolver sees).
+pub fn hosted_http(mut options: http::Options) -> http::Options {
+    options.follow_redirects = http::options::FollowRedirects::None;
+    options.backend = Some(Arc::new(Mutex::new(http::reqwest::Options {
+        configure_client: Some(Box::new(|builder| {
+            Ok(builder.no_proxy().dns_resolver(Arc::new(GuardedResolver)))
+        })),
+        configure_request: None,
+    })));
+    options
 }
 
 #[cfg(test)]
