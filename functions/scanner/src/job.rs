@@ -141,7 +141,6 @@ pub async fn scan_repository(
         )
     })
     .await??;
-    drop(interrupt);
     if let Some(keys) = host_keys {
         let mut tx = ctx.db.tenant(tenant).await?;
         pin_host_keys(&mut tx, job.repository, &keys).await?;
