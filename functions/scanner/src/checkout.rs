@@ -4,7 +4,8 @@
 //! submodule that cannot be fetched stays a `git-submodule` project with the reason as a problem.
 //!
 //! A hostile repository cannot make a scan wander or fan out: a submodule is fetched only if the
-//! remote policy allows its URL and it is on the superproject's origin (scheme, host, port); each
+//! remote policy allows its URL and it comes from the superproject's own source
+//! ([`RemotePolicy::same_source`]: on Cloud Run its origin — scheme, host, port); each
 //! (URL, commit) is fetched and opened once per scan; and a scan mounts at most [`MAX_MOUNTS`]
 //! submodules, [`MAX_ENTRIES`] tree entries, [`MAX_DEPTH`] levels deep. What is refused or over a cap
 //! is reported on the submodule's project.
@@ -18,7 +19,7 @@ use std::{
 use crate::{
     detect::{Gitlink, Project, SUBMODULE, Tree},
     git::GitTree,
-    remote::{self, RemotePolicy},
+    remote::RemotePolicy,
 };
 
 /// How deep submodules of submodules are followed.
@@ -185,7 +186,7 @@ impl Walk<'_, '_> {
         let url = self.policy.check_url(url).map_err(|e| format!("{e:#}"))?;
         let parent = gix::Url::from_bytes(parent.into())
             .map_err(|_| "the superproject's URL cannot be read".to_owned())?;
-        if !remote::same_origin(&parent, &url) {
+        if !self.policy.same_source(&parent, &url) {
             return Err(format!(
                 "{}://{} is not the repository's own host, {}://{}",
                 url.scheme,

@@ -246,8 +246,8 @@ fn scan_synced(
         Rescan::Full => {}
     }
     let tree = GitTree::open(&path, Some(&commit.to_string()))?;
-    // Only submodules on the repository's own origin get here (`Checkout`): its credential and
-    // pinned host keys are theirs too.
+    // Only submodules from the repository's own source get here (`RemotePolicy::same_source`):
+    // its pinned host keys are theirs too, its credential is offered to its own origin only.
     let fetch = |sub_url: &str, _name: &str, pinned: &str| {
         let module = mirror::module_path(mirrors, tenant, sub_url);
         fetcher.ensure_commit(&module, sub_url, pinned)?;

@@ -118,6 +118,19 @@ impl RemotePolicy {
         Ok(parsed)
     }
 
+    /// Whether a submodule at `sub` may be fetched for the superproject at `parent`: on Cloud Run
+    /// only from the superproject's origin (scheme, host and port); locally from its host, over
+    /// any scheme (a checkout cloned over ssh often names its submodules over https).
+    pub fn same_source(self, parent: &gix::Url, sub: &gix::Url) -> bool {
+        match self {
+            Self::Hosted => same_origin(parent, sub),
+            Self::Local => {
+                parent.host().map(str::to_ascii_lowercase)
+                    == sub.host().map(str::to_ascii_lowercase)
+            }
+        }
+    }
+
     /// [`Self::check_url`], then (hosted) resolves the host and checks every address it resolves
     /// to. Blocking (name resolution).
     pub fn check(self, url: &str) -> anyhow::Result<Checked> {

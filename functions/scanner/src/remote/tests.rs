@@ -136,6 +136,21 @@ fn local_mode_also_takes_paths_file_git_and_loopback_but_no_plain_http_beyond() 
 }
 
 #[test]
+fn submodules_come_from_the_origin_on_cloud_run_and_from_the_host_locally() {
+    let url = |u: &str| gix::Url::from_bytes(u.into()).unwrap();
+    let parent = url("git@github.com:acme/app.git");
+    let over_https = url("https://github.com/acme/lib.git");
+    assert!(RemotePolicy::Local.same_source(&parent, &over_https));
+    assert!(!RemotePolicy::Hosted.same_source(&parent, &over_https));
+    assert!(RemotePolicy::Hosted.same_source(&parent, &url("ssh://git@github.com/acme/lib")));
+    let elsewhere = url("https://gitlab.com/acme/lib.git");
+    assert!(!RemotePolicy::Local.same_source(&parent, &elsewhere));
+    assert!(!RemotePolicy::Hosted.same_source(&parent, &elsewhere));
+    let path = url("/srv/git/app.git");
+    assert!(RemotePolicy::Local.same_source(&path, &url("/srv/git/lib.git")));
+}
+
+#[test]
 fn origins_compare_scheme_host_and_port() {
     let url = |u: &str| gix::Url::from_bytes(u.into()).unwrap();
     let github = url("https://github.com/acme/a.git");
