@@ -247,10 +247,12 @@ fn scan_synced(
     }
     let tree = GitTree::open(&path, Some(&commit.to_string()))?;
     // Only submodules from the repository's own source get here (`RemotePolicy::same_source`):
-    // its pinned host keys are theirs too, its credential is offered to its own origin only.
+    // its pinned host keys are theirs too, its credential only on its own origin.
     let fetch = |sub_url: &str, _name: &str, pinned: &str| {
         let module = mirror::module_path(mirrors, tenant, sub_url);
-        fetcher.ensure_commit(&module, sub_url, pinned)?;
+        fetcher
+            .for_submodule(url, sub_url)
+            .ensure_commit(&module, sub_url, pinned)?;
         Ok(module)
     };
     let checkout = Checkout::recursive(tree, url, fetcher.policy.remotes, &fetch);

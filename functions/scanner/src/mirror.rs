@@ -76,7 +76,7 @@ pub struct Synced {
     pub host_keys: Option<String>,
 }
 
-impl Fetcher<'_> {
+impl<'a> Fetcher<'a> {
     /// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it;
     /// branches the remote no longer has are deleted from the mirror. Blocking.
     pub fn sync(&self, mirror: &Path, url: &str) -> anyhow::Result<Synced> {
@@ -107,6 +107,19 @@ impl Fetcher<'_> {
                 branches,
                 host_keys: None,
             }),
+        }
+    }
+
+    /// The fetcher of a submodule at `sub` of the repository at `parent`: the repository's
+    /// credential only when the submodule is on its origin (scheme, host and port).
+    pub fn for_submodule(&self, parent: &str, sub: &str) -> Self {
+        let url = |u: &str| gix::Url::from_bytes(u.into()).ok();
+        let own = url(parent)
+            .zip(url(sub))
+            .is_some_and(|(parent, sub)| remote::same_origin(&parent, &sub));
+        Self {
+            credentials: self.credentials.filter(|_| own),
+            ..*self
         }
     }
 

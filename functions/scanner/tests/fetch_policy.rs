@@ -349,3 +349,27 @@ async fn a_fetch_stops_mid_pack_when_its_job_is_given_up() {
     assert_eq!(error.to_string(), "interrupted: the job was given up");
     assert!(!mirror.exists(), "the half-made clone is gone");
 }
+
+#[test]
+fn a_submodule_gets_the_repositorys_credential_only_on_its_origin() {
+    let policy = FetchPolicy::new(RemotePolicy::Local);
+    let interrupt = AtomicBool::new(false);
+    let key = Credentials::SshKey(SecretString::from("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    let fetcher = Fetcher {
+        policy: &policy,
+        credentials: Some(&key),
+        host_keys: Some("github.com ssh-ed25519 AAAA"),
+        interrupt: &interrupt,
+    };
+    let parent = "git@github.com:acme/app.git";
+    let same = fetcher.for_submodule(parent, "ssh://git@github.com/acme/lib.git");
+    assert!(same.credentials.is_some());
+    for other in [
+        "https://github.com/acme/lib.git",
+        "ssh://git@github.com:2222/acme/lib.git",
+        "git@gitlab.com:acme/lib.git",
+    ] {
+        let sub = fetcher.for_submodule(parent, other);
+        assert!(sub.credentials.is_none(), "{other}");
+    }
+}
