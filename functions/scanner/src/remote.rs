@@ -9,7 +9,8 @@
 //! - [`RemotePolicy::Hosted`] (the functions' own `main`) refuses hosts that are, or resolve to,
 //!   loopback, private, link-local, CGNAT, unspecified or the metadata server — every address a name
 //!   resolves to is checked, and HTTP connects only to the addresses that were checked
-//!   ([`GuardedResolver`]), so a name cannot rebind between the check and the connection.
+//!   ([`GuardedResolver`]), ssh to the address checked (`HostName`), so a name cannot rebind
+//!   between the check and the connection.
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs as _},
@@ -120,14 +121,13 @@ impl RemotePolicy {
 
     /// Whether a submodule at `sub` may be fetched for the superproject at `parent`: on Cloud Run
     /// only from the superproject's origin (scheme, host and port); locally from its host, over
-    /// any scheme (a checkout cloned over ssh often names its submodules over https).
+    /// any scheme (a checkout cloned over ssh often names its submodules over https), or from
+    /// anywhere when the superproject is a local path (the operator's own checkout).
     pub fn same_source(self, parent: &gix::Url, sub: &gix::Url) -> bool {
+        let host = |url: &gix::Url| url.host().map(str::to_ascii_lowercase);
         match self {
             Self::Hosted => same_origin(parent, sub),
-            Self::Local => {
-                parent.host().map(str::to_ascii_lowercase)
-                    == sub.host().map(str::to_ascii_lowercase)
-            }
+            Self::Local => parent.host().is_none() || host(parent) == host(sub),
         }
     }
 

@@ -148,6 +148,11 @@ fn submodules_come_from_the_origin_on_cloud_run_and_from_the_host_locally() {
     assert!(!RemotePolicy::Hosted.same_source(&parent, &elsewhere));
     let path = url("/srv/git/app.git");
     assert!(RemotePolicy::Local.same_source(&path, &url("/srv/git/lib.git")));
+    assert!(
+        RemotePolicy::Local.same_source(&path, &elsewhere),
+        "the operator's own checkout"
+    );
+    assert!(!RemotePolicy::Hosted.same_source(&path, &elsewhere));
 }
 
 #[test]
