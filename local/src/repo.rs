@@ -1,11 +1,12 @@
-//! `dashboard repo add|list|sync`: connect any git remote — a URL gix can fetch (https, ssh, git://,
-//! file://) or a local path — to an organization, list its repositories, and poll them now. The work
+//! `dashboard repo add|list|sync`: connect any git remote the scanner's remote policy allows in local
+//! mode — https, ssh, git://, file://, http to loopback — or a local path to an organization, list its repositories, and poll them now. The work
 //! runs through the jobs the services run (a poll, a scan, linking), drained here before the command
 //! returns, so what it prints is what the dashboard shows.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use dashboard_scanner::{mirror, remote::RemotePolicy};
 use dashboard_shared::{
     Db, TenantId,
     crypto::{SecretBox, git_credential_context},
@@ -103,13 +104,10 @@ impl Remote {
         if path.is_dir() {
             return Self::local(path);
         }
-        let url = gix::url::parse(location.as_bytes().as_bstr())
+        gix::url::parse(location.as_bytes().as_bstr())
             .map_err(|_| anyhow::anyhow!("`{location}` is neither a directory nor a git URL"))?;
-        if url.password().is_some() {
-            anyhow::bail!(
-                "the URL holds a password: give the token with --token-file instead, so that it is stored encrypted and never shown"
-            );
-        }
+        // The policy every fetch goes through, in local mode (one implementation).
+        let url = RemotePolicy::Local.check_url(location)?;
         match url.scheme {
             gix::url::Scheme::File => {
                 let path = PathBuf::from(url.path.to_str_lossy().into_owned());
@@ -149,7 +147,7 @@ impl Remote {
         let path = path
             .canonicalize()
             .with_context(|| format!("cannot read {}", path.display()))?;
-        gix::open(&path).with_context(|| format!("{} is not a git repository", path.display()))?;
+        mirror::open(&path)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".git").to_owned())
@@ -566,6 +564,15 @@ mod tests {
         let secret = Remote::parse("https://me:hunter2@example.com/a/b.git").unwrap_err();
         assert!(!secret.to_string().contains("hunter2"), "{secret}");
         assert!(secret.to_string().contains("--token-file"));
+        let token = Remote::parse("https://ghp_token123@github.com/a/b.git").unwrap_err();
+        assert!(!token.to_string().contains("ghp_token123"), "{token}");
+        assert!(token.to_string().contains("user information"), "{token}");
+        let plain = Remote::parse("http://git.example.com/a/b.git").unwrap_err();
+        assert_eq!(
+            plain.to_string(),
+            "plain http is only allowed to loopback; use https"
+        );
+        assert!(Remote::parse("http://127.0.0.1:9418/a/b.git").is_ok());
         let missing = Remote::parse("/no/such/dir").unwrap_err();
         assert!(
             missing.to_string().contains("no such directory"),

@@ -16,7 +16,8 @@ use dashboard_scanner::{
     checkout::Checkout,
     detect::{Project, Tree as _, detect_counting},
     git::GitTree,
-    mirror,
+    mirror::{self, Fetcher},
+    remote::{FetchPolicy, RemotePolicy},
 };
 
 /// Options of `dashboard scan`.
@@ -39,6 +40,18 @@ pub struct Args {
 /// Scans and prints.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let progress = Progress::new();
+    // Local mode: the operator scans what they choose, on their own machine.
+    let policy = FetchPolicy::from_lookup(
+        RemotePolicy::Local,
+        &dashboard_shared::config::Env::process(),
+    )?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let fetcher = Fetcher {
+        policy: &policy,
+        credentials: None,
+        host_keys: None,
+        interrupt: &never,
+    };
     let local = Path::new(&args.repository);
     let looks_like_url = args.repository.contains("://")
         || args
@@ -61,7 +74,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         progress.say(&format!("fetching {}", args.repository));
         let mirror = cached_mirror(&args.repository)?;
-        mirror::sync(&mirror, &args.repository, None)
+        fetcher
+            .sync(&mirror, &args.repository)
             .with_context(|| format!("cannot fetch {}", args.repository))?;
         (mirror, args.repository.clone())
     };
@@ -74,10 +88,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
             progress.say(&format!("fetching submodule {name} from {sub_url}"));
             let mirror = cached_mirror(sub_url)?;
-            mirror::ensure_commit(&mirror, sub_url, commit, None)?;
+            fetcher.ensure_commit(&mirror, sub_url, commit)?;
             Ok(mirror)
         };
-        Checkout::recursive(tree, &url, &fetch)
+        Checkout::recursive(tree, &url, policy.remotes, &fetch)
     } else {
         Checkout::flat(tree)
     };
@@ -131,7 +145,7 @@ fn print_table(projects: &[Project]) {
 
 /// The `origin` remote's URL of a local repository (to resolve relative submodule URLs).
 fn origin_url(path: &Path) -> Option<String> {
-    let repo = gix::open(path).ok()?;
+    let repo = mirror::open(path).ok()?;
     let remote = repo.find_remote("origin").ok()?;
     remote
         .url(gix::remote::Direction::Fetch)

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use base64::Engine as _;
+use dashboard_scanner::remote::{FetchPolicy, RemotePolicy};
 use dashboard_shared::{
     Db, TenantId,
     config::Env,
@@ -32,6 +33,9 @@ pub struct System {
     pub github: Option<GitHubApp>,
     /// Seals and opens repository credentials.
     pub secrets: SecretBox,
+    /// Local mode: one operator on their own machine may fetch local paths, `file://`, `git://`
+    /// and loopback remotes; with the mirror size cap of `SCANNER_MAX_MIRROR_BYTES`.
+    pub fetch: FetchPolicy,
     /// Our cluster, when this command started it (stopped by [`System::close`]).
     started: Option<postgres::Cluster>,
 }
@@ -57,6 +61,7 @@ impl System {
             db,
             github: GitHubApp::from_lookup(&env)?,
             secrets: secret_box(&env)?,
+            fetch: FetchPolicy::from_lookup(RemotePolicy::Local, &env)?,
             started,
         })
     }
@@ -91,6 +96,7 @@ impl System {
             github: self.github.clone(),
             store: dashboard_scanner::mirror_store::MirrorStore::Local,
             secrets: Some(self.secrets.clone()),
+            fetch: self.fetch.clone(),
         }
     }
 

@@ -215,6 +215,9 @@ mod tests {
             github: None,
             store: dashboard_scanner::mirror_store::MirrorStore::Local,
             secrets: None,
+            fetch: dashboard_scanner::remote::FetchPolicy::new(
+                dashboard_scanner::remote::RemotePolicy::Local,
+            ),
         };
         let linker = dashboard_linker::LinkerContext {
             db: db.clone(),

@@ -152,3 +152,89 @@ fn scan_prints_the_projects_of_a_checkout_and_of_a_url_with_submodules() {
     assert_eq!(not_git.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&not_git.stderr).contains("is not a git repository"));
 }
+
+#[test]
+fn the_machines_git_configuration_has_no_effect_on_a_scan() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for name in ["real", "decoy"] {
+        let repo = root.path().join(name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q"]);
+        write(&repo, "package.json", &format!(r#"{{"name": "{name}"}}"#));
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", name]);
+    }
+    // A user's global configuration that would send the fetch elsewhere, and ask a helper.
+    let home = tempfile::tempdir().unwrap();
+    let base = root.path().display();
+    write(
+        home.path(),
+        ".gitconfig",
+        &format!(
+            "[url \"file://{base}/decoy\"]\n\tinsteadOf = file://{base}/real\n\
+             [credential]\n\thelper = \"!echo password=leaked\"\n"
+        ),
+    );
+    let url = format!("file://{base}/real");
+    let output = Command::new(env!("CARGO_BIN_EXE_dashboard"))
+        .args(["scan", &url, "--json"])
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scanned: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(scanned["projects"][0]["name"], "real", "{scanned:#}");
+}
+
+#[test]
+fn a_submodule_fan_out_of_4_to_the_8th_is_scanned_within_the_cap() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let fan = root.path().join("fan");
+    std::fs::create_dir_all(&fan).unwrap();
+    git(&fan, &["init", "-q"]);
+    write(&fan, "package.json", r#"{"name": "leaf"}"#);
+    git(&fan, &["add", "-A"]);
+    git(&fan, &["commit", "-q", "-m", "leaf"]);
+    let gitmodules: String = (1..=4)
+        .map(|s| format!("[submodule \"s{s}\"]\n\tpath = s{s}\n\turl = ../fan\n"))
+        .collect();
+    for level in 1..=8 {
+        let head = git(&fan, &["rev-parse", "HEAD"]);
+        for s in 1..=4 {
+            let info = format!("160000,{head},s{s}");
+            git(&fan, &["update-index", "--add", "--cacheinfo", &info]);
+        }
+        write(&fan, ".gitmodules", &gitmodules);
+        git(&fan, &["add", ".gitmodules"]);
+        git(&fan, &["commit", "-q", "-m", &format!("level {level}")]);
+    }
+    let url = format!("file://{}", fan.display());
+    let output = dashboard(
+        cache.path(),
+        &["scan", &url, "--recurse-submodules", "--json"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scanned: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let projects = scanned["projects"].as_array().unwrap();
+    let npm = projects.iter().filter(|p| p["type"] == "npm").count();
+    assert_eq!(npm, 257, "the root and 256 mounted submodules");
+    assert!(
+        projects.iter().any(|p| p["problems"]
+            .to_string()
+            .contains("the scan's cap of 256 submodules was reached")),
+        "the cap is reported"
+    );
+}

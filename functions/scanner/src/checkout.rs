@@ -2,16 +2,32 @@
 //! pins, appears under the submodule's path, so detection sees one tree and a submodule's root
 //! project takes the place of its `git-submodule` entry. Nested submodules mount the same way. A
 //! submodule that cannot be fetched stays a `git-submodule` project with the reason as a problem.
+//!
+//! A hostile repository cannot make a scan wander or fan out: a submodule is fetched only if the
+//! remote policy allows its URL and it comes from the superproject's own source
+//! ([`RemotePolicy::same_source`]: on Cloud Run its origin — scheme, host, port); each
+//! (URL, commit) is fetched and opened once per scan; and a scan mounts at most [`MAX_MOUNTS`]
+//! submodules, [`MAX_ENTRIES`] tree entries, [`MAX_DEPTH`] levels deep. What is refused or over a cap
+//! is reported on the submodule's project.
 
-use std::path::PathBuf;
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    path::PathBuf,
+    sync::Arc,
+};
 
 use crate::{
     detect::{Gitlink, Project, SUBMODULE, Tree},
     git::GitTree,
+    remote::RemotePolicy,
 };
 
 /// How deep submodules of submodules are followed.
-const MAX_DEPTH: usize = 8;
+pub const MAX_DEPTH: usize = 8;
+/// How many submodules one scan mounts.
+pub const MAX_MOUNTS: usize = 256;
+/// How many tree entries (files) one scan mounts, the superproject's included.
+pub const MAX_ENTRIES: usize = 2_000_000;
 
 /// Where a submodule's objects can be read: given its resolved URL, its `.gitmodules` name and the
 /// pinned commit, a repository path holding that commit (a mirror fetched on demand, or a local
@@ -20,14 +36,31 @@ pub type Fetch<'a> = dyn Fn(&str, &str, &str) -> anyhow::Result<PathBuf> + 'a;
 
 /// A tree with mounted submodules.
 pub struct Checkout {
-    root: GitTree,
+    root: Arc<GitTree>,
     mounts: Vec<(String, Checkout)>,
     problems: Vec<(String, String)>,
+}
+
+/// A submodule's tree and its number of entries, or why it could not be had.
+type Opened = Result<(Arc<GitTree>, usize), String>;
+
+/// One recursive mount's state: what was opened, and what is left of the caps.
+struct Walk<'a, 'f> {
+    policy: RemotePolicy,
+    fetch: &'a Fetch<'f>,
+    /// Per (URL, commit): the tree, or why it could not be had.
+    opened: HashMap<(String, String), Opened>,
+    mounts: usize,
+    entries: usize,
 }
 
 impl Checkout {
     /// `root` alone.
     pub fn flat(root: GitTree) -> Self {
+        Self::of(Arc::new(root))
+    }
+
+    fn of(root: Arc<GitTree>) -> Self {
         Self {
             root,
             mounts: Vec::new(),
@@ -35,43 +68,17 @@ impl Checkout {
         }
     }
 
-    /// `root` (fetched from `url`) with every submodule mounted, recursively.
-    pub fn recursive(root: GitTree, url: &str, fetch: &Fetch<'_>) -> Self {
-        Self::mount(root, url, fetch, 0)
-    }
-
-    fn mount(root: GitTree, url: &str, fetch: &Fetch<'_>, depth: usize) -> Self {
-        let mut checkout = Self::flat(root);
-        for link in checkout.root.gitlinks() {
-            let Gitlink {
-                path,
-                commit,
-                name,
-                url: Some(sub_url),
-            } = link
-            else {
-                continue;
-            };
-            if depth >= MAX_DEPTH {
-                checkout
-                    .problems
-                    .push((path, format!("submodules nested over {MAX_DEPTH} deep")));
-                continue;
-            }
-            let resolved = resolve_url(url, &sub_url);
-            let opened = fetch(&resolved, name.as_deref().unwrap_or(&path), &commit)
-                .and_then(|repo| GitTree::open(&repo, Some(&commit)));
-            match opened {
-                Ok(tree) => {
-                    let sub = Self::mount(tree, &resolved, fetch, depth + 1);
-                    checkout.mounts.push((path, sub));
-                }
-                Err(error) => checkout
-                    .problems
-                    .push((path, format!("submodule not scanned: {error:#}"))),
-            }
-        }
-        checkout
+    /// `root` (fetched from `url`) with every submodule `policy` allows mounted, recursively,
+    /// within the caps.
+    pub fn recursive(root: GitTree, url: &str, policy: RemotePolicy, fetch: &Fetch<'_>) -> Self {
+        let mut walk = Walk {
+            policy,
+            fetch,
+            opened: HashMap::new(),
+            mounts: 0,
+            entries: root.paths().len(),
+        };
+        walk.mount(Arc::new(root), url, 0)
     }
 
     /// The commit of the root tree.
@@ -117,6 +124,96 @@ impl Checkout {
             let rest = path.strip_prefix(prefix.as_str())?.strip_prefix('/')?;
             Some((sub, path.len() - rest.len()))
         })
+    }
+}
+
+impl Walk<'_, '_> {
+    fn mount(&mut self, root: Arc<GitTree>, url: &str, depth: usize) -> Checkout {
+        let mut checkout = Checkout::of(root);
+        for link in checkout.root.gitlinks() {
+            let Gitlink {
+                path,
+                commit,
+                name,
+                url: Some(sub_url),
+            } = link
+            else {
+                continue;
+            };
+            let name = name.as_deref().unwrap_or(&path);
+            match self.submodule(url, &sub_url, name, &commit, depth) {
+                Ok(sub) => checkout.mounts.push((path, sub)),
+                Err(problem) => checkout.problems.push((path, problem)),
+            }
+        }
+        checkout
+    }
+
+    /// The submodule at `sub_url` (as `.gitmodules` of the repository at `parent` says), mounted, or
+    /// why not.
+    fn submodule(
+        &mut self,
+        parent: &str,
+        sub_url: &str,
+        name: &str,
+        commit: &str,
+        depth: usize,
+    ) -> Result<Checkout, String> {
+        if depth >= MAX_DEPTH {
+            return Err(format!("submodules nested over {MAX_DEPTH} deep"));
+        }
+        if self.mounts >= MAX_MOUNTS {
+            return Err(format!(
+                "submodule not scanned: the scan's cap of {MAX_MOUNTS} submodules was reached"
+            ));
+        }
+        let resolved = resolve_url(parent, sub_url);
+        self.allowed(parent, &resolved)
+            .map_err(|reason| format!("submodule not fetched: {reason}"))?;
+        let (tree, entries) = self.open(&resolved, name, commit)?;
+        if self.entries + entries > MAX_ENTRIES {
+            return Err(format!(
+                "submodule not scanned: the scan's cap of {MAX_ENTRIES} files was reached"
+            ));
+        }
+        self.mounts += 1;
+        self.entries += entries;
+        Ok(self.mount(tree, &resolved, depth + 1))
+    }
+
+    /// Whether the policy allows `url`, and it is on the origin of the superproject at `parent`.
+    fn allowed(&self, parent: &str, url: &str) -> Result<(), String> {
+        let url = self.policy.check_url(url).map_err(|e| format!("{e:#}"))?;
+        let parent = gix::Url::from_bytes(parent.into())
+            .map_err(|_| "the superproject's URL cannot be read".to_owned())?;
+        if !self.policy.same_source(&parent, &url) {
+            return Err(format!(
+                "{}://{} is not the repository's own host, {}://{}",
+                url.scheme,
+                url.host().unwrap_or(""),
+                parent.scheme,
+                parent.host().unwrap_or("")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tree of `commit` from `url` and its number of entries: fetched and opened once per scan.
+    fn open(&mut self, url: &str, name: &str, commit: &str) -> Opened {
+        let key = (url.to_owned(), commit.to_owned());
+        match self.opened.entry(key) {
+            Entry::Occupied(entry) => entry.get().clone(),
+            Entry::Vacant(entry) => {
+                let opened = (self.fetch)(url, name, commit)
+                    .and_then(|repo| GitTree::open(&repo, Some(commit)))
+                    .map(|tree| {
+                        let entries = tree.paths().len();
+                        (Arc::new(tree), entries)
+                    })
+                    .map_err(|error| format!("submodule not scanned: {error:#}"));
+                entry.insert(opened).clone()
+            }
+        }
     }
 }
 

@@ -31,7 +31,7 @@ pub struct GitTree {
 impl GitTree {
     /// The tree of `revision` (default `HEAD`) in the repository at `path` (bare or not).
     pub fn open(path: &Path, revision: Option<&str>) -> anyhow::Result<Self> {
-        let repo = gix::open(path)
+        let repo = gix::open_opts(path, crate::mirror::isolated())
             .with_context(|| format!("{} is not a git repository", path.display()))?;
         let commit = match revision {
             None => repo

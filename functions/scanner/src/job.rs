@@ -20,9 +20,12 @@ use crate::{
     detect::{MemTree, Project, ScanRules, Tree, detect, owner_of, owners, rules::CONFIG_FILE},
     git::GitTree,
     incremental::{self, Rescan},
-    mirror::{self, Credentials},
+    limit::Interrupt,
+    mirror::{self, Credentials, Fetcher},
     mirror_store::MirrorStore,
     poll::StoredCredential,
+    remote::FetchPolicy,
+    ssh::pin_host_keys,
     store::store_scan,
 };
 
@@ -41,6 +44,9 @@ pub struct ScannerContext {
     pub store: MirrorStore,
     /// Opens the credentials of private `git` remotes (`None`: `SECRETS_ENCRYPTION_KEY` unset).
     pub secrets: Option<SecretBox>,
+    /// Which remotes may be fetched ([`crate::remote::RemotePolicy::Hosted`] on Cloud Run, `Local`
+    /// only in the local commands) and the mirror size cap.
+    pub fetch: FetchPolicy,
 }
 
 /// The repository as the scan needs it.
@@ -52,6 +58,7 @@ struct Source {
     installation_id: Option<i64>,
     provider_repo_id: Option<i64>,
     last_synced_commit: Option<String>,
+    ssh_host_keys: Option<String>,
     #[sqlx(flatten)]
     credential: StoredCredential,
 }
@@ -79,7 +86,7 @@ pub async fn scan_repository(
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
         "select provider, clone_url, default_branch, installation_id, provider_repo_id, last_synced_commit,
-                credential_kind, credential_username, credential_encrypted
+                ssh_host_keys, credential_kind, credential_username, credential_encrypted
          from repositories where id = $1 and not archived",
     )
     .bind(job.repository)
@@ -117,11 +124,20 @@ pub async fn scan_repository(
     {
         tracing::info!(repository.id = %job.repository, "mirror restored from the blob store");
     }
-    let mirrors = ctx.mirrors.clone();
+    let (mirrors, policy) = (ctx.mirrors.clone(), ctx.fetch.clone());
     let repository = job.repository;
     let url = source.clone_url.clone();
     let previous = source.last_synced_commit.clone();
-    let (commit, outcome) = tokio::task::spawn_blocking(move || {
+    // Set when this future is dropped (the job timed out): the blocking work stops.
+    let interrupt = Interrupt::new();
+    let flag = interrupt.flag();
+    let (commit, outcome, host_keys) = tokio::task::spawn_blocking(move || {
+        let fetcher = Fetcher {
+            policy: &policy,
+            credentials: credentials.as_ref(),
+            host_keys: source.ssh_host_keys.as_deref(),
+            interrupt: &flag,
+        };
         scan_mirror(
             &mirrors,
             tenant.as_uuid(),
@@ -129,10 +145,15 @@ pub async fn scan_repository(
             &url,
             source.default_branch.as_deref(),
             previous.as_deref(),
-            credentials.as_ref(),
+            &fetcher,
         )
     })
     .await??;
+    if let Some(keys) = host_keys {
+        let mut tx = ctx.db.tenant(tenant).await?;
+        pin_host_keys(&mut tx, job.repository, &keys).await?;
+        tx.commit().await?;
+    }
     if !matches!(outcome, Outcome::Unchanged) {
         ctx.store
             .save(&mirror_path, tenant.as_uuid(), job.repository)
@@ -177,7 +198,8 @@ pub async fn scan_repository(
     Ok(())
 }
 
-/// Fetches, then plans and runs the scan on the mirror. Blocking.
+/// Fetches, then plans and runs the scan on the mirror; also returns the SSH host keys to pin, if
+/// met for the first time. Blocking.
 fn scan_mirror(
     mirrors: &Path,
     tenant: Uuid,
@@ -185,12 +207,28 @@ fn scan_mirror(
     url: &str,
     branch: Option<&str>,
     previous: Option<&str>,
-    credentials: Option<&Credentials>,
+    fetcher: &Fetcher<'_>,
+) -> anyhow::Result<(String, Outcome, Option<String>)> {
+    let path = mirror::mirror_path(mirrors, tenant, repository);
+    let host_keys = fetcher.sync(&path, url)?.host_keys;
+    let (commit, outcome) =
+        scan_synced(mirrors, tenant, repository, url, branch, previous, fetcher)?;
+    Ok((commit, outcome, host_keys))
+}
+
+/// Plans and runs the scan on the synced mirror. Blocking.
+fn scan_synced(
+    mirrors: &Path,
+    tenant: Uuid,
+    repository: Uuid,
+    url: &str,
+    branch: Option<&str>,
+    previous: Option<&str>,
+    fetcher: &Fetcher<'_>,
 ) -> anyhow::Result<(String, Outcome)> {
     let path = mirror::mirror_path(mirrors, tenant, repository);
-    mirror::sync(&path, url, credentials)?;
     let revision = branch.map(|b| format!("refs/heads/{b}"));
-    let repo = gix::open(&path)?;
+    let repo = mirror::open(&path)?;
     let commit = match &revision {
         Some(rev) => repo
             .rev_parse_single(rev.as_str())
@@ -216,18 +254,16 @@ fn scan_mirror(
         Rescan::Full => {}
     }
     let tree = GitTree::open(&path, Some(&commit.to_string()))?;
-    let same_host = |other: &str| host(other) == host(url);
+    // Only submodules from the repository's own source get here (`RemotePolicy::same_source`):
+    // its pinned host keys are theirs too, its credential only on its own origin.
     let fetch = |sub_url: &str, _name: &str, pinned: &str| {
         let module = mirror::module_path(mirrors, tenant, sub_url);
-        mirror::ensure_commit(
-            &module,
-            sub_url,
-            pinned,
-            credentials.filter(|_| same_host(sub_url)),
-        )?;
+        fetcher
+            .for_submodule(url, sub_url)
+            .ensure_commit(&module, sub_url, pinned)?;
         Ok(module)
     };
-    let checkout = Checkout::recursive(tree, url, &fetch);
+    let checkout = Checkout::recursive(tree, url, fetcher.policy.remotes, &fetch);
     let mut projects = detect(&checkout);
     checkout.report(&mut projects);
     for skipped in checkout.skipped() {
@@ -242,13 +278,6 @@ fn scan_mirror(
             .collect(),
     );
     Ok((commit.to_string(), Outcome::Full { projects, files }))
-}
-
-/// The host of a URL (`None` for local paths).
-fn host(url: &str) -> Option<String> {
-    gix::Url::from_bytes(url.into())
-        .ok()
-        .and_then(|u| u.host().map(str::to_owned))
 }
 
 /// Adds TODO/FIXME line deltas of changed files to the projects that own them.

@@ -5,14 +5,18 @@
 //! [`registry`]).
 
 pub mod checkout;
+mod credentials;
 pub mod detect;
 pub mod git;
 pub mod incremental;
 pub mod job;
+pub mod limit;
 pub mod mirror;
 pub mod mirror_store;
 pub mod poll;
+pub mod remote;
 pub mod schedule;
+mod ssh;
 pub mod store;
 pub mod tasklist;
 

@@ -5,7 +5,12 @@
 
 use std::path::PathBuf;
 
-use dashboard_scanner::{ScannerContext, mirror_store::MirrorStore, router};
+use dashboard_scanner::{
+    ScannerContext,
+    mirror_store::MirrorStore,
+    remote::{FetchPolicy, RemotePolicy},
+    router,
+};
 use dashboard_shared::{
     Config, Db, config::Env, crypto::SecretBox, github::GitHubApp,
     jobs::pubsub::transport_from_lookup, telemetry,
@@ -40,6 +45,8 @@ async fn main() -> std::process::ExitCode {
             github: GitHubApp::from_lookup(&env)?,
             store,
             secrets: SecretBox::from_lookup(&env)?,
+            // A shared service: public https and ssh remotes only, never local mode.
+            fetch: FetchPolicy::from_lookup(RemotePolicy::Hosted, &env)?,
         }))
     })
     .await

@@ -1,118 +1,31 @@
 //! Bare mirrors of connected repositories, kept between scans so that a repository is fetched, not
 //! cloned again: `<mirrors>/<tenant>/<repository>.git`, and submodules' under
-//! `<mirrors>/<tenant>/modules/<sha256 of the URL>.git`. Cloned and fetched with gix over file paths,
-//! `file://`, `git://`, `http(s)://` (GitHub with an installation token as the password) and `ssh://`.
+//! `<mirrors>/<tenant>/modules/<sha256 of the URL>.git`. Every fetch goes through a [`Fetcher`]: the
+//! remote policy ([`crate::remote`]) first, then gix opened isolated from the machine's git and ssh
+//! configuration, credentials offered only to the remote's own origin, an interrupt of its own and a
+//! cap on the pack bytes received ([`crate::limit`]). A clone is made beside the mirror and renamed
+//! into place, so a failed one never removes a mirror another attempt uses.
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::atomic::AtomicBool,
 };
 
 use anyhow::Context as _;
-use gix::{ObjectId, bstr::ByteSlice as _, remote::Direction};
-use secrecy::{ExposeSecret as _, SecretString};
+use gix::{
+    ObjectId, bstr::ByteSlice as _, protocol::transport::client::blocking_io::http,
+    remote::Direction,
+};
 use sha2::{Digest as _, Sha256};
 
-/// What a private remote wants; never logged.
-#[derive(Clone, Debug)]
-pub enum Credentials {
-    /// HTTP Basic: a user name and a password or token (GitHub: `x-access-token` and an
-    /// installation token).
-    Basic {
-        /// The user name.
-        username: String,
-        /// The password or token.
-        password: SecretString,
-    },
-    /// An SSH private key (OpenSSH format) for `ssh://` and `user@host:path` remotes, handed to
-    /// `ssh` (or `$DASHBOARD_SSH`) in a file only its owner reads, for the length of one fetch.
-    SshKey(SecretString),
-}
-
-impl Credentials {
-    /// What GitHub wants for a GitHub App installation token.
-    pub fn github_installation(token: SecretString) -> Self {
-        Self::Basic {
-            username: "x-access-token".into(),
-            password: token,
-        }
-    }
-
-    /// The credential callback of an HTTP connection (`None` for an SSH key).
-    fn helper(
-        &self,
-    ) -> Option<
-        impl FnMut(
-            gix::credentials::helper::Action,
-        ) -> gix::Result<Option<gix::credentials::protocol::Outcome>>
-        + use<>,
-    > {
-        let Self::Basic { username, password } = self else {
-            return None;
-        };
-        let (username, password) = (username.clone(), password.expose_secret().to_owned());
-        Some(move |action| match action {
-            gix::credentials::helper::Action::Get(context) => {
-                Ok(Some(gix::credentials::protocol::Outcome {
-                    identity: gix::sec::identity::Account {
-                        username: username.clone(),
-                        password: password.clone(),
-                        oauth_refresh_token: None,
-                    },
-                    next: context.into(),
-                }))
-            }
-            _ => Ok(None),
-        })
-    }
-}
-
-/// An SSH key in a private file, removed when dropped, and the `core.sshCommand` that uses it.
-struct SshIdentity {
-    key_file: PathBuf,
-    command: String,
-}
-
-impl SshIdentity {
-    fn new(key: &SecretString, mirror: &Path) -> anyhow::Result<Self> {
-        use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
-        let key_file =
-            std::env::temp_dir().join(format!("dashboard-ssh-{}", uuid::Uuid::new_v4().simple()));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&key_file)
-            .context("cannot write the SSH key file")?;
-        // From here on, dropping it removes the file.
-        let mut identity = Self {
-            command: String::new(),
-            key_file,
-        };
-        let key = key.expose_secret().trim_end();
-        file.write_all(format!("{key}\n").as_bytes())?;
-        // Host keys are trusted on first use and pinned beside the mirror from then on.
-        let known_hosts = mirror.with_extension("known_hosts");
-        let program = std::env::var("DASHBOARD_SSH").unwrap_or_else(|_| "ssh".into());
-        identity.command = format!(
-            "{program} -i '{}' -o IdentitiesOnly=yes -o BatchMode=yes \
-             -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile='{}'",
-            identity.key_file.display(),
-            known_hosts.display()
-        );
-        Ok(identity)
-    }
-
-    fn config_override(&self) -> String {
-        format!("core.sshCommand={}", self.command)
-    }
-}
-
-impl Drop for SshIdentity {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.key_file);
-    }
-}
+pub use crate::credentials::Credentials;
+use crate::{
+    credentials::credential_callback,
+    limit,
+    remote::{self, Checked, FetchPolicy, RemotePolicy},
+    ssh::SshCommand,
+};
 
 /// Where `repository` of `tenant` is mirrored under `root`.
 pub fn mirror_path(root: &Path, tenant: uuid::Uuid, repository: uuid::Uuid) -> PathBuf {
@@ -135,73 +48,131 @@ pub fn url_path(dir: &Path, url: &str) -> PathBuf {
 
 /// Whether the repository at `repository` holds `commit`.
 pub fn has_commit(repository: &Path, commit: &str) -> bool {
-    gix::open(repository).is_ok_and(|repo| {
+    open(repository).is_ok_and(|repo| {
         gix::ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| repo.find_object(id).is_ok())
     })
 }
 
-/// Refuses to send credentials where they could be read on the way: over plain `http://` to anything
-/// but the loopback interface.
-fn check_transport(url: &str, credentials: &Credentials) -> anyhow::Result<()> {
-    let parsed = gix::Url::from_bytes(url.into()).context("not a repository URL")?;
-    if matches!(credentials, Credentials::SshKey(_)) {
-        anyhow::ensure!(
-            parsed.scheme == gix::url::Scheme::Ssh,
-            "an SSH key is for ssh remotes (ssh://… or user@host:path), not {}",
-            parsed.scheme
-        );
-        return Ok(());
-    }
-    let loopback = matches!(
-        parsed.host(),
-        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
-    );
-    anyhow::ensure!(
-        parsed.scheme != gix::url::Scheme::Http || loopback,
-        "refusing to send credentials over plain http to {}",
-        parsed.host().unwrap_or("?")
-    );
-    Ok(())
+/// One fetch's settings: the policy and caps, the credential, the pinned SSH host keys and the
+/// job's interrupt.
+#[derive(Clone, Copy)]
+pub struct Fetcher<'a> {
+    /// Which remotes may be fetched, and the caps.
+    pub policy: &'a FetchPolicy,
+    /// What the remote wants, if private.
+    pub credentials: Option<&'a Credentials>,
+    /// The SSH host keys pinned for the repository (`known_hosts` lines), if any.
+    pub host_keys: Option<&'a str>,
+    /// Set when the job is given up.
+    pub interrupt: &'a AtomicBool,
 }
 
-/// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it; branches
-/// the remote no longer has are deleted from the mirror. Returns the remote's branches and their
-/// commits. Blocking: run it on a blocking thread.
-pub fn sync(
-    mirror: &Path,
-    url: &str,
-    credentials: Option<&Credentials>,
-) -> anyhow::Result<BTreeMap<String, ObjectId>> {
-    if let Some(credentials) = credentials {
-        check_transport(url, credentials)?;
+/// What a sync found.
+#[derive(Debug)]
+pub struct Synced {
+    /// The remote's branches and their commits.
+    pub branches: BTreeMap<String, ObjectId>,
+    /// The SSH host keys met on first contact, to pin in the repository row.
+    pub host_keys: Option<String>,
+}
+
+impl<'a> Fetcher<'a> {
+    /// Clones `url` into `mirror` (bare) if absent, else fetches every branch and tag into it;
+    /// branches the remote no longer has are deleted from the mirror. Blocking.
+    pub fn sync(&self, mirror: &Path, url: &str) -> anyhow::Result<Synced> {
+        let checked = self.policy.remotes.check(url)?;
+        if matches!(self.credentials, Some(Credentials::SshKey(_))) {
+            anyhow::ensure!(
+                checked.url.scheme == gix::url::Scheme::Ssh,
+                "an SSH key is for ssh remotes (ssh://… or user@host:path), not {}",
+                checked.url.scheme
+            );
+        }
+        let ssh = self.ssh_command(&checked)?;
+        let overrides: Vec<String> = ssh.iter().map(SshCommand::config_override).collect();
+        let result = if mirror.join("HEAD").exists() {
+            self.fetch(mirror, &checked, overrides)
+        } else {
+            self.clone(mirror, &checked, overrides)
+        };
+        match ssh {
+            Some(ssh) => match result {
+                Ok(branches) => Ok(Synced {
+                    branches,
+                    host_keys: ssh.learned(),
+                }),
+                Err(error) => Err(ssh.explain(error)),
+            },
+            None => result.map(|branches| Synced {
+                branches,
+                host_keys: None,
+            }),
+        }
     }
-    let ssh = match credentials {
-        Some(Credentials::SshKey(key)) => Some(SshIdentity::new(key, mirror)?),
-        _ => None,
-    };
-    let overrides: Vec<String> = ssh.iter().map(SshIdentity::config_override).collect();
-    let interrupt = &gix::interrupt::IS_INTERRUPTED;
-    if mirror.join("HEAD").exists() {
-        let repo = gix::open_opts(
-            mirror,
-            gix::open::Options::default().config_overrides(overrides),
-        )
-        .with_context(|| format!("the mirror {} is damaged", mirror.display()))?;
-        let remote = repo.remote_at(url)?.with_refspecs(
+
+    /// The fetcher of a submodule at `sub` of the repository at `parent`: the repository's
+    /// credential only when the submodule is on its origin (scheme, host and port).
+    pub fn for_submodule(&self, parent: &str, sub: &str) -> Self {
+        let url = |u: &str| gix::Url::from_bytes(u.into()).ok();
+        let own = url(parent)
+            .zip(url(sub))
+            .is_some_and(|(parent, sub)| remote::same_origin(&parent, &sub));
+        Self {
+            credentials: self.credentials.filter(|_| own),
+            ..*self
+        }
+    }
+
+    /// Makes sure `mirror` holds `commit`: fetched from `url` only when it does not yet.
+    pub fn ensure_commit(&self, mirror: &Path, url: &str, commit: &str) -> anyhow::Result<()> {
+        if !has_commit(mirror, commit) {
+            self.sync(mirror, url)?;
+        }
+        Ok(())
+    }
+
+    fn ssh_command(&self, checked: &Checked) -> anyhow::Result<Option<SshCommand>> {
+        if checked.url.scheme != gix::url::Scheme::Ssh {
+            return Ok(None);
+        }
+        let key = match self.credentials {
+            Some(Credentials::SshKey(key)) => Some(key),
+            _ => None,
+        };
+        let host = checked.url.host().unwrap_or_default();
+        let address = checked.addresses.first().copied();
+        let program = &self.policy.ssh_program;
+        SshCommand::new(program, host, address, key, self.host_keys).map(Some)
+    }
+
+    fn fetch(
+        &self,
+        mirror: &Path,
+        checked: &Checked,
+        overrides: Vec<String>,
+    ) -> anyhow::Result<BTreeMap<String, ObjectId>> {
+        let repo = gix::open_opts(mirror, isolated().config_overrides(overrides))
+            .with_context(|| format!("the mirror {} is damaged", mirror.display()))?;
+        let remote = repo.remote_at(checked.url.clone())?.with_refspecs(
             ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
             Direction::Fetch,
         )?;
         let mut connection = remote
             .connect(Direction::Fetch)
             .context("failed to reach the repository")?;
-        if let Some(helper) = credentials.and_then(Credentials::helper) {
-            connection.set_credentials(helper);
-        }
-        let outcome = connection
-            .prepare_fetch(gix::progress::Discard, Default::default())
-            .context("failed to reach the repository")?
-            .receive(gix::progress::Discard, interrupt)
-            .context("fetch failed")?;
+        self.connection_setup(checked)(&mut connection)?;
+        let outcome = limit::bounded(
+            mirror,
+            self.policy.max_mirror_bytes,
+            self.interrupt,
+            |stop| {
+                connection
+                    .prepare_fetch(gix::progress::Discard, Default::default())
+                    .context("failed to reach the repository")?
+                    .receive(gix::progress::Discard, stop)
+                    .context("fetch failed")
+            },
+        )?;
         let branches = branches(&outcome.ref_map.remote_refs);
         for reference in repo.references()?.local_branches()? {
             let reference = reference.map_err(|e| anyhow::anyhow!(e))?;
@@ -213,37 +184,110 @@ pub fn sync(
             }
         }
         Ok(branches)
-    } else {
-        std::fs::create_dir_all(mirror.parent().unwrap_or(mirror))?;
-        let mut clone = if overrides.is_empty() {
-            gix::prepare_clone_bare(url, mirror)
-        } else {
-            gix::clone::PrepareFetch::new(
-                url,
-                mirror,
+    }
+
+    /// Clones into a new directory beside `mirror`, then renames it into place.
+    fn clone(
+        &self,
+        mirror: &Path,
+        checked: &Checked,
+        overrides: Vec<String>,
+    ) -> anyhow::Result<BTreeMap<String, ObjectId>> {
+        let parent = mirror.parent().context("a mirror has a parent directory")?;
+        std::fs::create_dir_all(parent)?;
+        let staging = parent.join(format!(
+            ".{}.{}.clone",
+            mirror.file_name().unwrap_or_default().to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let cloned = (|| {
+            let mut setup = self.connection_setup(checked);
+            let mut clone = gix::clone::PrepareFetch::new(
+                checked.url.clone(),
+                &staging,
                 gix::create::Kind::Bare,
                 gix::create::Options::default(),
-                gix::open::Options::default().config_overrides(overrides),
+                isolated().config_overrides(overrides),
             )
-        }
-        .context("cannot clone from this URL")?;
-        if let Some(credentials) = credentials.cloned() {
-            clone = clone.configure_connection(move |connection| {
-                if let Some(helper) = credentials.helper() {
-                    connection.set_credentials(helper);
-                }
-                Ok(())
-            });
-        }
-        match clone.fetch_only(gix::progress::Discard, interrupt) {
-            Ok((_, outcome)) => Ok(branches(&outcome.ref_map.remote_refs)),
+            .context("cannot clone from this URL")?
+            .configure_connection(move |connection| setup(connection));
+            let (_, outcome) = limit::bounded(
+                &staging,
+                self.policy.max_mirror_bytes,
+                self.interrupt,
+                |stop| {
+                    clone
+                        .fetch_only(gix::progress::Discard, stop)
+                        .map_err(|e| anyhow::Error::new(e).context("clone failed"))
+                },
+            )?;
+            anyhow::Ok(branches(&outcome.ref_map.remote_refs))
+        })();
+        let placed = cloned.and_then(|branches| match std::fs::rename(&staging, mirror) {
+            Ok(()) => Ok(branches),
+            // Another attempt placed its clone first: it serves as well.
+            Err(_) if mirror.join("HEAD").exists() => Ok(branches),
             Err(error) => {
-                // Leave nothing half-made behind: the next attempt clones afresh.
-                let _ = std::fs::remove_dir_all(mirror);
-                Err(anyhow::Error::new(error).context("clone failed"))
+                Err(anyhow::Error::new(error).context("cannot move the clone into place"))
             }
+        });
+        let _ = std::fs::remove_dir_all(&staging);
+        placed
+    }
+
+    /// What every connection gets before it talks to the remote: the credential callback (only for
+    /// the remote's origin) and, on Cloud Run, HTTP name resolution through the address policy.
+    fn connection_setup(
+        &self,
+        checked: &Checked,
+    ) -> impl FnMut(&mut Connection<'_, '_, '_>) -> gix::Result + 'static {
+        let basic = match self.credentials {
+            Some(Credentials::Basic { username, password }) => {
+                Some((username.clone(), password.clone()))
+            }
+            _ => None,
+        };
+        let (origin, policy) = (checked.url.clone(), self.policy.remotes);
+        move |connection| {
+            connection.set_credentials(credential_callback(origin.clone(), basic.clone()));
+            if policy == RemotePolicy::Hosted
+                && matches!(
+                    origin.scheme,
+                    gix::url::Scheme::Https | gix::url::Scheme::Http
+                )
+            {
+                let options = connection
+                    .remote()
+                    .repo()
+                    .transport_options(origin.to_bstring().as_bstr(), None)?
+                    .and_then(|o| o.downcast::<http::Options>().ok())
+                    .unwrap_or_default();
+                connection.set_transport_options(Box::new(remote::hosted_http(*options)));
+            }
+            Ok(())
         }
     }
+}
+
+/// A connection as gix makes it for a fetch or a clone.
+type Connection<'a, 'b, 'c> = gix::remote::Connection<
+    'a,
+    'b,
+    'c,
+    Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>,
+>;
+
+/// gix's open options for mirrors and repositories read: only the repository's own configuration
+/// (no system or global configuration, no environment, so no credential helpers, URL rewrites or
+/// ssh command from the machine).
+pub fn isolated() -> gix::open::Options {
+    gix::open::Options::isolated()
+}
+
+/// Opens the repository at `path`, isolated.
+pub fn open(path: &Path) -> anyhow::Result<gix::Repository> {
+    gix::open_opts(path, isolated())
+        .with_context(|| format!("{} is not a git repository", path.display()))
 }
 
 /// The branches among the refs a remote advertised.
@@ -259,42 +303,7 @@ fn branches(refs: &[gix::protocol::handshake::Ref]) -> BTreeMap<String, ObjectId
 
 /// The branch the mirror's `HEAD` names (the remote's default branch when it was cloned).
 pub fn head_branch(mirror: &Path) -> Option<String> {
-    let repo = gix::open(mirror).ok()?;
+    let repo = open(mirror).ok()?;
     let head = repo.head_name().ok()??;
     Some(head.shorten().to_string())
-}
-
-/// Makes sure `mirror` holds `commit`: fetched from `url` only when it does not yet.
-pub fn ensure_commit(
-    mirror: &Path,
-    url: &str,
-    commit: &str,
-    credentials: Option<&Credentials>,
-) -> anyhow::Result<()> {
-    if !has_commit(mirror, commit) {
-        sync(mirror, url, credentials)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use secrecy::SecretString;
-
-    use super::{Credentials, check_transport};
-
-    #[test]
-    fn credentials_never_travel_over_plain_http_off_the_machine() {
-        let token = Credentials::github_installation(SecretString::from("t"));
-        assert!(check_transport("https://github.com/acme/widgets.git", &token).is_ok());
-        assert!(check_transport("http://127.0.0.1:8080/acme/widgets.git", &token).is_ok());
-        let refused = check_transport("http://github.com/acme/widgets.git", &token).unwrap_err();
-        assert_eq!(
-            refused.to_string(),
-            "refusing to send credentials over plain http to github.com"
-        );
-        let key = Credentials::SshKey(SecretString::from("k"));
-        assert!(check_transport("git@github.com:acme/widgets.git", &key).is_ok());
-        assert!(check_transport("https://github.com/acme/widgets.git", &key).is_err());
-    }
 }

@@ -29,7 +29,9 @@ use uuid::Uuid;
 
 use crate::{
     ScannerContext,
-    mirror::{self, Credentials},
+    limit::Interrupt,
+    mirror::{self, Credentials, Fetcher},
+    ssh::pin_host_keys,
 };
 
 /// At most this many changed paths are kept per commit (a vendoring commit touches thousands).
@@ -42,6 +44,7 @@ struct Source {
     default_branch: Option<String>,
     branch_heads: serde_json::Value,
     last_synced_commit: Option<String>,
+    ssh_host_keys: Option<String>,
     #[sqlx(flatten)]
     credential: StoredCredential,
 }
@@ -64,6 +67,8 @@ struct Polled {
     default_branch: Option<String>,
     /// Per branch, the commits new since the last poll (other branches first, the default last).
     pushes: Vec<(String, Vec<NewCommit>)>,
+    /// The SSH host keys met on the first fetch, to pin.
+    host_keys: Option<String>,
 }
 
 /// Runs a [`PollRepository`] job for `tenant`.
@@ -74,7 +79,7 @@ pub async fn poll_repository(
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
-        "select clone_url, default_branch, branch_heads, last_synced_commit,
+        "select clone_url, default_branch, branch_heads, last_synced_commit, ssh_host_keys,
                 credential_kind, credential_username, credential_encrypted
          from repositories where id = $1 and provider = 'git' and not archived",
     )
@@ -94,6 +99,8 @@ pub async fn poll_repository(
     ctx.store
         .restore(&mirror_path, tenant.as_uuid(), job.repository)
         .await?;
+    // Set when this future is dropped (the job timed out): the fetch stops.
+    let interrupt = Interrupt::new();
     let polled = {
         let (path, url, known, default) = (
             mirror_path.clone(),
@@ -101,14 +108,19 @@ pub async fn poll_repository(
             known.clone(),
             source.default_branch.clone(),
         );
+        let (policy, host_keys, flag) = (
+            ctx.fetch.clone(),
+            source.ssh_host_keys.clone(),
+            interrupt.flag(),
+        );
         tokio::task::spawn_blocking(move || {
-            poll_mirror(
-                &path,
-                &url,
-                credentials.as_ref(),
-                &known,
-                default.as_deref(),
-            )
+            let fetcher = Fetcher {
+                policy: &policy,
+                credentials: credentials.as_ref(),
+                host_keys: host_keys.as_deref(),
+                interrupt: &flag,
+            };
+            poll_mirror(&path, &url, &fetcher, &known, default.as_deref())
         })
         .await??
     };
@@ -129,6 +141,9 @@ pub async fn poll_repository(
         current == source.branch_heads,
         "the repository was polled concurrently; polling again"
     );
+    if let Some(keys) = &polled.host_keys {
+        pin_host_keys(&mut tx, job.repository, keys).await?;
+    }
     let default_branch = polled.default_branch;
     let mut new = 0;
     for (branch, found) in polled.pushes {
@@ -210,13 +225,14 @@ impl StoredCredential {
 fn poll_mirror(
     mirror: &Path,
     url: &str,
-    credentials: Option<&Credentials>,
+    fetcher: &Fetcher<'_>,
     known: &BTreeMap<String, String>,
     default_branch: Option<&str>,
 ) -> anyhow::Result<Polled> {
-    let heads = mirror::sync(mirror, url, credentials)?;
+    let synced = fetcher.sync(mirror, url)?;
+    let heads = synced.branches;
     let default_branch = choose_default(default_branch, mirror::head_branch(mirror), &heads);
-    let repo = gix::open(mirror)?;
+    let repo = mirror::open(mirror)?;
     // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
     // mirror's history any more and hide nothing.
     let seen: Vec<ObjectId> = known
@@ -253,6 +269,7 @@ fn poll_mirror(
             .collect(),
         default_branch: default_branch.map(str::to_owned),
         pushes,
+        host_keys: synced.host_keys,
     })
 }
 

@@ -51,6 +51,9 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
         github: None,
         store: dashboard_scanner::mirror_store::MirrorStore::Local,
         secrets: None,
+        fetch: dashboard_scanner::remote::FetchPolicy::new(
+            dashboard_scanner::remote::RemotePolicy::Local,
+        ),
     };
     let scan = || async {
         let mut tx = db.tenant(tenant).await.unwrap();

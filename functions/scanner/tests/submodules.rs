@@ -1,13 +1,21 @@
 //! Repositories of submodules, scanned recursively by the scan job: a master repository laid out
 //! like the original plan (6 category directories, 38 submodules, a `tasklist.md` in each) becomes
 //! exactly 45 projects with their hierarchy and tasks; a submodule that cannot be fetched stays a
-//! `git-submodule` project with the reason.
+//! `git-submodule` project with the reason. A hostile repository cannot make a scan fan out (4^8
+//! self-references are fetched once per commit and mounted up to the cap, which is reported) nor
+//! wander (outside local mode, submodules on other hosts or schemes are refused with the reason).
 
 mod common;
 
 use std::fmt::Write as _;
 
 use common::{add_repository, commit, context, git, scan, write};
+use dashboard_scanner::{
+    checkout::{Checkout, MAX_MOUNTS},
+    detect::{Tree as _, detect},
+    git::GitTree,
+    remote::RemotePolicy,
+};
 use dashboard_shared::testing;
 use sqlx::PgPool;
 
@@ -180,5 +188,178 @@ async fn a_submodule_that_cannot_be_fetched_is_reported_on_its_project(admin: Pg
     assert!(
         problems[0].starts_with("submodule not scanned"),
         "{problems:?}"
+    );
+}
+
+/// A repository whose commits 1 to 8 each pin the previous one 4 times, as submodules of itself:
+/// 4^8 = 65,536 mounts if followed naively. Returns its directory and HEAD.
+fn fan_out(root: &std::path::Path) -> (std::path::PathBuf, String) {
+    let fan = root.join("fan");
+    std::fs::create_dir_all(&fan).unwrap();
+    git(&fan, &["init", "-q"]);
+    let mut head = commit(&fan, "package.json", r#"{"name": "leaf"}"#, "leaf");
+    let mut gitmodules = String::new();
+    for s in 1..=4 {
+        writeln!(
+            gitmodules,
+            "[submodule \"s{s}\"]\n\tpath = s{s}\n\turl = ../fan"
+        )
+        .unwrap();
+    }
+    for level in 1..=8 {
+        for s in 1..=4 {
+            pin(&fan, &format!("s{s}"), &head);
+        }
+        write(&fan, ".gitmodules", gitmodules.as_bytes());
+        git(&fan, &["add", ".gitmodules"]);
+        git(&fan, &["commit", "-q", "-m", &format!("level {level}")]);
+        head = git(&fan, &["rev-parse", "HEAD"]);
+    }
+    (fan, head)
+}
+
+#[test]
+fn a_fan_out_of_4_to_the_8th_fetches_each_commit_once_and_stops_at_the_mount_cap() {
+    let origin = tempfile::tempdir().unwrap();
+    let (fan, _) = fan_out(origin.path());
+    let fetched = std::cell::RefCell::new(Vec::new());
+    let fetch = |url: &str, _: &str, commit: &str| {
+        fetched
+            .borrow_mut()
+            .push((url.to_owned(), commit.to_owned()));
+        Ok(fan.clone())
+    };
+    let tree = GitTree::open(&fan, None).unwrap();
+    let url = fan.to_str().unwrap();
+    let checkout = Checkout::recursive(tree, url, RemotePolicy::Local, &fetch);
+    let fetched = fetched.into_inner();
+    assert_eq!(
+        fetched.len(),
+        8,
+        "one fetch per (URL, commit): {fetched:#?}"
+    );
+    let mounted = checkout
+        .paths()
+        .iter()
+        .filter(|p| p.ends_with("package.json"))
+        .count();
+    assert_eq!(mounted, 1 + MAX_MOUNTS, "the root's and one per mount");
+    let mut projects = detect(&checkout);
+    checkout.report(&mut projects);
+    let capped = projects
+        .iter()
+        .filter(|p| {
+            p.problems
+                .iter()
+                .any(|m| m.contains("the scan's cap of 256 submodules was reached"))
+        })
+        .count();
+    assert!(capped > 0, "the cap is reported on the submodules left out");
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_scan_job_on_a_4_to_the_8th_fan_out_stores_the_capped_tree(admin: PgPool) {
+    let origin = tempfile::tempdir().unwrap();
+    let mirrors = tempfile::tempdir().unwrap();
+    let (fan, head) = fan_out(origin.path());
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository = add_repository(&admin, tenant, fan.to_str().unwrap()).await;
+    assert_eq!(
+        scan(&context(&admin, mirrors.path()), tenant, repository).await,
+        1
+    );
+    let (npm, capped): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where type = 'npm'),
+                count(*) filter (where problems::text like '%cap of 256 submodules%')
+         from app.projects where removed_at is null",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(npm, 1 + MAX_MOUNTS as i64);
+    assert!(capped > 0);
+    let synced: String = sqlx::query_scalar("select last_synced_commit from app.repositories")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(synced, head);
+}
+
+#[test]
+fn the_hosted_scanner_refuses_file_git_loopback_and_foreign_host_submodules() {
+    let origin = tempfile::tempdir().unwrap();
+    let lib = origin.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    git(&lib, &["init", "-q"]);
+    let pinned = commit(&lib, "package.json", r#"{"name": "lib"}"#, "lib");
+    let master = origin.path().join("master");
+    std::fs::create_dir_all(&master).unwrap();
+    git(&master, &["init", "-q"]);
+    write(&master, "package.json", br#"{"name": "app"}"#);
+    git(&master, &["add", "-A"]);
+    let modules = [
+        ("file", "file:///srv/git/lib.git"),
+        ("daemon", "git://git.example.com/acme/lib.git"),
+        ("loopback", "https://127.0.0.1/acme/lib.git"),
+        ("foreign", "https://evil.example.net/acme/lib.git"),
+        ("token", "https://ghp_secret@git.example.com/acme/lib.git"),
+        ("sibling", "../lib.git"),
+    ];
+    let mut gitmodules = String::new();
+    for (name, url) in modules {
+        writeln!(
+            gitmodules,
+            "[submodule \"{name}\"]\n\tpath = {name}\n\turl = {url}"
+        )
+        .unwrap();
+        pin(&master, name, &pinned);
+    }
+    commit_gitmodules(&master, &gitmodules);
+    let fetched = std::cell::RefCell::new(Vec::new());
+    let fetch = |url: &str, _: &str, _: &str| {
+        fetched.borrow_mut().push(url.to_owned());
+        Ok(lib.clone())
+    };
+    let tree = GitTree::open(&master, None).unwrap();
+    let url = "https://git.example.com/acme/master.git";
+    let checkout = Checkout::recursive(tree, url, RemotePolicy::Hosted, &fetch);
+    assert_eq!(
+        fetched.into_inner(),
+        ["https://git.example.com/acme/lib.git"],
+        "only the submodule on the repository's own origin is fetched"
+    );
+    let mut projects = detect(&checkout);
+    checkout.report(&mut projects);
+    let problem = |path: &str| -> String {
+        let project = projects
+            .iter()
+            .find(|p| p.path == path && p.kind == "git-submodule")
+            .unwrap_or_else(|| panic!("{path} stays a git-submodule: {projects:#?}"));
+        project.problems.join("; ")
+    };
+    let local_only = "remotes are only allowed in local mode (dashboard up, scan, repo)";
+    assert_eq!(
+        problem("file"),
+        format!("submodule not fetched: local paths and file:// {local_only}")
+    );
+    assert_eq!(
+        problem("daemon"),
+        format!("submodule not fetched: git:// {local_only}")
+    );
+    assert_eq!(
+        problem("loopback"),
+        "submodule not fetched: refusing 127.0.0.1: a loopback address"
+    );
+    assert_eq!(
+        problem("foreign"),
+        "submodule not fetched: https://evil.example.net is not the repository's own host, https://git.example.com"
+    );
+    assert!(problem("token").contains("user information"));
+    assert!(!problem("token").contains("ghp_secret"));
+    assert!(
+        projects
+            .iter()
+            .any(|p| p.path == "sibling" && p.kind == "npm"),
+        "the sibling on the same host is mounted"
     );
 }

@@ -56,6 +56,9 @@ pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::Scann
         github: None,
         store: dashboard_scanner::mirror_store::MirrorStore::Local,
         secrets: None,
+        fetch: dashboard_scanner::remote::FetchPolicy::new(
+            dashboard_scanner::remote::RemotePolicy::Local,
+        ),
     }
 }
 
