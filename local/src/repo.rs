@@ -424,6 +424,14 @@ struct Listed {
     tasks_done: i64,
     commits: i64,
     links: i64,
+    /// Failed polls or scans since the last success.
+    consecutive_failures: i32,
+    /// What the last failed one said (`None` once one succeeds).
+    last_error: Option<String>,
+    /// No scheduled poll or resync before then (backing off after failures).
+    retry_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the last scan could not take in (projects beyond the plan's cap).
+    scan_problems: Vec<String>,
 }
 
 impl Listed {
@@ -433,6 +441,22 @@ impl Listed {
             "{} branches, {} commits, {} projects, {} tasks ({} done), {} links",
             self.branches, self.commits, self.projects, self.tasks, self.tasks_done, self.links
         )
+    }
+
+    /// The lines shown under the repository: its failing state and its scan's problems.
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(error) = &self.last_error {
+            let next = self.retry_after.map_or_else(String::new, |at| {
+                format!("; next attempt after {}", at.format("%Y-%m-%d %H:%M:%S"))
+            });
+            notes.push(format!(
+                "failing ({} in a row{next}): {error}",
+                self.consecutive_failures
+            ));
+        }
+        notes.extend(self.scan_problems.iter().map(|p| format!("problem: {p}")));
+        notes
     }
 }
 
@@ -451,7 +475,8 @@ async fn repositories(
                    and t.status = 'done') as tasks_done,
                 (select count(*) from commits c where c.repository_id = r.id) as commits,
                 (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
-                   where c.repository_id = r.id and l.state = 'active') as links
+                   where c.repository_id = r.id and l.state = 'active') as links,
+                r.consecutive_failures, r.last_error, r.retry_after, r.scan_problems
          from repositories r where not r.archived and ($1::uuid is null or r.id = $1)
          order by r.full_name, r.clone_url",
     )
@@ -498,31 +523,31 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
             "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} {}",
             r.name,
             r.provider,
-            r.default_branch.unwrap_or_default(),
+            r.default_branch.as_deref().unwrap_or_default(),
             r.projects,
             r.tasks,
             r.commits,
             polled,
             r.url
         );
+        for note in r.notes() {
+            println!("  {note}");
+        }
     }
     Ok(())
 }
 
-/// The error of the repository's last poll or scan job, if it failed.
+/// The error of the repository's last poll or scan, if it failed (a success clears it).
 async fn last_failure(
     tx: &mut dashboard_shared::TenantTx,
     repository: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    let last: Option<(String, Option<String>)> = sqlx::query_as(
-        "select status, last_error from jobs
-         where kind in ('poll_repository', 'scan_repository') and payload->>'repository' = $1::text
-         order by updated_at desc limit 1",
-    )
-    .bind(repository)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(last.and_then(|(status, error)| error.filter(|_| status == "queued" || status == "dead")))
+    let last: Option<Option<String>> =
+        sqlx::query_scalar("select last_error from repositories where id = $1")
+            .bind(repository)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(last.flatten())
 }
 
 /// `30s`, `5m`, `1h` or plain seconds, between 30 s and a day.

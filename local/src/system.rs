@@ -91,6 +91,7 @@ impl System {
             github: self.github.clone(),
             store: dashboard_scanner::mirror_store::MirrorStore::Local,
             secrets: Some(self.secrets.clone()),
+            limits: dashboard_scanner::limits::Limits::default(),
         }
     }
 

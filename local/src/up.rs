@@ -172,6 +172,7 @@ mod tests {
             github: None,
             store: dashboard_scanner::mirror_store::MirrorStore::Local,
             secrets: None,
+            limits: dashboard_scanner::limits::Limits::default(),
         };
         let linker = dashboard_linker::LinkerContext {
             db: db.clone(),

@@ -13,10 +13,12 @@ use dashboard_shared::{
 use uuid::Uuid;
 
 use crate::{
+    attempt::{self, MirrorLock},
     checkout::Checkout,
     detect::{MemTree, Project, ScanRules, Tree, detect, owner_of, owners, rules::CONFIG_FILE},
     git::GitTree,
     incremental::{self, Rescan},
+    limits::Limits,
     mirror::{self, Credentials},
     mirror_store::MirrorStore,
     poll::StoredCredential,
@@ -38,6 +40,8 @@ pub struct ScannerContext {
     pub store: MirrorStore,
     /// Opens the credentials of private `git` remotes (`None`: `SECRETS_ENCRYPTION_KEY` unset).
     pub secrets: Option<SecretBox>,
+    /// The caps on one job's work.
+    pub limits: Limits,
 }
 
 /// The repository as the scan needs it.
@@ -66,11 +70,24 @@ enum Outcome {
     },
 }
 
-/// Runs a [`ScanRepository`] job for `tenant`.
+/// Runs a [`ScanRepository`] job for `tenant`, holding the repository's mirror lock; the outcome
+/// is recorded on the repository ([`attempt::finish`]).
 pub async fn scan_repository(
     ctx: ScannerContext,
     tenant: TenantId,
     job: ScanRepository,
+) -> anyhow::Result<()> {
+    let lock = attempt::lock(&ctx.db, tenant, job.repository).await?;
+    let outcome = scan(&ctx, tenant, &job, &lock).await;
+    lock.release().await;
+    attempt::finish(&ctx.db, tenant, job.repository, outcome).await
+}
+
+async fn scan(
+    ctx: &ScannerContext,
+    tenant: TenantId,
+    job: &ScanRepository,
+    lock: &MirrorLock,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
@@ -99,7 +116,7 @@ pub async fn scan_repository(
                 app.installation_token(installation).await?,
             ))
         }
-        _ => source.credential.open(&ctx, tenant, job.repository)?,
+        _ => source.credential.open(ctx, tenant, job.repository)?,
     };
     let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
     if ctx
@@ -113,7 +130,9 @@ pub async fn scan_repository(
     let repository = job.repository;
     let url = source.clone_url.clone();
     let previous = source.last_synced_commit.clone();
+    let lock = lock.clone();
     let (commit, outcome) = tokio::task::spawn_blocking(move || {
+        let _lock = lock;
         scan_mirror(
             &mirrors,
             tenant.as_uuid(),
@@ -152,9 +171,18 @@ pub async fn scan_repository(
             apply_counts(&mut tx, job.repository, &commit, &deltas, &rules).await?;
             tracing::info!(repository.id = %job.repository, commit, files, "no manifest changed: TODO/FIXME counts updated");
         }
-        Outcome::Full { projects, files } => {
+        Outcome::Full { mut projects, files } => {
+            let max_projects: i32 = sqlx::query_scalar("select max_projects from tenants")
+                .fetch_one(&mut *tx)
+                .await?;
+            let problems = cap_projects(&mut projects, usize::try_from(max_projects)?);
             let stored = store_scan(&mut tx, job.repository, &commit, &files, &projects).await?;
-            tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, "repository scanned");
+            sqlx::query("update repositories set scan_problems = $2 where id = $1")
+                .bind(job.repository)
+                .bind(&problems)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, ?problems, "repository scanned");
         }
     }
     sqlx::query(
@@ -167,6 +195,21 @@ pub async fn scan_repository(
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     Ok(())
+}
+
+/// Keeps the first `max` projects in (path, type) order — parents before what they contain — and
+/// returns the problem to report when there were more.
+fn cap_projects(projects: &mut Vec<Project>, max: usize) -> Vec<String> {
+    if projects.len() <= max {
+        return Vec::new();
+    }
+    let found = projects.len();
+    projects.sort_by(|a, b| (a.path.as_str(), a.kind).cmp(&(b.path.as_str(), b.kind)));
+    projects.truncate(max);
+    vec![format!(
+        "{found} projects found; the plan stores at most {max} per repository (max_projects), \
+         so the first {max} by path are kept"
+    )]
 }
 
 /// Fetches, then plans and runs the scan on the mirror. Blocking.

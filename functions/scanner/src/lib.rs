@@ -4,11 +4,13 @@
 //! is what the local runner mounts (nothing: locally the jobs run in an in-process worker over
 //! [`registry`]).
 
+pub mod attempt;
 pub mod checkout;
 pub mod detect;
 pub mod git;
 pub mod incremental;
 pub mod job;
+pub mod limits;
 pub mod mirror;
 pub mod mirror_store;
 pub mod poll;

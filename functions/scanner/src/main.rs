@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dashboard_scanner::{ScannerContext, mirror_store::MirrorStore, router};
+use dashboard_scanner::{ScannerContext, limits::Limits, mirror_store::MirrorStore, router};
 use dashboard_shared::{
     Config, Db, config::Env, crypto::SecretBox, github::GitHubApp,
     jobs::pubsub::transport_from_lookup, telemetry,
@@ -40,6 +40,7 @@ async fn main() -> std::process::ExitCode {
             github: GitHubApp::from_lookup(&env)?,
             store,
             secrets: SecretBox::from_lookup(&env)?,
+            limits: Limits::from_lookup(&env)?,
         }))
     })
     .await

@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::{
     ScannerContext,
+    attempt::{self, MirrorLock},
     mirror::{self, Credentials},
 };
 
@@ -64,13 +65,35 @@ struct Polled {
     default_branch: Option<String>,
     /// Per branch, the commits new since the last poll (other branches first, the default last).
     pushes: Vec<(String, Vec<NewCommit>)>,
+    /// Whether the commit cap held some back: `heads` then names, for a branch cut short, the last
+    /// commit taken (or its previous head), so the next poll goes on from there.
+    capped: bool,
 }
 
-/// Runs a [`PollRepository`] job for `tenant`.
+/// The remote a poll fetches.
+struct Remote<'a> {
+    url: &'a str,
+    credentials: Option<&'a Credentials>,
+}
+
+/// Runs a [`PollRepository`] job for `tenant`, holding the repository's mirror lock; the outcome
+/// is recorded on the repository ([`attempt::finish`]).
 pub async fn poll_repository(
     ctx: ScannerContext,
     tenant: TenantId,
     job: PollRepository,
+) -> anyhow::Result<()> {
+    let lock = attempt::lock(&ctx.db, tenant, job.repository).await?;
+    let outcome = poll(&ctx, tenant, &job, &lock).await;
+    lock.release().await;
+    attempt::finish(&ctx.db, tenant, job.repository, outcome).await
+}
+
+async fn poll(
+    ctx: &ScannerContext,
+    tenant: TenantId,
+    job: &PollRepository,
+    lock: &MirrorLock,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
@@ -87,7 +110,7 @@ pub async fn poll_repository(
         tracing::info!(repository.id = %job.repository, "repository gone, archived or not of the git provider; nothing to poll");
         return Ok(());
     };
-    let credentials = source.credential.open(&ctx, tenant, job.repository)?;
+    let credentials = source.credential.open(ctx, tenant, job.repository)?;
     let known: BTreeMap<String, String> = serde_json::from_value(source.branch_heads.clone())
         .context("the stored branch heads are damaged")?;
     let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
@@ -101,14 +124,14 @@ pub async fn poll_repository(
             known.clone(),
             source.default_branch.clone(),
         );
+        let (lock, cap) = (lock.clone(), ctx.limits.max_commits_per_poll);
         tokio::task::spawn_blocking(move || {
-            poll_mirror(
-                &path,
-                &url,
-                credentials.as_ref(),
-                &known,
-                default.as_deref(),
-            )
+            let _lock = lock;
+            let remote = Remote {
+                url: &url,
+                credentials: credentials.as_ref(),
+            };
+            poll_mirror(&path, remote, &known, default.as_deref(), cap)
         })
         .await??
     };
@@ -139,13 +162,16 @@ pub async fn poll_repository(
         };
         new += commits::ingest(&mut tx, push, found).await?.len();
     }
+    // A poll cut short by the commit cap leaves the repository due, so the rest comes next tick.
     sqlx::query(
-        "update repositories set branch_heads = $2, default_branch = $3, last_polled_at = now(), updated_at = now()
+        "update repositories set branch_heads = $2, default_branch = $3, updated_at = now(),
+           last_polled_at = case when $4 then last_polled_at else now() end
          where id = $1",
     )
     .bind(job.repository)
     .bind(serde_json::to_value(&polled.heads)?)
     .bind(&default_branch)
+    .bind(polled.capped)
     .execute(&mut *tx)
     .await?;
     let default_head = default_branch.as_ref().and_then(|b| polled.heads.get(b));
@@ -167,8 +193,16 @@ pub async fn poll_repository(
         branches = polled.heads.len(),
         commits.new = new,
         rescan,
+        capped = polled.capped,
         "repository polled"
     );
+    if polled.capped {
+        tracing::warn!(
+            repository.id = %job.repository,
+            cap = ctx.limits.max_commits_per_poll,
+            "more new commits than SCANNER_MAX_COMMITS_PER_POLL: the rest are taken next poll"
+        );
+    }
     Ok(())
 }
 
@@ -206,15 +240,16 @@ impl StoredCredential {
     }
 }
 
-/// Fetches `url` into `mirror` and finds what is new since `known` (branch → head). Blocking.
+/// Fetches the remote into `mirror` and finds what is new since `known` (branch → head), at most
+/// `cap` commits in all. Blocking.
 fn poll_mirror(
     mirror: &Path,
-    url: &str,
-    credentials: Option<&Credentials>,
+    remote: Remote<'_>,
     known: &BTreeMap<String, String>,
     default_branch: Option<&str>,
+    cap: usize,
 ) -> anyhow::Result<Polled> {
-    let heads = mirror::sync(mirror, url, credentials)?;
+    let heads = mirror::sync(mirror, remote.url, remote.credentials)?;
     let default_branch = choose_default(default_branch, mirror::head_branch(mirror), &heads);
     let repo = gix::open(mirror)?;
     // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
@@ -232,28 +267,76 @@ fn poll_mirror(
     order.sort_by_key(|(branch, _)| default_branch == Some(branch.as_str()));
     // A branch's own commits are those the default branch does not have: only they carry its name.
     let default_head = default_branch.and_then(|b| heads.get(b)).copied();
-    let mut pushes = Vec::new();
+    let mut taken_heads: BTreeMap<String, String> = heads
+        .iter()
+        .map(|(branch, head)| (branch.clone(), head.to_string()))
+        .collect();
+    let (mut pushes, mut budget, mut capped) = (Vec::new(), cap, false);
     for (branch, head) in order {
         let mut hidden = seen.clone();
         if default_branch != Some(branch.as_str()) {
             hidden.extend(default_head);
         }
-        let mut found = Vec::new();
-        for info in repo.rev_walk([*head]).with_hidden(hidden).all()? {
-            found.push(new_commit(&repo, info?.id)?);
+        let (taken, ids) = take_within(&repo, *head, &hidden, budget)?;
+        if taken != *head {
+            capped = true;
+            match (taken.is_null(), known.get(branch)) {
+                (false, _) => taken_heads.insert(branch.clone(), taken.to_string()),
+                (true, Some(previous)) => taken_heads.insert(branch.clone(), previous.clone()),
+                (true, None) => taken_heads.remove(branch),
+            };
         }
-        // Oldest first, as a push lists them.
-        found.reverse();
+        budget -= ids.len();
+        let found = ids
+            .into_iter()
+            .map(|id| new_commit(&repo, id))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         pushes.push((branch.clone(), found));
     }
     Ok(Polled {
-        heads: heads
-            .into_iter()
-            .map(|(branch, head)| (branch, head.to_string()))
-            .collect(),
+        heads: taken_heads,
         default_branch: default_branch.map(str::to_owned),
         pushes,
+        capped,
     })
+}
+
+/// The commits reachable from `head` and from none of `hidden`, oldest first (parents before
+/// children), at most `budget` of them: all with `head` when they fit, else those of the last
+/// commit within the budget whose whole new history fits, with that commit (a null id when none
+/// fits: nothing is taken).
+fn take_within(
+    repo: &gix::Repository,
+    head: ObjectId,
+    hidden: &[ObjectId],
+    budget: usize,
+) -> anyhow::Result<(ObjectId, Vec<ObjectId>)> {
+    let nothing = ObjectId::null(repo.object_hash());
+    if budget == 0 {
+        return Ok((nothing, Vec::new()));
+    }
+    let walk = |tip: ObjectId| -> anyhow::Result<Vec<ObjectId>> {
+        let topo = gix::traverse::commit::topo::Builder::from_iters(
+            &repo.objects,
+            [tip],
+            Some(hidden.iter().copied()),
+        )
+        .build()?;
+        let mut ids = topo
+            .map(|info| info.map(|info| info.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Children before parents, reversed.
+        ids.reverse();
+        Ok(ids)
+    };
+    let all = walk(head)?;
+    if all.len() <= budget {
+        return Ok((head, all));
+    }
+    // Every ancestor of a commit comes before it, so the history of the last commit within the
+    // budget fits in it (it may leave out side branches that come earlier: they follow next time).
+    let last = all[budget - 1];
+    Ok((last, walk(last)?))
 }
 
 /// The default branch among `heads`: `stored` while the remote has it, else `head` (the remote's

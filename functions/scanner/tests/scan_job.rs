@@ -51,6 +51,7 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
         github: None,
         store: dashboard_scanner::mirror_store::MirrorStore::Local,
         secrets: None,
+        limits: dashboard_scanner::limits::Limits::default(),
     };
     let scan = || async {
         let mut tx = db.tenant(tenant).await.unwrap();

@@ -56,6 +56,7 @@ pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::Scann
         github: None,
         store: dashboard_scanner::mirror_store::MirrorStore::Local,
         secrets: None,
+        limits: dashboard_scanner::limits::Limits::default(),
     }
 }
 
