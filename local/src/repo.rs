@@ -658,3 +658,56 @@ mod tests {
         assert_eq!(polls, 1, "one poll waiting for the repository");
     }
 }
+
+#[cfg(test)]
+mod listing {
+    use dashboard_shared::testing;
+    use sqlx::PgPool;
+
+    use super::*;
+
+    #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+    async fn a_failing_repository_lists_its_error_until_an_attempt_succeeds(admin: PgPool) {
+        let tenant = testing::create_tenant(&admin, "acme").await;
+        let repository: Uuid = sqlx::query_scalar(
+            "insert into app.repositories (tenant_id, provider, full_name, clone_url)
+             values ($1, 'git', 'acme/app', '/srv/gone.git') returning id",
+        )
+        .bind(tenant)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        let db = testing::runtime_db(&admin);
+        let failed = anyhow::anyhow!("the repository /srv/gone.git does not exist");
+        let finish = dashboard_scanner::attempt::finish;
+        assert!(finish(&db, tenant, repository, Err(failed)).await.is_err());
+
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let listed = repositories(&mut tx, None).await.unwrap();
+        let json = serde_json::to_value(&listed).unwrap();
+        assert_eq!(json[0]["consecutive_failures"], 1);
+        assert_eq!(
+            json[0]["last_error"],
+            "the repository /srv/gone.git does not exist"
+        );
+        assert!(json[0]["retry_after"].is_string(), "{json}");
+        let notes = listed[0].notes();
+        assert!(
+            notes.len() == 1
+                && notes[0].starts_with("failing (1 in a row; next attempt after ")
+                && notes[0].ends_with("): the repository /srv/gone.git does not exist"),
+            "{notes:?}"
+        );
+        assert!(last_failure(&mut tx, repository).await.unwrap().is_some());
+        tx.commit().await.unwrap();
+
+        finish(&db, tenant, repository, Ok(())).await.unwrap();
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let listed = repositories(&mut tx, None).await.unwrap();
+        let json = serde_json::to_value(&listed).unwrap();
+        assert_eq!(json[0]["consecutive_failures"], 0);
+        assert!(json[0]["last_error"].is_null() && json[0]["retry_after"].is_null());
+        assert!(listed[0].notes().is_empty());
+        assert_eq!(last_failure(&mut tx, repository).await.unwrap(), None);
+    }
+}

@@ -31,11 +31,12 @@ pub struct MirrorLock {
 pub async fn lock(db: &Db, tenant: TenantId, repository: Uuid) -> anyhow::Result<MirrorLock> {
     let mut tx = db.tenant(tenant).await?;
     let key = format!("mirror {tenant} {repository}");
-    let taken: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await
-        .context("cannot take the repository's mirror lock")?;
+    let taken: bool =
+        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .context("cannot take the repository's mirror lock")?;
     anyhow::ensure!(
         taken,
         "another attempt is working on this repository's mirror; retrying later"

@@ -171,7 +171,10 @@ async fn scan(
             apply_counts(&mut tx, job.repository, &commit, &deltas, &rules).await?;
             tracing::info!(repository.id = %job.repository, commit, files, "no manifest changed: TODO/FIXME counts updated");
         }
-        Outcome::Full { mut projects, files } => {
+        Outcome::Full {
+            mut projects,
+            files,
+        } => {
             let max_projects: i32 = sqlx::query_scalar("select max_projects from tenants")
                 .fetch_one(&mut *tx)
                 .await?;

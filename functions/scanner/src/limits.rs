@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn the_commit_cap_defaults_and_refuses_zero() {
-        assert_eq!(Limits::from_lookup(&Env::from_pairs(&[])), Ok(Limits::default()));
+        assert_eq!(
+            Limits::from_lookup(&Env::from_pairs(&[])),
+            Ok(Limits::default())
+        );
         let set = Env::from_pairs(&[("SCANNER_MAX_COMMITS_PER_POLL", "25")]);
         assert_eq!(Limits::from_lookup(&set).unwrap().max_commits_per_poll, 25);
         let zero = Env::from_pairs(&[("SCANNER_MAX_COMMITS_PER_POLL", "0")]);

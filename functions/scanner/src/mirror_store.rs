@@ -10,10 +10,7 @@ use std::{io::Write as _, path::Path};
 
 use anyhow::Context as _;
 use bytes::{Bytes, BytesMut};
-use google_cloud_storage::{
-    client::Storage,
-    streaming_source::StreamingSource,
-};
+use google_cloud_storage::{client::Storage, streaming_source::StreamingSource};
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream},
     task::JoinHandle,
@@ -142,11 +139,7 @@ impl MirrorStore {
             builder: Some(builder),
         };
         client
-            .write_object(
-                bucket.as_str(),
-                Self::object(tenant, repository),
-                stream,
-            )
+            .write_object(bucket.as_str(), Self::object(tenant, repository), stream)
             .send_buffered()
             .await
             .context("cannot store the mirror")?;

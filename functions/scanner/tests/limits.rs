@@ -86,7 +86,10 @@ async fn a_repository_whose_remote_is_gone_backs_off_and_a_success_clears_it(adm
     // The first poll fails for good: the error is kept, the next attempt is a minute away.
     assert_eq!(enqueue_due(&ctx.db, &ctx.transport).await.unwrap(), 1);
     run_now(&admin, true).await;
-    assert!(matches!(worker.run_next().await.unwrap(), Some(Outcome::Dead(_))));
+    assert!(matches!(
+        worker.run_next().await.unwrap(),
+        Some(Outcome::Dead(_))
+    ));
     let (failures, error, wait) = backoff(&admin, repository).await;
     assert_eq!((failures, wait), (1, Some(60.0)));
     assert!(error.is_some_and(|e| !e.is_empty()));
@@ -102,16 +105,21 @@ async fn a_repository_whose_remote_is_gone_backs_off_and_a_success_clears_it(adm
     sqlx::query(pass_time).execute(&admin).await.unwrap();
     assert_eq!(enqueue_due(&ctx.db, &ctx.transport).await.unwrap(), 1);
     run_now(&admin, true).await;
-    assert!(matches!(worker.run_next().await.unwrap(), Some(Outcome::Dead(_))));
+    assert!(matches!(
+        worker.run_next().await.unwrap(),
+        Some(Outcome::Dead(_))
+    ));
     assert_eq!(backoff(&admin, repository).await.0, 2);
     assert_eq!(backoff(&admin, repository).await.2, Some(120.0));
 
     // The remote is back: the next poll succeeds and clears the failure.
-    sqlx::query("update app.repositories set clone_url = $1, retry_after = now() - interval '1 second'")
-        .bind(origin.path().to_str().unwrap())
-        .execute(&admin)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update app.repositories set clone_url = $1, retry_after = now() - interval '1 second'",
+    )
+    .bind(origin.path().to_str().unwrap())
+    .execute(&admin)
+    .await
+    .unwrap();
     assert_eq!(enqueue_due(&ctx.db, &ctx.transport).await.unwrap(), 1);
     worker.drain().await.unwrap();
     assert_eq!(backoff(&admin, repository).await, (0, None, None));
@@ -158,11 +166,12 @@ async fn an_attempt_on_a_mirror_another_attempt_holds_is_refused_and_retried(adm
     held.release().await;
     run_now(&admin, false).await;
     worker.drain().await.unwrap();
-    let unfinished: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("select kind, status, last_error from app.jobs where queue = 'scan' and status <> 'done'")
-            .fetch_all(&admin)
-            .await
-            .unwrap();
+    let unfinished: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select kind, status, last_error from app.jobs where queue = 'scan' and status <> 'done'",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
     assert!(unfinished.is_empty(), "{unfinished:?}");
     assert_eq!(count(&admin, "select count(*) from app.commits").await, 1);
     assert_eq!(count(&admin, "select count(*) from app.projects").await, 1);
@@ -185,7 +194,10 @@ async fn a_poll_takes_at_most_its_commit_cap_and_the_rest_on_the_next_polls(admi
     }
     git(work, &["checkout", "-q", "main"]);
     commit(work, "main.txt", "3", "a3");
-    git(work, &["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    git(
+        work,
+        &["merge", "-q", "--no-ff", "-m", "merge side", "side"],
+    );
     git(work, &["branch", "-D", "side"]);
     let head = git(work, &["rev-parse", "HEAD"]);
 
@@ -196,13 +208,15 @@ async fn a_poll_takes_at_most_its_commit_cap_and_the_rest_on_the_next_polls(admi
     let mut taken = Vec::new();
     for _ in 0..5 {
         enqueue_poll(&ctx, tenant, repository).await;
-        dashboard_scanner::worker(ctx.clone()).drain().await.unwrap();
-        let (heads, polled): (Value, bool) = sqlx::query_as(
-            "select branch_heads, last_polled_at is not null from app.repositories",
-        )
-        .fetch_one(&admin)
-        .await
-        .unwrap();
+        dashboard_scanner::worker(ctx.clone())
+            .drain()
+            .await
+            .unwrap();
+        let (heads, polled): (Value, bool) =
+            sqlx::query_as("select branch_heads, last_polled_at is not null from app.repositories")
+                .fetch_one(&admin)
+                .await
+                .unwrap();
         let stored: Vec<String> = sqlx::query_scalar("select sha from app.commits")
             .fetch_all(&admin)
             .await
@@ -210,10 +224,16 @@ async fn a_poll_takes_at_most_its_commit_cap_and_the_rest_on_the_next_polls(admi
         // Every stored commit's parents are stored, the stored head's among them.
         for sha in &stored {
             for parent in git(work, &["rev-parse", &format!("{sha}^@")]).lines() {
-                assert!(stored.iter().any(|s| s == parent), "{sha}'s parent {parent}");
+                assert!(
+                    stored.iter().any(|s| s == parent),
+                    "{sha}'s parent {parent}"
+                );
             }
         }
-        assert!(stored.iter().any(|s| heads["main"] == s.as_str()), "{heads}");
+        assert!(
+            stored.iter().any(|s| heads["main"] == s.as_str()),
+            "{heads}"
+        );
         taken.push((stored.len(), polled));
         if heads["main"] == head.as_str() {
             break;
@@ -238,7 +258,11 @@ async fn a_scan_stores_at_most_the_plans_max_projects_and_reports_the_rest(admin
     git(origin.path(), &["init", "-q"]);
     for name in ["d", "b", "c", "a"] {
         let manifest = format!(r#"{{"name": "{name}", "version": "1.0.0"}}"#);
-        common::write(origin.path(), &format!("{name}/package.json"), manifest.as_bytes());
+        common::write(
+            origin.path(),
+            &format!("{name}/package.json"),
+            manifest.as_bytes(),
+        );
     }
     commit(origin.path(), "README.md", "four packages\n", "Start");
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
@@ -257,10 +281,11 @@ async fn a_scan_stores_at_most_the_plans_max_projects_and_reports_the_rest(admin
         .fetch_all(&admin)
         .await
         .unwrap();
-        let problems: Vec<String> = sqlx::query_scalar("select scan_problems from app.repositories")
-            .fetch_one(&admin)
-            .await
-            .unwrap();
+        let problems: Vec<String> =
+            sqlx::query_scalar("select scan_problems from app.repositories")
+                .fetch_one(&admin)
+                .await
+                .unwrap();
         (paths, problems)
     };
     let (kept, problems) = paths(admin.clone()).await;
