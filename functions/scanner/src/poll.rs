@@ -70,12 +70,6 @@ struct Polled {
     capped: bool,
 }
 
-/// The remote a poll fetches.
-struct Remote<'a> {
-    url: &'a str,
-    credentials: Option<&'a Credentials>,
-}
-
 /// Runs a [`PollRepository`] job for `tenant`, holding the repository's mirror lock; the outcome
 /// is recorded on the repository ([`attempt::finish`]).
 pub async fn poll_repository(
@@ -127,11 +121,14 @@ async fn poll(
         let (lock, cap) = (lock.clone(), ctx.limits.max_commits_per_poll);
         tokio::task::spawn_blocking(move || {
             let _lock = lock;
-            let remote = Remote {
-                url: &url,
-                credentials: credentials.as_ref(),
-            };
-            poll_mirror(&path, remote, &known, default.as_deref(), cap)
+            poll_mirror(
+                &path,
+                &url,
+                credentials.as_ref(),
+                &known,
+                default.as_deref(),
+                cap,
+            )
         })
         .await??
     };
@@ -240,16 +237,17 @@ impl StoredCredential {
     }
 }
 
-/// Fetches the remote into `mirror` and finds what is new since `known` (branch → head), at most
-/// `cap` commits in all. Blocking.
+/// Fetches `url` into `mirror` and finds what is new since `known` (branch → head), at most `cap`
+/// commits in all. Blocking.
 fn poll_mirror(
     mirror: &Path,
-    remote: Remote<'_>,
+    url: &str,
+    credentials: Option<&Credentials>,
     known: &BTreeMap<String, String>,
     default_branch: Option<&str>,
     cap: usize,
 ) -> anyhow::Result<Polled> {
-    let heads = mirror::sync(mirror, remote.url, remote.credentials)?;
+    let heads = mirror::sync(mirror, url, credentials)?;
     let default_branch = choose_default(default_branch, mirror::head_branch(mirror), &heads);
     let repo = gix::open(mirror)?;
     // Whatever the last poll saw was ingested then; commits a forced push dropped are not in the
@@ -301,42 +299,47 @@ fn poll_mirror(
     })
 }
 
-/// The commits reachable from `head` and from none of `hidden`, oldest first (parents before
-/// children), at most `budget` of them: all with `head` when they fit, else those of the last
-/// commit within the budget whose whole new history fits, with that commit (a null id when none
-/// fits: nothing is taken).
+/// The commits reachable from `head` and from none of `hidden`, oldest first, at most `budget` of
+/// them: all with `head` when they fit, else the history of the last commit within the budget in
+/// topological order (parents before children), with that commit — or a null id and nothing when
+/// the budget is spent.
 fn take_within(
     repo: &gix::Repository,
     head: ObjectId,
     hidden: &[ObjectId],
     budget: usize,
 ) -> anyhow::Result<(ObjectId, Vec<ObjectId>)> {
-    let nothing = ObjectId::null(repo.object_hash());
     if budget == 0 {
-        return Ok((nothing, Vec::new()));
+        return Ok((ObjectId::null(repo.object_hash()), Vec::new()));
     }
-    let walk = |tip: ObjectId| -> anyhow::Result<Vec<ObjectId>> {
-        let topo = gix::traverse::commit::topo::Builder::from_iters(
+    let mut all = repo
+        .rev_walk([head])
+        .with_hidden(hidden.iter().copied())
+        .all()?
+        .map(|info| info.map(|info| info.id))
+        .collect::<Result<Vec<_>, _>>()?;
+    if all.len() <= budget {
+        // Oldest first, as a push lists them.
+        all.reverse();
+        return Ok((head, all));
+    }
+    let topological = |tip: ObjectId| -> anyhow::Result<Vec<ObjectId>> {
+        let walk = gix::traverse::commit::topo::Builder::from_iters(
             &repo.objects,
             [tip],
             Some(hidden.iter().copied()),
         )
         .build()?;
-        let mut ids = topo
+        let mut ids = walk
             .map(|info| info.map(|info| info.id))
             .collect::<Result<Vec<_>, _>>()?;
-        // Children before parents, reversed.
         ids.reverse();
         Ok(ids)
     };
-    let all = walk(head)?;
-    if all.len() <= budget {
-        return Ok((head, all));
-    }
     // Every ancestor of a commit comes before it, so the history of the last commit within the
-    // budget fits in it (it may leave out side branches that come earlier: they follow next time).
-    let last = all[budget - 1];
-    Ok((last, walk(last)?))
+    // budget fits in it (side branches that come earlier but are not in it follow next time).
+    let last = topological(head)?[budget - 1];
+    Ok((last, topological(last)?))
 }
 
 /// The default branch among `heads`: `stored` while the remote has it, else `head` (the remote's
