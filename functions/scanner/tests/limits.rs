@@ -180,6 +180,23 @@ async fn an_attempt_on_a_mirror_another_attempt_holds_is_refused_and_retried(adm
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_mirror_lock_is_held_while_any_part_of_its_attempt_holds_it(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let (repository, other) = (Uuid::new_v4(), Uuid::new_v4());
+    let db = testing::runtime_db(&admin);
+    let lock = attempt::lock(&db, tenant, repository).await.unwrap();
+    // The blocking fetch's clone outlives the job (a job that timed out).
+    let blocking = lock.clone();
+    lock.release().await;
+    let refused = attempt::lock(&db, tenant, repository).await.unwrap_err();
+    assert!(refused.to_string().contains("another attempt"), "{refused}");
+    let beside = attempt::lock(&db, tenant, other).await;
+    assert!(beside.is_ok(), "another repository is not held up");
+    blocking.release().await;
+    assert!(attempt::lock(&db, tenant, repository).await.is_ok());
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_poll_takes_at_most_its_commit_cap_and_the_rest_on_the_next_polls(admin: PgPool) {
     // main: start, a1, a2, then a merge of side (s1, s2, branched from start) and a3: 7 commits.
     let (origin, mirrors) = (origin(), tempfile::tempdir().unwrap());
