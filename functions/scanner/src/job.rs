@@ -22,7 +22,7 @@ use crate::{
     mirror::{self, Credentials},
     mirror_store::MirrorStore,
     poll::StoredCredential,
-    store::store_scan,
+    store::{cap_projects, store_scan},
 };
 
 /// What scan jobs need.
@@ -198,21 +198,6 @@ async fn scan(
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     Ok(())
-}
-
-/// Keeps the first `max` projects in (path, type) order — parents before what they contain — and
-/// returns the problem to report when there were more.
-fn cap_projects(projects: &mut Vec<Project>, max: usize) -> Vec<String> {
-    if projects.len() <= max {
-        return Vec::new();
-    }
-    let found = projects.len();
-    projects.sort_by(|a, b| (a.path.as_str(), a.kind).cmp(&(b.path.as_str(), b.kind)));
-    projects.truncate(max);
-    vec![format!(
-        "{found} projects found; the plan stores at most {max} per repository (max_projects), \
-         so the first {max} by path are kept"
-    )]
 }
 
 /// Fetches, then plans and runs the scan on the mirror. Blocking.
