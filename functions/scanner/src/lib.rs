@@ -8,6 +8,7 @@ pub mod attempt;
 pub mod checkout;
 pub mod detect;
 pub mod git;
+mod history;
 pub mod incremental;
 pub mod job;
 pub mod limits;

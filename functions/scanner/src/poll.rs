@@ -8,13 +8,9 @@
 //! fixes. A moved default branch enqueues a rescan. Idempotent: polling again with nothing new
 //! changes nothing.
 
-use std::{
-    collections::{BTreeMap, HashSet},
-    path::Path,
-};
+use std::{collections::BTreeMap, path::Path};
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId,
     commits::{self, NewCommit, Push},
@@ -24,17 +20,15 @@ use dashboard_shared::{
         kinds::{PollRepository, ScanRepository},
     },
 };
-use gix::{ObjectId, bstr::ByteSlice as _};
+use gix::ObjectId;
 use uuid::Uuid;
 
 use crate::{
     ScannerContext,
     attempt::{self, MirrorLock},
+    history::{new_commit, take_within},
     mirror::{self, Credentials},
 };
-
-/// At most this many changed paths are kept per commit (a vendoring commit touches thousands).
-const MAX_PATHS: usize = 300;
 
 /// The repository as polling needs it.
 #[derive(sqlx::FromRow)]
@@ -299,49 +293,6 @@ fn poll_mirror(
     })
 }
 
-/// The commits reachable from `head` and from none of `hidden`, oldest first, at most `budget` of
-/// them: all with `head` when they fit, else the history of the last commit within the budget in
-/// topological order (parents before children), with that commit — or a null id and nothing when
-/// the budget is spent.
-fn take_within(
-    repo: &gix::Repository,
-    head: ObjectId,
-    hidden: &[ObjectId],
-    budget: usize,
-) -> anyhow::Result<(ObjectId, Vec<ObjectId>)> {
-    if budget == 0 {
-        return Ok((ObjectId::null(repo.object_hash()), Vec::new()));
-    }
-    let mut all = repo
-        .rev_walk([head])
-        .with_hidden(hidden.iter().copied())
-        .all()?
-        .map(|info| info.map(|info| info.id))
-        .collect::<Result<Vec<_>, _>>()?;
-    if all.len() <= budget {
-        // Oldest first, as a push lists them.
-        all.reverse();
-        return Ok((head, all));
-    }
-    let topological = |tip: ObjectId| -> anyhow::Result<Vec<ObjectId>> {
-        let walk = gix::traverse::commit::topo::Builder::from_iters(
-            &repo.objects,
-            [tip],
-            Some(hidden.iter().copied()),
-        )
-        .build()?;
-        let mut ids = walk
-            .map(|info| info.map(|info| info.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        ids.reverse();
-        Ok(ids)
-    };
-    // Every ancestor of a commit comes before it, so the history of the last commit within the
-    // budget fits in it (side branches that come earlier but are not in it follow next time).
-    let last = topological(head)?[budget - 1];
-    Ok((last, topological(last)?))
-}
-
 /// The default branch among `heads`: `stored` while the remote has it, else `head` (the remote's
 /// `HEAD` at the first clone; an empty repository's unborn branch may never be pushed), else `main`,
 /// `master`, or the first branch. With no branches yet, whatever is known.
@@ -360,65 +311,6 @@ fn choose_default(
         .chain(["main".to_owned(), "master".to_owned()])
         .find(|branch| heads.contains_key(branch))
         .or_else(|| heads.keys().next().cloned())
-}
-
-/// A commit of the mirror as ingestion takes it: the paths it changed against its first parent.
-fn new_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<NewCommit> {
-    let commit = repo.find_commit(id)?;
-    let author = commit.author()?;
-    let at = commit
-        .time()
-        .ok()
-        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0));
-    let tree = commit.tree()?;
-    let parent_tree = match commit.parent_ids().next() {
-        Some(parent) => Some(parent.object()?.peel_to_tree()?),
-        None => None,
-    };
-    let kind = repo.object_hash();
-    let mut recorder = gix::diff::tree::Recorder::default();
-    gix::diff::tree(
-        gix::objs::TreeRefIter::from_bytes(parent_tree.as_ref().map_or(&[][..], |t| &t.data), kind),
-        gix::objs::TreeRefIter::from_bytes(&tree.data, kind),
-        gix::diff::tree::State::default(),
-        &repo.objects,
-        &mut recorder,
-    )?;
-    let mut seen = HashSet::new();
-    let paths = recorder
-        .records
-        .into_iter()
-        .filter(|change| !change_mode(change).is_tree())
-        .map(|change| change_path(&change).to_string())
-        .filter(|path| seen.insert(path.clone()))
-        .take(MAX_PATHS)
-        .collect();
-    Ok(NewCommit {
-        sha: id.to_string(),
-        message: commit.message_raw_sloppy().to_str_lossy().into_owned(),
-        author_name: Some(author.name.to_str_lossy().trim().to_owned()),
-        author_email: Some(author.email.to_str_lossy().trim().to_owned()),
-        at,
-        paths,
-    })
-}
-
-fn change_mode(change: &gix::diff::tree::recorder::Change) -> gix::objs::tree::EntryMode {
-    use gix::diff::tree::recorder::Change;
-    match change {
-        Change::Addition { entry_mode, .. }
-        | Change::Deletion { entry_mode, .. }
-        | Change::Modification { entry_mode, .. } => *entry_mode,
-    }
-}
-
-fn change_path(change: &gix::diff::tree::recorder::Change) -> &gix::bstr::BStr {
-    use gix::diff::tree::recorder::Change;
-    match change {
-        Change::Addition { path, .. }
-        | Change::Deletion { path, .. }
-        | Change::Modification { path, .. } => path.as_ref(),
-    }
 }
 
 #[cfg(test)]
