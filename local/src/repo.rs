@@ -422,6 +422,14 @@ struct Listed {
     tasks_done: i64,
     commits: i64,
     links: i64,
+    /// Failed polls or scans since the last success.
+    consecutive_failures: i32,
+    /// What the last failed one said (`None` once one succeeds).
+    last_error: Option<String>,
+    /// No scheduled poll or resync before then (backing off after failures).
+    retry_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the last scan could not take in (projects beyond the plan's cap).
+    scan_problems: Vec<String>,
 }
 
 impl Listed {
@@ -431,6 +439,22 @@ impl Listed {
             "{} branches, {} commits, {} projects, {} tasks ({} done), {} links",
             self.branches, self.commits, self.projects, self.tasks, self.tasks_done, self.links
         )
+    }
+
+    /// The lines shown under the repository: its failing state and its scan's problems.
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(error) = &self.last_error {
+            let next = self.retry_after.map_or_else(String::new, |at| {
+                format!("; next attempt after {}", at.format("%Y-%m-%d %H:%M:%S"))
+            });
+            notes.push(format!(
+                "failing ({} in a row{next}): {error}",
+                self.consecutive_failures
+            ));
+        }
+        notes.extend(self.scan_problems.iter().map(|p| format!("problem: {p}")));
+        notes
     }
 }
 
@@ -449,7 +473,8 @@ async fn repositories(
                    and t.status = 'done') as tasks_done,
                 (select count(*) from commits c where c.repository_id = r.id) as commits,
                 (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
-                   where c.repository_id = r.id and l.state = 'active') as links
+                   where c.repository_id = r.id and l.state = 'active') as links,
+                r.consecutive_failures, r.last_error, r.retry_after, r.scan_problems
          from repositories r where not r.archived and ($1::uuid is null or r.id = $1)
          order by r.full_name, r.clone_url",
     )
@@ -496,31 +521,31 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
             "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} {}",
             r.name,
             r.provider,
-            r.default_branch.unwrap_or_default(),
+            r.default_branch.as_deref().unwrap_or_default(),
             r.projects,
             r.tasks,
             r.commits,
             polled,
             r.url
         );
+        for note in r.notes() {
+            println!("  {note}");
+        }
     }
     Ok(())
 }
 
-/// The error of the repository's last poll or scan job, if it failed.
+/// The error of the repository's last poll or scan, if it failed (a success clears it).
 async fn last_failure(
     tx: &mut dashboard_shared::TenantTx,
     repository: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    let last: Option<(String, Option<String>)> = sqlx::query_as(
-        "select status, last_error from jobs
-         where kind in ('poll_repository', 'scan_repository') and payload->>'repository' = $1::text
-         order by updated_at desc limit 1",
-    )
-    .bind(repository)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(last.and_then(|(status, error)| error.filter(|_| status == "queued" || status == "dead")))
+    let last: Option<Option<String>> =
+        sqlx::query_scalar("select last_error from repositories where id = $1")
+            .bind(repository)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(last.flatten())
 }
 
 /// `30s`, `5m`, `1h` or plain seconds, between 30 s and a day.
@@ -638,5 +663,58 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(polls, 1, "one poll waiting for the repository");
+    }
+}
+
+#[cfg(test)]
+mod listing {
+    use dashboard_shared::testing;
+    use sqlx::PgPool;
+
+    use super::*;
+
+    #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+    async fn a_failing_repository_lists_its_error_until_an_attempt_succeeds(admin: PgPool) {
+        let tenant = testing::create_tenant(&admin, "acme").await;
+        let repository: Uuid = sqlx::query_scalar(
+            "insert into app.repositories (tenant_id, provider, full_name, clone_url)
+             values ($1, 'git', 'acme/app', '/srv/gone.git') returning id",
+        )
+        .bind(tenant)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        let db = testing::runtime_db(&admin);
+        let failed = anyhow::anyhow!("the repository /srv/gone.git does not exist");
+        let finish = dashboard_scanner::attempt::finish;
+        assert!(finish(&db, tenant, repository, Err(failed)).await.is_err());
+
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let listed = repositories(&mut tx, None).await.unwrap();
+        let json = serde_json::to_value(&listed).unwrap();
+        assert_eq!(json[0]["consecutive_failures"], 1);
+        assert_eq!(
+            json[0]["last_error"],
+            "the repository /srv/gone.git does not exist"
+        );
+        assert!(json[0]["retry_after"].is_string(), "{json}");
+        let notes = listed[0].notes();
+        assert!(
+            notes.len() == 1
+                && notes[0].starts_with("failing (1 in a row; next attempt after ")
+                && notes[0].ends_with("): the repository /srv/gone.git does not exist"),
+            "{notes:?}"
+        );
+        assert!(last_failure(&mut tx, repository).await.unwrap().is_some());
+        tx.commit().await.unwrap();
+
+        finish(&db, tenant, repository, Ok(())).await.unwrap();
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let listed = repositories(&mut tx, None).await.unwrap();
+        let json = serde_json::to_value(&listed).unwrap();
+        assert_eq!(json[0]["consecutive_failures"], 0);
+        assert!(json[0]["last_error"].is_null() && json[0]["retry_after"].is_null());
+        assert!(listed[0].notes().is_empty());
+        assert_eq!(last_failure(&mut tx, repository).await.unwrap(), None);
     }
 }

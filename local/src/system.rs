@@ -36,6 +36,8 @@ pub struct System {
     /// Local mode: one operator on their own machine may fetch local paths, `file://`, `git://`
     /// and loopback remotes; with the mirror size cap of `SCANNER_MAX_MIRROR_BYTES`.
     pub fetch: FetchPolicy,
+    /// The scanner's caps (`SCANNER_MAX_COMMITS_PER_POLL`).
+    pub limits: dashboard_scanner::limits::Limits,
     /// Our cluster, when this command started it (stopped by [`System::close`]).
     started: Option<postgres::Cluster>,
 }
@@ -62,6 +64,7 @@ impl System {
             github: GitHubApp::from_lookup(&env)?,
             secrets: secret_box(&env)?,
             fetch: FetchPolicy::from_lookup(RemotePolicy::Local, &env)?,
+            limits: dashboard_scanner::limits::Limits::from_lookup(&env)?,
             started,
         })
     }
@@ -97,6 +100,7 @@ impl System {
             store: dashboard_scanner::mirror_store::MirrorStore::Local,
             secrets: Some(self.secrets.clone()),
             fetch: self.fetch.clone(),
+            limits: self.limits,
         }
     }
 

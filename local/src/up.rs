@@ -218,6 +218,7 @@ mod tests {
             fetch: dashboard_scanner::remote::FetchPolicy::new(
                 dashboard_scanner::remote::RemotePolicy::Local,
             ),
+            limits: dashboard_scanner::limits::Limits::default(),
         };
         let linker = dashboard_linker::LinkerContext {
             db: db.clone(),

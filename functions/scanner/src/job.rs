@@ -16,17 +16,19 @@ use dashboard_shared::{
 use uuid::Uuid;
 
 use crate::{
+    attempt::{self, MirrorLock},
     checkout::Checkout,
     detect::{MemTree, Project, ScanRules, Tree, detect, owner_of, owners, rules::CONFIG_FILE},
     git::GitTree,
     incremental::{self, Rescan},
-    limit::Interrupt,
+    interrupt::Interrupt,
+    limits::Limits,
     mirror::{self, Credentials, Fetcher},
     mirror_store::MirrorStore,
     poll::StoredCredential,
     remote::FetchPolicy,
     ssh::pin_host_keys,
-    store::store_scan,
+    store::{cap_projects, store_scan},
 };
 
 /// What scan jobs need.
@@ -47,6 +49,8 @@ pub struct ScannerContext {
     /// Which remotes may be fetched ([`crate::remote::RemotePolicy::Hosted`] on Cloud Run, `Local`
     /// only in the local commands) and the mirror size cap.
     pub fetch: FetchPolicy,
+    /// The caps on one job's work.
+    pub limits: Limits,
 }
 
 /// The repository as the scan needs it.
@@ -77,11 +81,24 @@ enum Outcome {
     },
 }
 
-/// Runs a [`ScanRepository`] job for `tenant`.
+/// Runs a [`ScanRepository`] job for `tenant`, holding the repository's mirror lock; the outcome
+/// is recorded on the repository ([`attempt::finish`]).
 pub async fn scan_repository(
     ctx: ScannerContext,
     tenant: TenantId,
     job: ScanRepository,
+) -> anyhow::Result<()> {
+    let lock = attempt::lock(&ctx.db, tenant, job.repository).await?;
+    let outcome = scan(&ctx, tenant, &job, &lock).await;
+    lock.release().await;
+    attempt::finish(&ctx.db, tenant, job.repository, outcome).await
+}
+
+async fn scan(
+    ctx: &ScannerContext,
+    tenant: TenantId,
+    job: &ScanRepository,
+    lock: &MirrorLock,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
@@ -114,7 +131,7 @@ pub async fn scan_repository(
                 app.installation_token(installation, &scope).await?,
             ))
         }
-        _ => source.credential.open(&ctx, tenant, job.repository)?,
+        _ => source.credential.open(ctx, tenant, job.repository)?,
     };
     let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
     if ctx
@@ -131,7 +148,9 @@ pub async fn scan_repository(
     // Set when this future is dropped (the job timed out): the blocking work stops.
     let interrupt = Interrupt::new();
     let flag = interrupt.flag();
+    let lock = lock.clone();
     let (commit, outcome, host_keys) = tokio::task::spawn_blocking(move || {
+        let _lock = lock;
         let fetcher = Fetcher {
             policy: &policy,
             credentials: credentials.as_ref(),
@@ -181,9 +200,21 @@ pub async fn scan_repository(
             apply_counts(&mut tx, job.repository, &commit, &deltas, &rules).await?;
             tracing::info!(repository.id = %job.repository, commit, files, "no manifest changed: TODO/FIXME counts updated");
         }
-        Outcome::Full { projects, files } => {
+        Outcome::Full {
+            mut projects,
+            files,
+        } => {
+            let max_projects: i32 = sqlx::query_scalar("select max_projects from tenants")
+                .fetch_one(&mut *tx)
+                .await?;
+            let problems = cap_projects(&mut projects, usize::try_from(max_projects)?);
             let stored = store_scan(&mut tx, job.repository, &commit, &files, &projects).await?;
-            tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, "repository scanned");
+            sqlx::query("update repositories set scan_problems = $2 where id = $1")
+                .bind(job.repository)
+                .bind(&problems)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, ?problems, "repository scanned");
         }
     }
     sqlx::query(

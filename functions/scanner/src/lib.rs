@@ -4,13 +4,16 @@
 //! is what the local runner mounts (nothing: locally the jobs run in an in-process worker over
 //! [`registry`]).
 
+pub mod attempt;
 pub mod checkout;
 mod credentials;
 pub mod detect;
 pub mod git;
+mod history;
 pub mod incremental;
+pub mod interrupt;
 pub mod job;
-pub mod limit;
+pub mod limits;
 pub mod mirror;
 pub mod mirror_store;
 pub mod poll;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use dashboard_scanner::{
     ScannerContext,
+    limits::Limits,
     mirror_store::MirrorStore,
     remote::{FetchPolicy, RemotePolicy},
     router,
@@ -47,6 +48,7 @@ async fn main() -> std::process::ExitCode {
             secrets: SecretBox::from_lookup(&env)?,
             // A shared service: public https and ssh remotes only, never local mode.
             fetch: FetchPolicy::from_lookup(RemotePolicy::Hosted, &env)?,
+            limits: Limits::from_lookup(&env)?,
         }))
     })
     .await

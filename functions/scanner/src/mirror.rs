@@ -22,7 +22,7 @@ use sha2::{Digest as _, Sha256};
 pub use crate::credentials::Credentials;
 use crate::{
     credentials::credential_callback,
-    limit,
+    interrupt,
     remote::{self, Checked, FetchPolicy, RemotePolicy},
     ssh::SshCommand,
 };
@@ -161,7 +161,7 @@ impl<'a> Fetcher<'a> {
             .connect(Direction::Fetch)
             .context("failed to reach the repository")?;
         self.connection_setup(checked)(&mut connection)?;
-        let outcome = limit::bounded(
+        let outcome = interrupt::bounded(
             mirror,
             self.policy.max_mirror_bytes,
             self.interrupt,
@@ -211,7 +211,7 @@ impl<'a> Fetcher<'a> {
             )
             .context("cannot clone from this URL")?
             .configure_connection(move |connection| setup(connection));
-            let (_, outcome) = limit::bounded(
+            let (_, outcome) = interrupt::bounded(
                 &staging,
                 self.policy.max_mirror_bytes,
                 self.interrupt,

@@ -8,13 +8,9 @@
 //! fixes. A moved default branch enqueues a rescan. Idempotent: polling again with nothing new
 //! changes nothing.
 
-use std::{
-    collections::{BTreeMap, HashSet},
-    path::Path,
-};
+use std::{collections::BTreeMap, path::Path};
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
 use dashboard_shared::{
     TenantId,
     commits::{self, NewCommit, Push},
@@ -24,18 +20,17 @@ use dashboard_shared::{
         kinds::{PollRepository, ScanRepository},
     },
 };
-use gix::{ObjectId, bstr::ByteSlice as _};
+use gix::ObjectId;
 use uuid::Uuid;
 
 use crate::{
     ScannerContext,
-    limit::Interrupt,
+    attempt::{self, MirrorLock},
+    history::{new_commit, take_within},
+    interrupt::Interrupt,
     mirror::{self, Credentials, Fetcher},
     ssh::pin_host_keys,
 };
-
-/// At most this many changed paths are kept per commit (a vendoring commit touches thousands).
-const MAX_PATHS: usize = 300;
 
 /// The repository as polling needs it.
 #[derive(sqlx::FromRow)]
@@ -69,13 +64,29 @@ struct Polled {
     pushes: Vec<(String, Vec<NewCommit>)>,
     /// The SSH host keys met on the first fetch, to pin.
     host_keys: Option<String>,
+    /// Whether the commit cap held some back: `heads` then names, for a branch cut short, the last
+    /// commit taken (or its previous head), so the next poll goes on from there.
+    capped: bool,
 }
 
-/// Runs a [`PollRepository`] job for `tenant`.
+/// Runs a [`PollRepository`] job for `tenant`, holding the repository's mirror lock; the outcome
+/// is recorded on the repository ([`attempt::finish`]).
 pub async fn poll_repository(
     ctx: ScannerContext,
     tenant: TenantId,
     job: PollRepository,
+) -> anyhow::Result<()> {
+    let lock = attempt::lock(&ctx.db, tenant, job.repository).await?;
+    let outcome = poll(&ctx, tenant, &job, &lock).await;
+    lock.release().await;
+    attempt::finish(&ctx.db, tenant, job.repository, outcome).await
+}
+
+async fn poll(
+    ctx: &ScannerContext,
+    tenant: TenantId,
+    job: &PollRepository,
+    lock: &MirrorLock,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
@@ -92,7 +103,7 @@ pub async fn poll_repository(
         tracing::info!(repository.id = %job.repository, "repository gone, archived or not of the git provider; nothing to poll");
         return Ok(());
     };
-    let credentials = source.credential.open(&ctx, tenant, job.repository)?;
+    let credentials = source.credential.open(ctx, tenant, job.repository)?;
     let known: BTreeMap<String, String> = serde_json::from_value(source.branch_heads.clone())
         .context("the stored branch heads are damaged")?;
     let mirror_path = mirror::mirror_path(&ctx.mirrors, tenant.as_uuid(), job.repository);
@@ -113,14 +124,16 @@ pub async fn poll_repository(
             source.ssh_host_keys.clone(),
             interrupt.flag(),
         );
+        let (lock, cap) = (lock.clone(), ctx.limits.max_commits_per_poll);
         tokio::task::spawn_blocking(move || {
+            let _lock = lock;
             let fetcher = Fetcher {
                 policy: &policy,
                 credentials: credentials.as_ref(),
                 host_keys: host_keys.as_deref(),
                 interrupt: &flag,
             };
-            poll_mirror(&path, &url, &fetcher, &known, default.as_deref())
+            poll_mirror(&path, &url, &fetcher, &known, default.as_deref(), cap)
         })
         .await??
     };
@@ -154,13 +167,16 @@ pub async fn poll_repository(
         };
         new += commits::ingest(&mut tx, push, found).await?.len();
     }
+    // A poll cut short by the commit cap leaves the repository due, so the rest comes next tick.
     sqlx::query(
-        "update repositories set branch_heads = $2, default_branch = $3, last_polled_at = now(), updated_at = now()
+        "update repositories set branch_heads = $2, default_branch = $3, updated_at = now(),
+           last_polled_at = case when $4 then last_polled_at else now() end
          where id = $1",
     )
     .bind(job.repository)
     .bind(serde_json::to_value(&polled.heads)?)
     .bind(&default_branch)
+    .bind(polled.capped)
     .execute(&mut *tx)
     .await?;
     let default_head = default_branch.as_ref().and_then(|b| polled.heads.get(b));
@@ -182,8 +198,16 @@ pub async fn poll_repository(
         branches = polled.heads.len(),
         commits.new = new,
         rescan,
+        capped = polled.capped,
         "repository polled"
     );
+    if polled.capped {
+        tracing::warn!(
+            repository.id = %job.repository,
+            cap = ctx.limits.max_commits_per_poll,
+            "more new commits than SCANNER_MAX_COMMITS_PER_POLL: the rest are taken next poll"
+        );
+    }
     Ok(())
 }
 
@@ -221,13 +245,15 @@ impl StoredCredential {
     }
 }
 
-/// Fetches `url` into `mirror` and finds what is new since `known` (branch → head). Blocking.
+/// Fetches `url` into `mirror` and finds what is new since `known` (branch → head), at most `cap`
+/// commits in all. Blocking.
 fn poll_mirror(
     mirror: &Path,
     url: &str,
     fetcher: &Fetcher<'_>,
     known: &BTreeMap<String, String>,
     default_branch: Option<&str>,
+    cap: usize,
 ) -> anyhow::Result<Polled> {
     let synced = fetcher.sync(mirror, url)?;
     let heads = synced.branches;
@@ -248,28 +274,38 @@ fn poll_mirror(
     order.sort_by_key(|(branch, _)| default_branch == Some(branch.as_str()));
     // A branch's own commits are those the default branch does not have: only they carry its name.
     let default_head = default_branch.and_then(|b| heads.get(b)).copied();
-    let mut pushes = Vec::new();
+    let mut taken_heads: BTreeMap<String, String> = heads
+        .iter()
+        .map(|(branch, head)| (branch.clone(), head.to_string()))
+        .collect();
+    let (mut pushes, mut budget, mut capped) = (Vec::new(), cap, false);
     for (branch, head) in order {
         let mut hidden = seen.clone();
         if default_branch != Some(branch.as_str()) {
             hidden.extend(default_head);
         }
-        let mut found = Vec::new();
-        for info in repo.rev_walk([*head]).with_hidden(hidden).all()? {
-            found.push(new_commit(&repo, info?.id)?);
+        let (taken, ids) = take_within(&repo, *head, &hidden, budget)?;
+        if taken != *head {
+            capped = true;
+            match (taken.is_null(), known.get(branch)) {
+                (false, _) => taken_heads.insert(branch.clone(), taken.to_string()),
+                (true, Some(previous)) => taken_heads.insert(branch.clone(), previous.clone()),
+                (true, None) => taken_heads.remove(branch),
+            };
         }
-        // Oldest first, as a push lists them.
-        found.reverse();
+        budget -= ids.len();
+        let found = ids
+            .into_iter()
+            .map(|id| new_commit(&repo, id))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         pushes.push((branch.clone(), found));
     }
     Ok(Polled {
-        heads: heads
-            .into_iter()
-            .map(|(branch, head)| (branch, head.to_string()))
-            .collect(),
+        heads: taken_heads,
         default_branch: default_branch.map(str::to_owned),
         pushes,
         host_keys: synced.host_keys,
+        capped,
     })
 }
 
@@ -291,65 +327,6 @@ fn choose_default(
         .chain(["main".to_owned(), "master".to_owned()])
         .find(|branch| heads.contains_key(branch))
         .or_else(|| heads.keys().next().cloned())
-}
-
-/// A commit of the mirror as ingestion takes it: the paths it changed against its first parent.
-fn new_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<NewCommit> {
-    let commit = repo.find_commit(id)?;
-    let author = commit.author()?;
-    let at = commit
-        .time()
-        .ok()
-        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0));
-    let tree = commit.tree()?;
-    let parent_tree = match commit.parent_ids().next() {
-        Some(parent) => Some(parent.object()?.peel_to_tree()?),
-        None => None,
-    };
-    let kind = repo.object_hash();
-    let mut recorder = gix::diff::tree::Recorder::default();
-    gix::diff::tree(
-        gix::objs::TreeRefIter::from_bytes(parent_tree.as_ref().map_or(&[][..], |t| &t.data), kind),
-        gix::objs::TreeRefIter::from_bytes(&tree.data, kind),
-        gix::diff::tree::State::default(),
-        &repo.objects,
-        &mut recorder,
-    )?;
-    let mut seen = HashSet::new();
-    let paths = recorder
-        .records
-        .into_iter()
-        .filter(|change| !change_mode(change).is_tree())
-        .map(|change| change_path(&change).to_string())
-        .filter(|path| seen.insert(path.clone()))
-        .take(MAX_PATHS)
-        .collect();
-    Ok(NewCommit {
-        sha: id.to_string(),
-        message: commit.message_raw_sloppy().to_str_lossy().into_owned(),
-        author_name: Some(author.name.to_str_lossy().trim().to_owned()),
-        author_email: Some(author.email.to_str_lossy().trim().to_owned()),
-        at,
-        paths,
-    })
-}
-
-fn change_mode(change: &gix::diff::tree::recorder::Change) -> gix::objs::tree::EntryMode {
-    use gix::diff::tree::recorder::Change;
-    match change {
-        Change::Addition { entry_mode, .. }
-        | Change::Deletion { entry_mode, .. }
-        | Change::Modification { entry_mode, .. } => *entry_mode,
-    }
-}
-
-fn change_path(change: &gix::diff::tree::recorder::Change) -> &gix::bstr::BStr {
-    use gix::diff::tree::recorder::Change;
-    match change {
-        Change::Addition { path, .. }
-        | Change::Deletion { path, .. }
-        | Change::Modification { path, .. } => path.as_ref(),
-    }
 }
 
 #[cfg(test)]

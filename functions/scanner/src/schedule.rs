@@ -3,7 +3,8 @@
 //! repositories as they fall due, and the daily resync of every repository (a poll for `git`
 //! repositories, a scan for GitHub's, whose pushes may have been missed). Both look across tenants
 //! only through `lookup` functions that return ids, then enqueue in each tenant's own transaction; a
-//! job already waiting is not enqueued twice.
+//! job already waiting is not enqueued twice. Neither enqueues a repository that is backing off
+//! after failures before its `retry_after` ([`crate::attempt`]).
 
 use dashboard_shared::{
     Db, TenantId,
@@ -14,7 +15,8 @@ use dashboard_shared::{
 };
 use uuid::Uuid;
 
-/// Enqueues a poll of every `git` repository whose interval has passed since its last poll (what
+/// Enqueues a poll of every `git` repository whose interval has passed since its last poll and
+/// whose backoff, if it failed, is over (what
 /// `dashboard up` runs every 30 seconds and `dashboard-scanner poll-due` runs from a scheduler).
 /// Returns how many were enqueued; one already waiting is not enqueued twice.
 pub async fn enqueue_due(db: &Db, transport: &Transport) -> anyhow::Result<usize> {

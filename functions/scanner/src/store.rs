@@ -2,7 +2,8 @@
 //! hierarchy and task counts, tasklist tasks upserted by key, whatever vanished marked removed (never
 //! deleted), and a relink enqueued when tasks changed. Running it twice changes nothing. A task's
 //! status follows its checkbox only when the checkbox changed (`listed_status`), so a task a commit
-//! closed stays done while the list still says `[ ]`.
+//! closed stays done while the list still says `[ ]`. A repository keeps at most its plan's
+//! `max_projects` projects ([`cap_projects`]).
 
 use std::collections::HashMap;
 
@@ -29,6 +30,21 @@ pub struct Stored {
     pub removed: usize,
     /// Whether any task was added, changed or removed (a relink was enqueued).
     pub tasks_changed: bool,
+}
+
+/// Keeps the first `max` projects in (path, type) order — parents before what they contain — and
+/// returns the problem to report when there were more.
+pub fn cap_projects(projects: &mut Vec<Project>, max: usize) -> Vec<String> {
+    if projects.len() <= max {
+        return Vec::new();
+    }
+    let found = projects.len();
+    projects.sort_by(|a, b| (a.path.as_str(), a.kind).cmp(&(b.path.as_str(), b.kind)));
+    projects.truncate(max);
+    vec![format!(
+        "{found} projects found; the plan stores at most {max} per repository (max_projects), \
+         so the first {max} by path are kept"
+    )]
 }
 
 /// Stores `projects` (found in `tree` at `commit`) for `repository`.

@@ -28,7 +28,7 @@ use common::{
     git_http::{GitHttp, git_http},
 };
 use dashboard_scanner::{
-    limit::Interrupt,
+    interrupt::Interrupt,
     mirror::{Credentials, Fetcher},
     remote::{FetchPolicy, RemotePolicy},
 };

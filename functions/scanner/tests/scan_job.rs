@@ -54,6 +54,7 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
         fetch: dashboard_scanner::remote::FetchPolicy::new(
             dashboard_scanner::remote::RemotePolicy::Local,
         ),
+        limits: dashboard_scanner::limits::Limits::default(),
     };
     let scan = || async {
         let mut tx = db.tenant(tenant).await.unwrap();

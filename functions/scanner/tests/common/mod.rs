@@ -59,6 +59,7 @@ pub fn context(admin: &sqlx::PgPool, mirrors: &Path) -> dashboard_scanner::Scann
         fetch: dashboard_scanner::remote::FetchPolicy::new(
             dashboard_scanner::remote::RemotePolicy::Local,
         ),
+        limits: dashboard_scanner::limits::Limits::default(),
     }
 }
 
