@@ -103,13 +103,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         serve::shutdown_signal(),
     )
     .await;
-    // A job cut off here rolls back its claim and runs again at the next start.
-    link_worker.abort();
-    scan_worker.abort();
-    poller.abort();
-    purger.abort();
-    if let Some(reconciler) = reconciler {
-        reconciler.abort();
+    // A job cut off here rolls back its claim and runs again at the next start. Every task is
+    // stopped before the pool closes, so none meets a closed pool.
+    let tasks = [link_worker, scan_worker, poller, purger]
+        .into_iter()
+        .chain(reconciler);
+    for task in tasks {
+        task.abort();
+        let _ = task.await;
     }
     system.close().await?;
     served

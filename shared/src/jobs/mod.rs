@@ -325,21 +325,25 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
         Ok(ran)
     }
 
-    /// Runs forever: drain, then sleep until notified or the poll interval passes.
+    /// Runs forever: drain, then sleep until notified or the poll interval passes. A failure (the
+    /// database unreachable, the pool closing at shutdown) waits a poll interval too, so the loop
+    /// never spins and an abort always finds it waiting.
     pub async fn run(self) {
         let mut listener = self.listen().await;
         loop {
-            match self.drain().await {
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "job worker failed; retrying")
-                }
+            if let Err(error) = self.drain().await {
+                tracing::error!(error = format!("{error:#}"), "job worker failed; retrying");
+                tokio::time::sleep(self.poll_interval).await;
+                continue;
             }
-            match listener.as_mut() {
-                Some(listener) => {
-                    let _ = tokio::time::timeout(self.poll_interval, listener.recv()).await;
-                }
-                None => tokio::time::sleep(self.poll_interval).await,
+            let Some(waiting) = listener.as_mut() else {
+                tokio::time::sleep(self.poll_interval).await;
+                continue;
+            };
+            if let Ok(Err(error)) = tokio::time::timeout(self.poll_interval, waiting.recv()).await {
+                tracing::warn!(%error, "job notifications lost; polling until they are back");
+                tokio::time::sleep(self.poll_interval).await;
+                listener = self.listen().await;
             }
         }
     }
