@@ -42,7 +42,9 @@ from repositories where installation_id is not null
 group by installation_id having count(distinct tenant_id) = 1;
 
 update repositories r
-set installation_id = null, archived = true, archived_reason = 'detached', updated_at = now()
+set installation_id = null, archived = true, updated_at = now(),
+    -- A row archived before keeps its (null) reason: re-attaching must not resume it.
+    archived_reason = case when r.archived then r.archived_reason else 'detached' end
 where r.installation_id is not null
   and not exists (select 1 from installations i
                   where i.tenant_id = r.tenant_id and i.installation_id = r.installation_id);

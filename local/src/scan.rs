@@ -82,8 +82,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let tree = GitTree::open(&path, args.rev.as_deref())?;
     let checkout = if args.recurse_submodules {
         let fetch = |sub_url: &str, name: &str, commit: &str| -> anyhow::Result<PathBuf> {
+            // A checkout's own copy, unless the name (the repository's to choose) would lead
+            // out of `.git/modules`.
+            let inside = std::path::Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
             let modules = path.join(".git").join("modules").join(name);
-            if mirror::has_commit(&modules, commit) {
+            if inside && mirror::has_commit(&modules, commit) {
                 return Ok(modules);
             }
             progress.say(&format!("fetching submodule {name} from {sub_url}"));

@@ -92,10 +92,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let db = db.clone();
         move || purge_daily(db.clone(), retention.clone())
     }));
-    let reconciler = system
-        .github
-        .clone()
-        .map(|app| tokio::spawn(reconcile_hourly(db.clone(), app)));
+    let reconciler = system.github.clone().map(|app| {
+        let db = db.clone();
+        tokio::spawn(jobs::keep_running("the reconciler", RESTART, move || {
+            reconcile_hourly(db.clone(), app.clone())
+        }))
+    });
     tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
     let served = serve::serve_on(
         listener,

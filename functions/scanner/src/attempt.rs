@@ -13,7 +13,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
-use dashboard_shared::{Db, TenantId, TenantTx};
+use dashboard_shared::{Db, TenantId, TenantTx, domain::storable};
 use uuid::Uuid;
 
 /// The longest `last_error` kept (the column's limit).
@@ -97,7 +97,8 @@ async fn record_failure(
     repository: Uuid,
     error: &str,
 ) -> anyhow::Result<()> {
-    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    // A hostile remote's message may carry a NUL, which would fail this very update.
+    let error: String = storable(error).chars().take(MAX_ERROR_CHARS).collect();
     let mut tx = db.tenant(tenant).await?;
     let failures: Option<i32> = sqlx::query_scalar(
         "update repositories set consecutive_failures = consecutive_failures + 1,

@@ -38,8 +38,9 @@ impl Drop for Interrupt {
 }
 
 /// Runs `work` (a fetch into the repository at `repository`) with a flag it must check: set when
-/// `interrupt` is, or when the pack files under `objects/pack` have grown by more than `max_bytes`.
-/// Either stops it with a clear error.
+/// `interrupt` is, or when the pack files under `objects/pack` (the whole mirror's, not only this
+/// fetch's: a mirror must not grow past the cap a fetch at a time) pass `max_bytes`. Either stops it
+/// with a clear error.
 pub fn bounded<T>(
     repository: &Path,
     max_bytes: u64,
@@ -51,7 +52,6 @@ pub fn bounded<T>(
         "interrupted: the job was given up"
     );
     let packs = repository.join("objects").join("pack");
-    let before = pack_bytes(&packs);
     let (stop, over, done) = (
         AtomicBool::new(false),
         AtomicBool::new(false),
@@ -60,7 +60,7 @@ pub fn bounded<T>(
     let result = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
             while !done.load(Ordering::SeqCst) {
-                if pack_bytes(&packs).saturating_sub(before) > max_bytes {
+                if pack_bytes(&packs) > max_bytes {
                     over.store(true, Ordering::SeqCst);
                 }
                 if over.load(Ordering::SeqCst) || interrupt.load(Ordering::SeqCst) {
@@ -75,7 +75,7 @@ pub fn bounded<T>(
         result
     });
     // A fetch may finish between two measurements: measure once more.
-    if over.load(Ordering::SeqCst) || pack_bytes(&packs).saturating_sub(before) > max_bytes {
+    if over.load(Ordering::SeqCst) || pack_bytes(&packs) > max_bytes {
         anyhow::bail!(
             "the repository is larger than the mirror size cap of {max_bytes} bytes (SCANNER_MAX_MIRROR_BYTES): not fetched"
         );

@@ -5,7 +5,7 @@
 //! - Everywhere: `https://` and ssh (`ssh://`, `user@host:path`); plain `http://` only to loopback;
 //!   no user information in an http(s) URL and no password in any (it would be stored in clear).
 //! - [`RemotePolicy::Local`] (`dashboard up`, `scan`, `repo`: one operator on their own machine) also
-//!   allows `file://`, local paths, `git://` and `ext::`.
+//!   allows `file://`, local paths and `git://` (never `ext::`, which runs a command).
 //! - [`RemotePolicy::Hosted`] (the functions' own `main`) refuses hosts that are, or resolve to,
 //!   loopback, private, link-local, CGNAT, unspecified or the metadata server — every address a name
 //!   resolves to is checked, and HTTP connects only to the addresses that were checked
@@ -25,7 +25,7 @@ use gix::{protocol::transport::client::blocking_io::http, url::Scheme};
 pub enum RemotePolicy {
     /// A shared service (Cloud Run): public https and ssh remotes only.
     Hosted,
-    /// One operator on their own machine: also local paths, `file://`, `git://`, `ext::` and
+    /// One operator on their own machine: also local paths, `file://`, `git://` and
     /// loopback hosts.
     Local,
 }
@@ -98,7 +98,8 @@ impl RemotePolicy {
                 host.is_some_and(is_loopback_name),
                 "plain http is only allowed to loopback; use https"
             ),
-            Scheme::File | Scheme::Git | Scheme::Ext if self == Self::Local => {}
+            Scheme::File | Scheme::Git if self == Self::Local => {}
+            Scheme::Ext => anyhow::bail!("ext:: remotes run a command: never fetched"),
             ref other => anyhow::bail!(
                 "{} remotes are only allowed in local mode (dashboard up, scan, repo)",
                 describe(other)
@@ -259,7 +260,6 @@ fn describe(scheme: &Scheme) -> &'static str {
     match scheme {
         Scheme::File => "local paths and file://",
         Scheme::Git => "git://",
-        Scheme::Ext => "ext::",
         _ => "these",
     }
 }

@@ -79,7 +79,7 @@ pub async fn store_scan(
         .bind(project.description.as_deref().map(storable))
         .bind(&project.manifests)
         .bind(&project.member_of)
-        .bind(&project.tags)
+        .bind(all_storable(&project.tags))
         .bind(all_storable(&project.problems))
         .bind(commit)
         .bind(project.todo_count as i32)
@@ -207,7 +207,8 @@ async fn store_tasks(
     Ok((keys.len(), changed || removed > 0, removed))
 }
 
-/// Texts as PostgreSQL stores them (see [`storable`]): what manifests say reaches the problems.
+/// Texts as PostgreSQL stores them (see [`storable`]): what manifests and `.dashboard.toml` say
+/// reaches the problems and tags.
 fn all_storable(texts: &[String]) -> Vec<String> {
     texts.iter().map(|t| storable(t).into_owned()).collect()
 }

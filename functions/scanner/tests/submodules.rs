@@ -263,6 +263,12 @@ async fn the_scan_job_on_a_4_to_the_8th_fan_out_stores_the_capped_tree(admin: Pg
     let mirrors = tempfile::tempdir().unwrap();
     let (fan, head) = fan_out(origin.path());
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    // A plan that stores every project: the submodule cap is what bounds this scan.
+    sqlx::query("update app.tenants set max_projects = 10000 where id = $1")
+        .bind(tenant)
+        .execute(&admin)
+        .await
+        .unwrap();
     let repository = add_repository(&admin, tenant, fan.to_str().unwrap()).await;
     assert_eq!(
         scan(&context(&admin, mirrors.path()), tenant, repository).await,

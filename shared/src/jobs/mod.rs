@@ -274,7 +274,8 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
         let outcome = self.execute(&job).await;
         let error = match &outcome {
             Ok(()) => None,
-            Err(error) => Some(format!("{error:#}")),
+            // Storable: an error quoting hostile input must not fail the finish and so the job.
+            Err(error) => Some(crate::domain::storable(&format!("{error:#}")).into_owned()),
         };
         let status: String = sqlx::query_scalar("select queue.finish($1, $2, $3)")
             .bind(job.tenant_id)

@@ -72,9 +72,14 @@ fn hosted_fetches_take_only_https_and_ssh_to_hosts_not_refused_by_name() {
         "/srv/git/widgets.git",
         "file:///srv/git/widgets.git",
         "git://example.com/widgets.git",
-        "ext::sh -c touch% /tmp/pwned",
     ] {
         assert!(refused(hosted, url).contains(local_only), "{url}");
+    }
+    for policy in [hosted, RemotePolicy::Local] {
+        assert_eq!(
+            refused(policy, "ext::sh -c touch% /tmp/pwned"),
+            "ext:: remotes run a command: never fetched"
+        );
     }
     assert_eq!(
         refused(hosted, "http://example.com/a.git"),
