@@ -5,7 +5,10 @@
 //! that fails against an entry older than [`Limits::hook_refresh_after`] looks it up again, once for
 //! every request that saw it fail, so a secret rotated (or a hook created) elsewhere is seen soon.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use dashboard_shared::Db;
 use moka::{future::Cache, ops::compute::Op};
@@ -18,6 +21,9 @@ use crate::config::Limits;
 const CAPACITY: u64 = 10_000;
 /// Look-ups that may hold a pool connection at once; verified deliveries keep the rest of the pool.
 pub const MAX_LOOKUPS: usize = 2;
+/// How long a request waits for its turn to look a hook up: a flood of ids nobody knows must not
+/// queue a real delivery behind it for ever (it gets 503 and the reconciler redelivers it).
+const LOOKUP_WAIT: Duration = Duration::from_secs(5);
 
 /// A hook's owner and its sealed secrets, as `lookup.repository_hook_secrets` returns them.
 #[derive(sqlx::FromRow)]
@@ -103,7 +109,9 @@ impl HookCache {
     }
 
     async fn look_up(&self, db: &Db, hook_id: i64) -> anyhow::Result<Arc<Entry>> {
-        let _turn = self.lookups.acquire().await?;
+        let _turn = tokio::time::timeout(LOOKUP_WAIT, self.lookups.acquire())
+            .await
+            .map_err(|_| anyhow::anyhow!("too many hook look-ups are waiting"))??;
         let mut conn = db.without_tenant().await?;
         let hook = sqlx::query_as("select * from lookup.repository_hook_secrets($1)")
             .bind(hook_id)
