@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use dashboard_linker::{link::link, similarity::Settings};
 use dashboard_shared::{db::MIGRATOR, testing};
 use serde::Deserialize;
-use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 const SIZE: usize = 10_000;
@@ -64,23 +64,8 @@ async fn main() -> anyhow::Result<()> {
     );
     let issues: Vec<Issue> = read(&fixtures, "issues.jsonl")?;
     let commits: Vec<Commit> = read(&fixtures, "commits.jsonl")?;
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (a role that may create databases)"))?;
-    let server: PgConnectOptions = url.parse()?;
-    let name = format!("dashboard_bench_{}", Uuid::new_v4().simple());
-    let mut control = PgConnection::connect_with(&server).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut control)
-        .await?;
-    let admin = PgPool::connect_with(server.clone().database(&name)).await?;
-    let result = run(&admin, &issues, &commits).await;
-    admin.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "drop database {name} with (force)"
-    )))
-    .execute(&mut control)
-    .await?;
-    result
+    testing::with_scratch_database(|admin| async move { run(&admin, &issues, &commits).await })
+        .await
 }
 
 async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<()> {

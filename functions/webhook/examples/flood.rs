@@ -21,7 +21,7 @@ use dashboard_shared::{
 };
 use dashboard_webhook::{AppState, Limits, WebhookConfig, router, signature::sign};
 use secrecy::SecretString;
-use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use tokio::{
     io::{AsyncReadExt as _, AsyncWriteExt as _},
     net::TcpStream,
@@ -42,23 +42,7 @@ const JUNK_OPEN: usize = 800;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (a role that may create databases)"))?;
-    let server: PgConnectOptions = url.parse()?;
-    let name = format!("dashboard_flood_{}", uuid::Uuid::new_v4().simple());
-    let mut control = PgConnection::connect_with(&server).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut control)
-        .await?;
-    let admin = PgPool::connect_with(server.clone().database(&name)).await?;
-    let result = run(&admin).await;
-    admin.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "drop database {name} with (force)"
-    )))
-    .execute(&mut control)
-    .await?;
-    result
+    testing::with_scratch_database(|admin| async move { run(&admin).await }).await
 }
 
 async fn run(admin: &PgPool) -> anyhow::Result<()> {

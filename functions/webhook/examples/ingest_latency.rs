@@ -12,7 +12,7 @@ use axum::{body::Body, http::Request};
 use dashboard_shared::{Db, db::MIGRATOR, jobs::Transport, testing};
 use dashboard_webhook::{AppState, WebhookConfig, router, signature::sign};
 use secrecy::SecretString;
-use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use tower::ServiceExt as _;
 
 const DELIVERIES: usize = 200;
@@ -22,23 +22,7 @@ const PUSH: &str =
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (a role that may create databases)"))?;
-    let server: PgConnectOptions = url.parse()?;
-    let name = format!("dashboard_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut control = PgConnection::connect_with(&server).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut control)
-        .await?;
-    let admin = PgPool::connect_with(server.clone().database(&name)).await?;
-    let result = run(&admin).await;
-    admin.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "drop database {name} with (force)"
-    )))
-    .execute(&mut control)
-    .await?;
-    result
+    testing::with_scratch_database(|admin| async move { run(&admin).await }).await
 }
 
 async fn run(admin: &PgPool) -> anyhow::Result<()> {

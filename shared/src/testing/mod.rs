@@ -5,12 +5,39 @@
 //! The runtime role logs in without a password on the throwaway cluster of `scripts/test` (trust on
 //! loopback); against another server, set `DATABASE_APP_PASSWORD` to its password.
 
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::{Connection as _, PgConnection, PgPool, postgres::PgConnectOptions};
 
 use crate::{
     db::{Db, RUNTIME_ROLE},
     domain::TenantId,
 };
+
+/// Runs `work` with an administrative pool on a new, empty database of `DATABASE_URL`'s server and
+/// drops the database afterwards, whatever `work` returned: what `#[sqlx::test]` does for tests,
+/// for the benchmarks (examples).
+pub async fn with_scratch_database<T, F, Fut>(work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| anyhow::anyhow!("set DATABASE_URL (a role that may create databases)"))?;
+    let server: PgConnectOptions = url.parse()?;
+    let name = format!("dashboard_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut control = PgConnection::connect_with(&server).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut control)
+        .await?;
+    let admin = PgPool::connect_with(server.database(&name)).await?;
+    let result = work(admin.clone()).await;
+    admin.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database {name} with (force)"
+    )))
+    .execute(&mut control)
+    .await?;
+    result
+}
 
 /// Connect options for the runtime role on the same database as `admin`.
 pub fn runtime_options(admin: &PgPool) -> PgConnectOptions {
