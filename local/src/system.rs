@@ -90,6 +90,22 @@ impl System {
             .with_context(|| format!("no organization `{slug}` (the demo ones: coditect-ai, find-me-a-mechanic, hookup-app)"))
     }
 
+    /// The API's settings: the environment's, else the local URL, signing keys kept in the data
+    /// directory (made on first use, like the secrets key) and mail written to `mail/` there.
+    pub fn api_config(
+        &self,
+        env: &Env,
+        public_url: String,
+    ) -> anyhow::Result<dashboard_api::ApiConfig> {
+        let defaults = dashboard_api::config::Defaults {
+            public_url: Some(public_url),
+            signing_keys: Some(local_signing_keys()?),
+            secrets: Some(self.secrets.clone()),
+            mail_dir: Some(data_dir().join("mail")),
+        };
+        Ok(dashboard_api::ApiConfig::from_lookup_with(env, defaults)?)
+    }
+
     /// The scanner's context: mirrors in the data directory.
     pub fn scanner(&self) -> dashboard_scanner::ScannerContext {
         dashboard_scanner::ScannerContext {
@@ -191,6 +207,18 @@ fn secret_box(env: &Env) -> anyhow::Result<SecretBox> {
             )
         })?;
     Ok(SecretBox::from_key(&key))
+}
+
+/// The token signing key kept in the data directory (`jwt-signing.pem`), made on first use.
+fn local_signing_keys() -> anyhow::Result<SecretString> {
+    let file = data_dir().join("jwt-signing.pem");
+    if let Ok(pem) = std::fs::read_to_string(&file) {
+        return Ok(SecretString::from(pem));
+    }
+    let pem = dashboard_api::auth::keys::SigningKeys::generate_pem();
+    std::fs::create_dir_all(data_dir())?;
+    postgres::write_private(&file, &pem)?;
+    Ok(SecretString::from(pem))
 }
 
 /// Our own cluster: start it, create the `dashboard` database, migrate, seed, and let the runtime

@@ -98,10 +98,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             reconcile_hourly(db.clone(), app.clone())
         }))
     });
-    tracing::info!("Dashboard is up: http://{}/healthz", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    let api = system.api_config(&env, format!("http://{address}"))?;
+    tracing::info!("Dashboard is up: http://{address}/healthz");
     let served = serve::serve_on(
         listener,
-        all_functions(db, webhook, limits, system.scanner(), system.linker()),
+        all_functions(
+            dashboard_api::AppState::new(db, api),
+            webhook,
+            limits,
+            system.scanner(),
+            system.linker(),
+        ),
         serve::shutdown_signal(),
     )
     .await;
@@ -121,23 +129,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// Every function's routes, the probes once, request tracing: the local composition, never a
 /// second implementation.
 pub fn all_functions(
-    db: Db,
+    api: dashboard_api::AppState,
     webhook: WebhookConfig,
     limits: Limits,
     scanner: dashboard_scanner::ScannerContext,
     linker: dashboard_linker::LinkerContext,
 ) -> Router {
     let webhook = dashboard_webhook::AppState::new(
-        db.clone(),
+        api.db.clone(),
         Arc::new(webhook),
-        Transport::Postgres(db.clone()),
+        Transport::Postgres(api.db.clone()),
     )
     .with_limits(limits);
+    let db = api.db.clone();
     Router::new()
         .merge(dashboard_webhook::routes(webhook))
-        .merge(dashboard_api::routes(dashboard_api::AppState {
-            db: db.clone(),
-        }))
+        .merge(dashboard_api::routes(api))
         .merge(dashboard_scanner::routes(scanner))
         .merge(dashboard_linker::routes(linker))
         .merge(health::router(db))
@@ -228,8 +235,12 @@ mod tests {
             transport: Transport::Postgres(db.clone()),
             github: None,
         };
+        let api = dashboard_api::AppState::new(
+            db.clone(),
+            dashboard_api::ApiConfig::generated("http://127.0.0.1:8080"),
+        );
         let router = all_functions(
-            db,
+            api,
             WebhookConfig::default(),
             Limits::default(),
             scanner,

@@ -108,6 +108,13 @@ pub fn random_secret(bytes: usize) -> SecretString {
     SecretString::from(hex::encode(raw))
 }
 
+/// `N` bytes from the operating system's CSPRNG (tokens, TOTP secrets, key material).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut raw = [0_u8; N];
+    OsRng.fill_bytes(&mut raw);
+    raw
+}
+
 /// The context a repository's webhook secrets are sealed for.
 pub fn webhook_secret_context(tenant: uuid::Uuid, repository: uuid::Uuid) -> String {
     format!("webhook-secret:{tenant}:{repository}")

@@ -14,6 +14,8 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
+use uuid::Uuid;
+
 use crate::{domain::TenantId, jobs::EnqueuedJob};
 
 /// Every migration in `migrations/`, embedded at compile time.
@@ -58,7 +60,24 @@ impl Db {
 
     /// Opens a transaction bound to `tenant`: row-level security shows and accepts only its rows.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        TenantTx::begin(&self.pool, tenant).await
+        TenantTx::begin(&self.pool, tenant, None).await
+    }
+
+    /// Opens a transaction bound to `tenant` on behalf of `account` (a member acting in their
+    /// organization): the tenant's rows and the account's own rows are visible, nothing else.
+    pub async fn member(&self, tenant: TenantId, account: Uuid) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::begin(&self.pool, tenant, Some(account)).await
+    }
+
+    /// Opens a transaction as `account` with no tenant: the person's own rows (account, identities,
+    /// sessions, MFA, emailed links) are visible, no organization's.
+    pub async fn account(&self, account: Uuid) -> Result<AccountTx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("select set_config('app.account_id', $1, true)")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(AccountTx { tx, account })
     }
 
     /// Round-trips to the database (`/readyz`).
@@ -149,12 +168,23 @@ pub struct TenantTx {
 }
 
 impl TenantTx {
-    async fn begin(pool: &PgPool, tenant: TenantId) -> Result<Self, sqlx::Error> {
+    async fn begin(
+        pool: &PgPool,
+        tenant: TenantId,
+        account: Option<Uuid>,
+    ) -> Result<Self, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "select set_config('app.tenant_id', $1, true), set_config('app.account_id', $2, true)",
+        )
+        .bind(tenant.to_string())
+        .bind(
+            account
+                .map(|account| account.to_string())
+                .unwrap_or_default(),
+        )
+        .execute(&mut *tx)
+        .await?;
         Ok(Self {
             tx,
             tenant,
@@ -189,6 +219,41 @@ impl Deref for TenantTx {
 }
 
 impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// A transaction in which `app.account_id` is set and no tenant is: a person's own rows across
+/// organizations. Dereferences to the connection; dropping it without [`AccountTx::commit`] rolls
+/// back.
+#[derive(Debug)]
+pub struct AccountTx {
+    tx: Transaction<'static, Postgres>,
+    account: Uuid,
+}
+
+impl AccountTx {
+    /// The account this transaction acts as.
+    pub fn account_id(&self) -> Uuid {
+        self.account
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for AccountTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for AccountTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
     }

@@ -45,6 +45,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, strongest first.
+    pub const ALL: [Role; 4] = [Self::Owner, Self::Admin, Self::Member, Self::Viewer];
+
+    /// Whether this role includes everything `other` may do (owner ⊇ admin ⊇ member ⊇ viewer).
+    pub fn includes(self, other: Role) -> bool {
+        self <= other
+    }
+
     /// The name stored in the database and shown in the API.
     pub fn as_str(self) -> &'static str {
         match self {

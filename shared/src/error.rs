@@ -21,6 +21,9 @@ pub enum Error {
     /// Authenticated, but the role does not allow this.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// Authenticated, but not allowed for the reason given (a policy the caller can act on).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Absent, or another tenant's (never reveal which).
     #[error("not found")]
     NotFound,
@@ -62,7 +65,7 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -18,6 +18,6 @@ pub mod telemetry;
 pub mod testing;
 
 pub use config::Config;
-pub use db::{Db, TenantTx};
+pub use db::{AccountTx, Db, TenantTx};
 pub use domain::TenantId;
 pub use error::Error;

@@ -2,22 +2,45 @@
 //!
 //! [`router`] is the whole service (its routes, the health probes, request tracing);
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
+//! Every endpoint comes from the route table ([`routes::table`]) with the permission it needs.
 
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod orgs;
 pub mod read;
+pub mod routes;
+pub mod user;
+
+use std::sync::Arc;
 
 use axum::Router;
 use dashboard_shared::{Db, serve};
 
+pub use config::ApiConfig;
+
 /// What the handlers share.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The runtime pool; handlers reach tenant data only through [`Db::tenant`].
+    /// The runtime pool; handlers reach data only through the extractors of [`auth::context`].
     pub db: Db,
+    /// Settings and keys.
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// The state for `db` and `config`.
+    pub fn new(db: Db, config: ApiConfig) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+        }
+    }
 }
 
 /// The function's own endpoints, without probes or middleware.
 pub fn routes(state: AppState) -> Router {
-    Router::new().with_state(state)
+    routes::build(&state, routes::table()).with_state(state)
 }
 
 /// The complete service as deployed: own routes, `/healthz`, `/readyz`, request tracing.

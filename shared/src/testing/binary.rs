@@ -17,13 +17,19 @@ use super::{admin_url, lambda, runtime_url};
 
 /// Runs every check against the binary at `path` (use `env!("CARGO_BIN_EXE_<name>")`).
 pub async fn check_function_binary(path: &str, admin: &PgPool) {
-    refuses_a_role_that_bypasses_rls(path, admin).await;
-    serves_probes_and_stops_on_sigterm(path, admin).await;
-    serves_under_the_lambda_runtime(path, admin).await;
+    check_function_binary_with(path, admin, &[]).await;
 }
 
-async fn refuses_a_role_that_bypasses_rls(path: &str, admin: &PgPool) {
+/// Like [`check_function_binary`], for a binary that needs more settings than `DATABASE_URL`.
+pub async fn check_function_binary_with(path: &str, admin: &PgPool, env: &[(&str, &str)]) {
+    refuses_a_role_that_bypasses_rls(path, admin, env).await;
+    serves_probes_and_stops_on_sigterm(path, admin, env).await;
+    serves_under_the_lambda_runtime(path, admin, env).await;
+}
+
+async fn refuses_a_role_that_bypasses_rls(path: &str, admin: &PgPool, env: &[(&str, &str)]) {
     let output = Command::new(path)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", admin_url(admin))
         .env("PORT", free_port().to_string())
         .env("RUST_BACKTRACE", "0")
@@ -45,9 +51,10 @@ async fn refuses_a_role_that_bypasses_rls(path: &str, admin: &PgPool) {
     );
 }
 
-async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool) {
+async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool, env: &[(&str, &str)]) {
     let port = free_port();
     let mut child = Command::new(path)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", runtime_url(admin))
         .env("PORT", port.to_string())
         .env("K_SERVICE", "dashboard-test") // as on Cloud Run: Cloud Logging JSON on stdout
@@ -107,9 +114,10 @@ async fn serves_probes_and_stops_on_sigterm(path: &str, admin: &PgPool) {
     );
 }
 
-async fn serves_under_the_lambda_runtime(path: &str, admin: &PgPool) {
+async fn serves_under_the_lambda_runtime(path: &str, admin: &PgPool, env: &[(&str, &str)]) {
     let runtime = lambda::FakeRuntime::start(lambda::api_gateway_v2_get("/healthz")).await;
     let mut child = Command::new(path)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", runtime_url(admin))
         .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
         .env("AWS_LAMBDA_FUNCTION_NAME", "dashboard-test")

@@ -1,0 +1,92 @@
+//! The signed-in person: their profile and the organizations they belong to.
+
+use axum::{Json, extract::State, routing::get};
+use chrono::{DateTime, Utc};
+use dashboard_shared::Error;
+use http::Method;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    auth::{context::Account, permission::Permission},
+    routes::Route,
+};
+
+/// The routes under `/api/v2/user`.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v2/user", Permission::SignedIn, get(show)),
+        Route::new(
+            Method::GET,
+            "/api/v2/user/orgs",
+            Permission::SignedIn,
+            get(organizations),
+        ),
+    ]
+}
+
+/// A person as they see themselves.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct User {
+    /// Their id.
+    pub id: Uuid,
+    /// Their email address.
+    pub email: String,
+    /// Whether they proved they receive mail there.
+    pub email_verified: bool,
+    /// Their name.
+    pub display_name: Option<String>,
+    /// Whether they sign in with a second factor.
+    pub mfa_enabled: bool,
+    /// Whether they have a password (else only providers).
+    pub has_password: bool,
+    /// Since when.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /api/v2/user`.
+async fn show(mut account: Account) -> Result<Json<User>, Error> {
+    let user = sqlx::query_as(
+        "select id, email, email_verified_at is not null as email_verified, display_name,
+                mfa_enabled, password_hash is not null as has_password, created_at
+         from accounts where id = $1",
+    )
+    .bind(account.tx.account_id())
+    .fetch_one(&mut *account.tx)
+    .await?;
+    Ok(Json(user))
+}
+
+/// An organization the person belongs to.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct OrgMembership {
+    /// Its slug (the `{org}` of its paths).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// The person's role there.
+    pub role: String,
+}
+
+/// `GET /api/v2/user/orgs`.
+async fn organizations(
+    State(_state): State<AppState>,
+    mut account: Account,
+) -> Result<Json<Vec<OrgMembership>>, Error> {
+    let orgs = list_organizations(&mut account.tx).await?;
+    Ok(Json(orgs))
+}
+
+/// The organizations of the account of `tx`, by slug.
+pub async fn list_organizations(
+    tx: &mut dashboard_shared::AccountTx,
+) -> Result<Vec<OrgMembership>, Error> {
+    let account = tx.account_id();
+    Ok(
+        sqlx::query_as("select slug, name, role from lookup.memberships_of($1)")
+            .bind(account)
+            .fetch_all(&mut **tx)
+            .await?,
+    )
+}

@@ -1,0 +1,6 @@
+//! The api function, driven in-process over a real PostgreSQL: one test binary, one module per
+//! area.
+
+mod orgs;
+mod support;
+mod tokens;

@@ -1,0 +1,61 @@
+//! Organizations: creating one makes its creator the owner; only members see it.
+
+use http::{Method, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::support::TestApp;
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_creator_of_an_organization_is_its_owner_and_sees_it(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let (_, token) = app.person("alice@example.test").await;
+    app.create_org(&token, "acme").await;
+
+    let org = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&token), None)
+        .await;
+    assert_eq!(org.status, StatusCode::OK, "{org:?}");
+    assert_eq!(org.json["slug"], "acme");
+
+    let mine = app
+        .call(Method::GET, "/api/v2/user/orgs", Some(&token), None)
+        .await;
+    assert_eq!(
+        mine.json,
+        json!([{ "slug": "acme", "name": "acme", "role": "owner" }])
+    );
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn another_organization_is_not_found_and_a_taken_slug_conflicts(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let (_, alice) = app.person("alice@example.test").await;
+    let (_, bob) = app.person("bob@example.test").await;
+    app.create_org(&alice, "acme").await;
+
+    let peek = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None)
+        .await;
+    assert_eq!(peek.status, StatusCode::NOT_FOUND);
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v2/orgs",
+            Some(&bob),
+            Some(json!({ "slug": "acme", "name": "Mine" })),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
+    let bad = app
+        .call(
+            Method::POST,
+            "/api/v2/orgs",
+            Some(&bob),
+            Some(json!({ "slug": "Not A Slug", "name": "x" })),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let anonymous = app.call(Method::GET, "/api/v2/orgs/acme", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
