@@ -7,6 +7,7 @@ pub mod keys;
 pub mod opaque;
 pub mod permission;
 pub mod session;
+pub mod signin;
 
 use axum::{
     Json,
