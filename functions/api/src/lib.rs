@@ -3,7 +3,10 @@
 //! [`router`] is the whole service (its routes, the health probes, request tracing);
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
 
+pub mod auth;
 pub mod read;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use axum::Router;
 use dashboard_shared::{Db, serve};

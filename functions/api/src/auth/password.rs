@@ -1,0 +1,181 @@
+//! Passwords (notes/auth.md P1–P5): Argon2id hashing with the `argon2` crate's defaults
+//! (m=19456 KiB, t=2, p=1), run off the async threads and at most a few at a time (each hash takes
+//! 19 MiB), verification that costs the same for an unknown account, and the rules a new password
+//! must meet.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, LazyLock},
+};
+
+use anyhow::Context as _;
+use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+use secrecy::{ExposeSecret as _, SecretString};
+use tokio::sync::Semaphore;
+
+/// How many hashes may run at once by default: 4 × 19 MiB per 512 MiB instance (P3).
+pub const DEFAULT_CONCURRENT_HASHES: usize = 4;
+/// The shortest password accepted from an account without MFA (P4, NIST 800-63B-4).
+pub const MIN_CHARS_WITHOUT_MFA: usize = 15;
+/// The shortest password accepted from an account with MFA.
+pub const MIN_CHARS_WITH_MFA: usize = 8;
+/// The longest password accepted; longer ones are refused, never truncated.
+pub const MAX_CHARS: usize = 256;
+
+/// Hashes and verifies passwords; cheap to clone (the permits are shared).
+#[derive(Clone, Debug)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self::new(DEFAULT_CONCURRENT_HASHES)
+    }
+}
+
+impl Passwords {
+    /// Allows `concurrent` hashes (or verifications) at once; others wait their turn.
+    pub fn new(concurrent: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+        }
+    }
+
+    /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) to store for `password`,
+    /// with a fresh 16-byte salt from the OS.
+    pub async fn hash(&self, password: &SecretString) -> anyhow::Result<String> {
+        let password = password.clone();
+        self.blocking(move || {
+            Argon2::default()
+                .hash_password(password.expose_secret().as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|error| anyhow::anyhow!("failed to hash a password: {error}"))
+        })
+        .await?
+    }
+
+    /// Whether `password` matches `stored`. Without a stored hash (unknown account, or an account
+    /// without a password) it verifies against a dummy hash and answers `false`, so that the
+    /// answer takes as long either way (P5). A malformed stored hash is `false` too, logged.
+    pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
+        let password = password.clone();
+        let stored = stored.map(str::to_owned);
+        let outcome = self
+            .blocking(move || {
+                let (hash, known) = match &stored {
+                    Some(stored) => (stored.as_str(), true),
+                    None => (DUMMY_HASH.as_str(), false),
+                };
+                let hash =
+                    PasswordHash::new(hash).context("a stored password hash is malformed")?;
+                let matches = Argon2::default()
+                    .verify_password(password.expose_secret().as_bytes(), &hash)
+                    .is_ok();
+                anyhow::Ok(known && matches)
+            })
+            .await;
+        match outcome {
+            Ok(Ok(matches)) => matches,
+            Ok(Err(error)) | Err(error) => {
+                tracing::warn!(error = %error, "password verification failed");
+                false
+            }
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the task, so a
+    /// caller that gives up (a dropped request) does not free it before the hash is done.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .context("the password hashing permits are closed")?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .context("a password hashing task failed")
+    }
+}
+
+/// A hash of a random password with the current parameters, made once per process: what an unknown
+/// account's attempt is verified against.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut password = [0u8; 32];
+    getrandom::fill(&mut password).expect("the OS random number generator failed");
+    Argon2::default()
+        .hash_password(&password)
+        .expect("hashing the dummy password failed")
+        .to_string()
+});
+
+/// Why a new password is refused; the message is meant for the person choosing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRejected {
+    /// Fewer characters than the account's minimum.
+    #[error("the password must have at least {min} characters")]
+    TooShort {
+        /// The minimum that applies (8 with MFA, 15 without).
+        min: usize,
+    },
+    /// More than [`MAX_CHARS`] characters.
+    #[error("the password must have at most {max} characters")]
+    TooLong {
+        /// [`MAX_CHARS`].
+        max: usize,
+    },
+    /// On the list of common passwords.
+    #[error("this password is too common: choose one that is harder to guess")]
+    Common,
+    /// Equal to, or contains, the email address's name.
+    #[error("the password must not contain your email address")]
+    ContainsEmail,
+}
+
+/// Checks a password someone is choosing (sign-up, change, reset) against P4: at least 15
+/// characters, or 8 when the account has MFA (characters, not bytes); at most 256; not a common
+/// password (case-insensitive); not containing the email's local part (before `@` and any `+tag`,
+/// when it has 3 characters or more; always refused when equal).
+pub fn check_new_password(
+    password: &str,
+    email: &str,
+    mfa_enabled: bool,
+) -> Result<(), PasswordRejected> {
+    let chars = password.chars().count();
+    if chars > MAX_CHARS {
+        return Err(PasswordRejected::TooLong { max: MAX_CHARS });
+    }
+    let min = if mfa_enabled {
+        MIN_CHARS_WITH_MFA
+    } else {
+        MIN_CHARS_WITHOUT_MFA
+    };
+    if chars < min {
+        return Err(PasswordRejected::TooShort { min });
+    }
+    let lowered = password.to_lowercase();
+    if COMMON_PASSWORDS.contains(lowered.trim()) {
+        return Err(PasswordRejected::Common);
+    }
+    let local = email.split('@').next().unwrap_or_default();
+    let local = local.split('+').next().unwrap_or_default().to_lowercase();
+    if !local.is_empty()
+        && (lowered == local || (local.chars().count() >= 3 && lowered.contains(&local)))
+    {
+        return Err(PasswordRejected::ContainsEmail);
+    }
+    Ok(())
+}
+
+/// The shipped list (see the header of `common-passwords.txt` for its source and licence).
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|line| !line.is_empty() && *line != "#" && !line.starts_with("# "))
+        .collect()
+});
