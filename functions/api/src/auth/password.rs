@@ -179,3 +179,205 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .filter(|line| !line.is_empty() && *line != "#" && !line.starts_with("# "))
         .collect()
 });
+
+#[cfg(test)]
+mod tests {
+    use argon2::Params;
+
+    use super::*;
+
+    fn secret(password: &str) -> SecretString {
+        SecretString::from(password.to_owned())
+    }
+
+    /// (algorithm, version, m, t, p) of a PHC string.
+    fn parameters(phc: &str) -> (String, u32, u32, u32, u32) {
+        let hash = PasswordHash::new(phc).unwrap();
+        let params = Params::try_from(&hash).unwrap();
+        let version = hash.version.unwrap();
+        let algorithm = hash.algorithm.as_str().to_owned();
+        (
+            algorithm,
+            version,
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+        )
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_the_owasp_parameters() {
+        let passwords = Passwords::default();
+        let started = std::time::Instant::now();
+        let hash = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        // Reported, not asserted (`cargo test … -- --nocapture`).
+        println!("argon2 hash took {:?}", started.elapsed());
+        assert_eq!(parameters(&hash), ("argon2id".into(), 19, 19_456, 2, 1));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_hash_and_no_other_does() {
+        let passwords = Passwords::default();
+        let hash = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert!(
+            passwords
+                .verify(&secret("correct horse battery staple"), Some(&hash))
+                .await
+        );
+        assert!(
+            !passwords
+                .verify(&secret("correct horse battery stapl"), Some(&hash))
+                .await
+        );
+        assert!(!passwords.verify(&secret(""), Some(&hash)).await);
+    }
+
+    #[tokio::test]
+    async fn the_same_password_gets_a_different_salt_each_time() {
+        let passwords = Passwords::default();
+        let first = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        let second = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert_ne!(first, second);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies_and_costs_a_real_hash() {
+        let passwords = Passwords::default();
+        assert!(!passwords.verify(&secret("anything at all"), None).await);
+        // The dummy has the parameters of a real hash, so it takes as long to check.
+        let real = passwords
+            .hash(&secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert_eq!(parameters(&DUMMY_HASH), parameters(&real));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_stored_hash_does_not_verify() {
+        let passwords = Passwords::default();
+        for stored in ["", "plaintext", "$argon2id$v=19$m=19456,t=2,p=1$broken"] {
+            assert!(
+                !passwords.verify(&secret("plaintext"), Some(stored)).await,
+                "{stored}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hash_waits_for_a_free_permit() {
+        let passwords = Passwords::new(1);
+        let held = Arc::clone(&passwords.permits)
+            .acquire_owned()
+            .await
+            .unwrap();
+        let hashing = tokio::spawn({
+            let passwords = passwords.clone();
+            async move {
+                passwords
+                    .hash(&secret("correct horse battery staple"))
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!hashing.is_finished(), "the hash ran without a permit");
+        drop(held);
+        assert!(hashing.await.unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_minimum_length_is_15_without_mfa_and_8_with_it() {
+        let email = "ann@example.com";
+        let fourteen = "zebra-kite-mug";
+        assert_eq!(fourteen.len(), 14);
+        assert_eq!(
+            check_new_password(fourteen, email, false),
+            Err(PasswordRejected::TooShort { min: 15 })
+        );
+        assert_eq!(check_new_password("zebra-kite-mugs", email, false), Ok(()));
+        assert_eq!(check_new_password(fourteen, email, true), Ok(()));
+        assert_eq!(
+            check_new_password("zebra-k", email, true),
+            Err(PasswordRejected::TooShort { min: 8 })
+        );
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let email = "ann@example.com";
+        assert_eq!(check_new_password(&"é".repeat(15), email, false), Ok(()));
+        assert_eq!(
+            check_new_password(&"é".repeat(14), email, false),
+            Err(PasswordRejected::TooShort { min: 15 })
+        );
+    }
+
+    #[test]
+    fn a_password_over_256_characters_is_refused_not_truncated() {
+        let email = "ann@example.com";
+        let long = "horse-battery-".repeat(20);
+        assert_eq!(check_new_password(&long[..256], email, false), Ok(()));
+        assert_eq!(
+            check_new_password(&long[..257], email, false),
+            Err(PasswordRejected::TooLong { max: 256 })
+        );
+    }
+
+    #[test]
+    fn a_common_password_is_refused_whatever_its_case() {
+        let email = "ann@example.com";
+        for password in ["PassWord1", "iloveyou", " QWERTYUIOP ", "yfdbufnjh10305070"] {
+            assert_eq!(
+                check_new_password(password, email, true),
+                Err(PasswordRejected::Common),
+                "{password}"
+            );
+        }
+        assert!(COMMON_PASSWORDS.len() > 8_000);
+        assert!(
+            COMMON_PASSWORDS.contains("#1stunna"),
+            "an entry starting with #"
+        );
+        assert!(!COMMON_PASSWORDS.iter().any(|p| p.starts_with("# ")));
+    }
+
+    #[test]
+    fn a_password_containing_the_email_name_is_refused() {
+        let rejected = Err(PasswordRejected::ContainsEmail);
+        let email = "Ann.Smith+work@example.com";
+        assert_eq!(check_new_password("ann.smith", email, true), rejected);
+        assert_eq!(
+            check_new_password("my name is ANN.SMITH ok", email, false),
+            rejected
+        );
+        assert_eq!(check_new_password("zebra-kite-mugs", email, false), Ok(()));
+        // A name of one or two letters only counts when it is the whole password.
+        assert_eq!(
+            check_new_password("zebra-kite-mugs", "z@example.com", false),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn rejections_speak_to_the_person() {
+        assert_eq!(
+            PasswordRejected::TooShort { min: 15 }.to_string(),
+            "the password must have at least 15 characters"
+        );
+    }
+}

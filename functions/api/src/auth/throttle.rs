@@ -256,3 +256,163 @@ fn too_many_requests(wait: Duration) -> Response {
     headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{Router, body::Body, middleware::from_fn_with_state, routing::get};
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[test]
+    fn the_first_four_failures_cost_nothing_then_the_delay_doubles_to_15_minutes() {
+        for failures in [-1, 0, 1, 4] {
+            assert_eq!(delay_after_failures(failures), None, "{failures}");
+        }
+        let seconds = |failures| delay_after_failures(failures).map(|d| d.as_secs());
+        assert_eq!(seconds(5), Some(1));
+        assert_eq!(seconds(6), Some(2));
+        assert_eq!(seconds(7), Some(4));
+        assert_eq!(seconds(14), Some(512));
+        assert_eq!(seconds(15), Some(900));
+        assert_eq!(seconds(99), Some(900));
+        assert_eq!(seconds(i32::MAX), Some(900));
+    }
+
+    #[test]
+    fn the_password_path_locks_at_100_consecutive_failures() {
+        assert!(!is_locked(0));
+        assert!(!is_locked(99));
+        assert!(is_locked(100));
+        assert!(is_locked(i32::MAX));
+    }
+
+    fn app(limiter: AddressLimiter) -> Router {
+        Router::new()
+            .route("/api/v2/auth/password", get(|| async { "ok" }))
+            .layer(from_fn_with_state(limiter, limit_by_address))
+    }
+
+    fn limiter(per_minute: u32, client_address: ClientAddress) -> AddressLimiter {
+        AddressLimiter::new(NonZeroU32::new(per_minute).unwrap(), client_address)
+    }
+
+    /// The status of one request from `peer`, with the given `X-Forwarded-For` headers.
+    async fn call(app: &Router, peer: Option<&str>, forwarded: &[&str]) -> Response {
+        let mut request = Request::get("/api/v2/auth/password");
+        for value in forwarded {
+            request = request.header("x-forwarded-for", *value);
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        if let Some(peer) = peer {
+            let peer: SocketAddr = peer.parse().unwrap();
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        app.clone().oneshot(request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_21st_request_in_a_minute_from_one_address_is_refused() {
+        let app = app(limiter(20, ClientAddress::Connection));
+        for n in 1..=20 {
+            let response = call(&app, Some("192.0.2.1:1000"), &[]).await;
+            assert_eq!(response.status(), StatusCode::OK, "request {n}");
+        }
+        let refused = call(&app, Some("192.0.2.1:1001"), &[]).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = refused.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3).contains(&retry_after), "{retry_after}");
+        assert_eq!(
+            refused.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = refused.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], 429);
+
+        let other = call(&app, Some("192.0.2.2:1000"), &[]).await;
+        assert_eq!(other.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_forged_forwarded_for_changes_nothing_unless_a_proxy_is_trusted() {
+        let app = app(limiter(1, ClientAddress::Connection));
+        assert_eq!(
+            call(&app, Some("192.0.2.1:1"), &["198.51.100.1"])
+                .await
+                .status(),
+            200
+        );
+        let second = call(&app, Some("192.0.2.1:1"), &["198.51.100.2"]).await;
+        assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[tokio::test]
+    async fn behind_a_trusted_proxy_the_rightmost_forwarded_entry_is_the_client() {
+        let app = app(limiter(1, ClientAddress::RightmostForwardedFor));
+        let proxy = Some("10.0.0.1:1");
+        let first = call(&app, proxy, &["203.0.113.9, 198.51.100.1"]).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        // Forged entries on the left do not make a new client.
+        let forged = call(&app, proxy, &["203.0.113.10, 198.51.100.1"]).await;
+        assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
+        // The last header counts, and a client with another address passes.
+        let other = call(&app, proxy, &["198.51.100.1", "198.51.100.2"]).await;
+        assert_eq!(other.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_64_share_an_allowance() {
+        let app = app(limiter(1, ClientAddress::Connection));
+        assert_eq!(
+            call(&app, Some("[2001:db8:1:2::1]:1"), &[]).await.status(),
+            200
+        );
+        let same_64 = call(&app, Some("[2001:db8:1:2:ffff::9]:1"), &[]).await;
+        assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            call(&app, Some("[2001:db8:1:3::1]:1"), &[]).await.status(),
+            200
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_client_address_the_request_fails_instead_of_passing_unlimited() {
+        let app = app(limiter(20, ClientAddress::Connection));
+        let response = call(&app, None, &["198.51.100.1"]).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn past_the_tracked_maximum_new_addresses_are_refused() {
+        let per_minute = NonZeroU32::new(20).unwrap();
+        let limiter = AddressLimiter::with_capacity(per_minute, ClientAddress::Connection, 2);
+        assert!(limiter.check("192.0.2.1".parse().unwrap()).is_ok());
+        assert!(limiter.check("192.0.2.2".parse().unwrap()).is_ok());
+        assert!(limiter.check("192.0.2.3".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_limit_comes_from_the_environment() {
+        let env = Env::from_pairs(&[("AUTH_RATE_LIMIT_PER_MINUTE", "2"), ("K_SERVICE", "api")]);
+        let limiter = AddressLimiter::from_env(&env).unwrap();
+        assert_eq!(
+            limiter.inner.client_address,
+            ClientAddress::RightmostForwardedFor
+        );
+        let address = "192.0.2.1".parse().unwrap();
+        assert!(limiter.check(address).is_ok());
+        assert!(limiter.check(address).is_ok());
+        assert!(limiter.check(address).is_err());
+
+        let local = AddressLimiter::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(local.inner.client_address, ClientAddress::Connection);
+        let refused = Env::from_pairs(&[("AUTH_RATE_LIMIT_PER_MINUTE", "0")]);
+        assert!(AddressLimiter::from_env(&refused).is_err());
+    }
+}
