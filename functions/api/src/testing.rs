@@ -62,7 +62,8 @@ impl SmtpSink {
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path())
+            // A folder that does not exist yet: Python's Maildir creates tmp/, new/ and cur/ only then.
+            .arg(maildir.path().join("maildir"))
             .env("PYTHONPATH", &packages)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -99,7 +100,7 @@ impl SmtpSink {
 
     /// The oldest mail not returned yet, waiting up to 15 s for one to arrive.
     pub async fn next_message(&self) -> anyhow::Result<ReceivedMail> {
-        let new = self.maildir.path().join("new");
+        let new = self.maildir.path().join("maildir").join("new");
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(path) = self.oldest_unseen(&new)? {

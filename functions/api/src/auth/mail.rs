@@ -185,3 +185,129 @@ async fn write_eml(directory: &Path, content: Vec<u8>) -> anyhow::Result<PathBuf
     .context("writing a mail failed")??;
     Ok(file)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SmtpSink;
+
+    fn reset_mail(to: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: "Reset your Dashboard password".to_owned(),
+            text: "Someone asked to reset your password. Follow this link within an hour:"
+                .to_owned(),
+            link: Some("http://127.0.0.1:8080/reset#token=Zm9vYmFy-0123456789".to_owned()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mail_sent_over_smtp_arrives_with_its_recipient_subject_and_link() {
+        let sink = SmtpSink::start().await.unwrap();
+        let env = Env::from_pairs(&[
+            ("SMTP_URL", sink.url()),
+            ("MAIL_FROM", "Dash <d@example.test>"),
+        ]);
+        let mailer = Mailer::from_env(&env, Path::new("/nonexistent")).unwrap();
+
+        mailer
+            .send(&reset_mail("Ann <ann@example.test>"))
+            .await
+            .unwrap();
+
+        let received = sink.next_message().await.unwrap();
+        assert_eq!(received.to, ["ann@example.test"]);
+        assert_eq!(received.subject, "Reset your Dashboard password");
+        assert!(received.text.starts_with("Someone asked to reset"));
+        assert_eq!(
+            received.link(),
+            Some("http://127.0.0.1:8080/reset#token=Zm9vYmFy-0123456789")
+        );
+    }
+
+    #[tokio::test]
+    async fn without_smtp_url_mails_are_written_as_eml_files() {
+        let directory = tempfile::tempdir().unwrap();
+        let folder = directory.path().join("mail");
+        let mailer = Mailer::from_env(&Env::from_pairs(&[]), &folder).unwrap();
+
+        mailer.send(&reset_mail("ann@example.test")).await.unwrap();
+
+        let files: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let path = files[0].as_ref().unwrap().path();
+        assert_eq!(path.extension().unwrap(), "eml");
+        let content = std::fs::read_to_string(&path).unwrap();
+        assert!(content.contains("To: ann@example.test"), "{content}");
+        assert!(
+            content.contains("From: Dashboard <no-reply@localhost>"),
+            "{content}"
+        );
+        assert!(content.contains("Subject: Reset your Dashboard password"));
+        assert!(content.contains("http://127.0.0.1:8080/reset#token=Zm9vYmFy-0123456789"));
+    }
+
+    #[tokio::test]
+    async fn the_smtp_password_shows_neither_in_debug_nor_in_errors() {
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+        let env = Env::from_pairs(&[("SMTP_URL", "smtp://mailer:hunter2-s3cret@127.0.0.1:9")]);
+        let mailer = Mailer::from_env(&env, Path::new("/nonexistent")).unwrap();
+        let debug = format!("{mailer:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("smtp://mailer:***@127.0.0.1:9"), "{debug}");
+
+        let error = mailer
+            .send(&reset_mail("ann@example.test"))
+            .await
+            .unwrap_err();
+        assert!(!format!("{error:#} {error:?}").contains("hunter2"));
+
+        for url in [
+            "bogus://mailer:hunter2@host",
+            "smtp://mailer:hunter2@",
+            "not a url hunter2",
+        ] {
+            let env = Env::from_pairs(&[("SMTP_URL", url)]);
+            let error = Mailer::from_env(&env, Path::new("/")).unwrap_err();
+            assert!(
+                !format!("{error:#} {error:?}").contains("hunter2"),
+                "{url}: {error:#}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_recipient_must_be_one_address_and_the_subject_one_line() {
+        let directory = tempfile::tempdir().unwrap();
+        let mailer = Mailer::directory(directory.path(), DEFAULT_FROM.parse().unwrap());
+        for to in [
+            "ann@example.test, eve@example.test",
+            "ann@example.test\r\nBcc: eve@example.test",
+            "ann",
+        ] {
+            assert!(mailer.send(&reset_mail(to)).await.is_err(), "{to}");
+        }
+
+        let mut injected = reset_mail("ann@example.test");
+        injected.subject = "Hello\r\nBcc: eve@example.test".to_owned();
+        mailer.send(&injected).await.unwrap();
+        let path = std::fs::read_dir(directory.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let content = std::fs::read_to_string(path).unwrap();
+        assert!(
+            !content.lines().any(|line| line.starts_with("Bcc:")),
+            "{content}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_mail_from_is_refused_by_name() {
+        let env = Env::from_pairs(&[("MAIL_FROM", "not an address")]);
+        let error = Mailer::from_env(&env, Path::new("/")).unwrap_err();
+        assert!(error.to_string().contains("MAIL_FROM"), "{error}");
+    }
+}
