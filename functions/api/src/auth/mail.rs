@@ -226,6 +226,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sink_returns_each_mail_once_in_the_order_it_arrived() {
+        let sink = SmtpSink::start().await.unwrap();
+        let url = SecretString::from(sink.url().to_owned());
+        let mailer = Mailer::smtp(&url, DEFAULT_FROM.parse().unwrap()).unwrap();
+        for to in ["first@example.test", "second@example.test"] {
+            mailer.send(&reset_mail(to)).await.unwrap();
+        }
+        assert_eq!(
+            sink.next_message().await.unwrap().to,
+            ["first@example.test"]
+        );
+        assert_eq!(
+            sink.next_message().await.unwrap().to,
+            ["second@example.test"]
+        );
+    }
+
+    #[tokio::test]
     async fn without_smtp_url_mails_are_written_as_eml_files() {
         let directory = tempfile::tempdir().unwrap();
         let folder = directory.path().join("mail");

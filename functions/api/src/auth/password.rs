@@ -10,6 +10,7 @@ use std::{
 
 use anyhow::Context as _;
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+use dashboard_shared::config::Env;
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::Semaphore;
 
@@ -40,6 +41,17 @@ impl Passwords {
         Self {
             permits: Arc::new(Semaphore::new(concurrent.max(1))),
         }
+    }
+
+    /// From `PASSWORD_HASH_CONCURRENCY` (1 to 64, default [`DEFAULT_CONCURRENT_HASHES`]): raise it
+    /// with the instance's memory, 19 MiB a hash.
+    pub fn from_env(env: &Env) -> anyhow::Result<Self> {
+        let concurrent = env.parse_in(
+            "PASSWORD_HASH_CONCURRENCY",
+            DEFAULT_CONCURRENT_HASHES,
+            1..=64,
+        )?;
+        Ok(Self::new(concurrent))
     }
 
     /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) to store for `password`,
@@ -298,6 +310,20 @@ mod tests {
         assert!(!hashing.is_finished(), "the hash ran without a permit");
         drop(held);
         assert!(hashing.await.unwrap().is_ok());
+    }
+
+    #[test]
+    fn the_hashing_concurrency_comes_from_the_environment() {
+        let env = Env::from_pairs(&[("PASSWORD_HASH_CONCURRENCY", "2")]);
+        let passwords = Passwords::from_env(&env).unwrap();
+        assert_eq!(passwords.permits.available_permits(), 2);
+        let default = Passwords::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(
+            default.permits.available_permits(),
+            DEFAULT_CONCURRENT_HASHES
+        );
+        let zero = Env::from_pairs(&[("PASSWORD_HASH_CONCURRENCY", "0")]);
+        assert!(Passwords::from_env(&zero).is_err());
     }
 
     #[test]
