@@ -71,12 +71,17 @@ impl fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// From `SMTP_URL` and `MAIL_FROM`; without `SMTP_URL`, mails go to `default_directory`.
+    /// From `SMTP_URL` and `MAIL_FROM`; without `SMTP_URL`, mails go to `default_directory`,
+    /// except on Cloud Run (`K_SERVICE` set), where that would put sign-in links in the log and on
+    /// a disk nobody reads: there `SMTP_URL` is required.
     pub fn from_env(env: &Env, default_directory: &Path) -> anyhow::Result<Self> {
         let from = env.get("MAIL_FROM");
         let from = parse_from(from.as_deref().unwrap_or(DEFAULT_FROM))?;
         match env.get("SMTP_URL") {
             Some(url) => Self::smtp(&SecretString::from(url.trim().to_owned()), from),
+            None if env.get("K_SERVICE").is_some() => {
+                anyhow::bail!("SMTP_URL is required on Cloud Run (smtps://user:password@host)")
+            }
             None => Ok(Self::directory(default_directory, from)),
         }
     }
@@ -319,6 +324,16 @@ mod tests {
         assert!(
             !content.lines().any(|line| line.starts_with("Bcc:")),
             "{content}"
+        );
+    }
+
+    #[test]
+    fn on_cloud_run_smtp_is_required() {
+        let env = Env::from_pairs(&[("K_SERVICE", "api")]);
+        let error = Mailer::from_env(&env, Path::new("/tmp")).unwrap_err();
+        assert!(
+            error.to_string().contains("SMTP_URL is required"),
+            "{error}"
         );
     }
 
