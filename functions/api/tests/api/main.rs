@@ -2,5 +2,6 @@
 //! area.
 
 mod orgs;
+mod signin;
 mod support;
 mod tokens;

@@ -68,7 +68,9 @@ async fn a_viewer_reads_the_organization_and_a_removed_member_no_longer_does(adm
     app.create_org(&alice, "acme").await;
     app.add_member("acme", bob_id, "viewer").await;
 
-    let seen = app.call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None).await;
+    let seen = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None)
+        .await;
     assert_eq!(seen.status, StatusCode::OK);
     // The role is read on every request (J6): removal takes effect at once, token or not.
     sqlx::query("delete from app.memberships where account_id = $1")
@@ -76,6 +78,8 @@ async fn a_viewer_reads_the_organization_and_a_removed_member_no_longer_does(adm
         .execute(&app.admin)
         .await
         .unwrap();
-    let gone = app.call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None).await;
+    let gone = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None)
+        .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
