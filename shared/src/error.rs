@@ -30,6 +30,9 @@ pub enum Error {
     /// Conflicts with the current state of a resource.
     #[error("{0}")]
     Conflict(String),
+    /// It existed and is no more (an expired, revoked or used link): the message says which.
+    #[error("{0}")]
+    Gone(String),
     /// Well-formed but semantically invalid input.
     #[error("{0}")]
     Unprocessable(String),
@@ -68,6 +71,7 @@ impl Error {
             Self::Forbidden | Self::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
