@@ -99,7 +99,8 @@ async fn change_role(
     Path((_, target)): Path<(String, Uuid)>,
     Json(change): Json<RoleChange>,
 ) -> Result<StatusCode, Error> {
-    let from = change_member_role(&mut member.tx, member.org.role, target, change.role).await?;
+    let actor = (member.account, member.org.role);
+    let from = change_member_role(&mut member.tx, actor, target, change.role).await?;
     audit::record(
         &mut member.tx,
         audit::Event {
@@ -120,7 +121,8 @@ async fn remove(
     mut member: Member,
     Path((_, target)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    let removed = remove_member(&mut member.tx, Some(member.org.role), target).await?;
+    let actor = (member.account, member.org.role);
+    let removed = remove_member(&mut member.tx, Some(actor), target).await?;
     audit::record(&mut member.tx, removed.event(member.account, "member.removed")).await?;
     member.tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -134,14 +136,16 @@ async fn leave(mut member: Member) -> Result<StatusCode, Error> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Gives `target` the role `to` on behalf of someone whose role is `actor`: the role before.
+/// Gives `target` the role `to` on behalf of `actor` (their account and the role they act with):
+/// the role before.
 pub async fn change_member_role(
     tx: &mut TenantTx,
-    actor: Role,
+    actor: (Uuid, Role),
     target: Uuid,
     to: Role,
 ) -> Result<Role, Error> {
     let owners = lock_owners(tx).await?;
+    let actor = current_role(tx, actor).await?;
     let from = lock_member(tx, target).await?;
     if from == Role::Owner || to == Role::Owner {
         only_owners_touch_owners(actor)?;
@@ -184,14 +188,18 @@ impl Removed {
     }
 }
 
-/// Ends `target`'s membership and revokes their API tokens here. `actor` is the role of whoever
-/// removes them, or `None` when they leave themselves.
+/// Ends `target`'s membership and revokes their API tokens here. `actor` is whoever removes them
+/// (their account and the role they act with), or `None` when they leave themselves.
 pub async fn remove_member(
     tx: &mut TenantTx,
-    actor: Option<Role>,
+    actor: Option<(Uuid, Role)>,
     target: Uuid,
 ) -> Result<Removed, Error> {
     let owners = lock_owners(tx).await?;
+    let actor = match actor {
+        Some(actor) => Some(current_role(tx, actor).await?),
+        None => None,
+    };
     let role = lock_member(tx, target).await?;
     if role == Role::Owner {
         if let Some(actor) = actor {
@@ -226,6 +234,18 @@ async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<Uuid>, Error> {
     )
     .fetch_all(&mut **tx)
     .await?)
+}
+
+/// The role `actor` acts with now that the owner rows are locked: the weaker of the one they came
+/// with (an API token's cap) and their membership's, which a concurrent change may have lowered.
+async fn current_role(tx: &mut TenantTx, (account, claimed): (Uuid, Role)) -> Result<Role, Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("select role from memberships where account_id = $1")
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let role = parse_role(&role.ok_or(Error::Forbidden)?)?;
+    Ok(role.max(claimed))
 }
 
 /// Locks `account`'s membership and reads its role; another organization's member is not found.

@@ -4,3 +4,5 @@
 mod orgs;
 mod support;
 mod tokens;
+mod roles;
+mod team;
