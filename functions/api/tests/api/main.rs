@@ -1,8 +1,9 @@
 //! The api function, driven in-process over a real PostgreSQL: one test binary, one module per
 //! area.
 
+mod matrix;
 mod orgs;
-mod support;
-mod tokens;
 mod roles;
+mod support;
 mod team;
+mod tokens;
