@@ -264,16 +264,19 @@ impl FromRequestParts<AppState> for Member {
             .cloned()
             .ok_or_else(undeclared)?;
         let org = verified.org.ok_or_else(undeclared)?;
-        let mut tx = state.db.member(org.tenant, verified.account).await?;
         if let Credential::ApiToken(id) = verified.credential {
+            // In its own transaction: the handler's is rolled back when it only reads.
+            let mut used = state.db.member(org.tenant, verified.account).await?;
             sqlx::query(
                 "update api_tokens set last_used_at = now()
                  where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
             )
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *used)
             .await?;
+            used.commit().await?;
         }
+        let tx = state.db.member(org.tenant, verified.account).await?;
         Ok(Self {
             tx,
             account: verified.account,

@@ -1,6 +1,7 @@
 //! The api function, driven in-process over a real PostgreSQL: one test binary, one module per
 //! area.
 
+mod api_tokens;
 mod invitations;
 mod matrix;
 mod orgs;
