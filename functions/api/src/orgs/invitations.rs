@@ -119,9 +119,12 @@ async fn create(
             state.config.public_url
         )),
     };
-    state.config.mailer.send(&mail).await.map_err(|error| {
-        Error::Unavailable(error.context("failed to send an invitation mail"))
-    })?;
+    state
+        .config
+        .mailer
+        .send(&mail)
+        .await
+        .map_err(|error| Error::Unavailable(error.context("failed to send an invitation mail")))?;
     member.tx.commit().await?;
     Ok((StatusCode::CREATED, Json(invitation)))
 }
@@ -354,12 +357,11 @@ async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<String, E
         (_, _, true) => return gone("this invitation has expired"),
         _ => {}
     }
-    let (own, verified): (String, bool) = sqlx::query_as(
-        "select email, email_verified_at is not null from accounts where id = $1",
-    )
-    .bind(account)
-    .fetch_one(&mut **tx)
-    .await?;
+    let (own, verified): (String, bool) =
+        sqlx::query_as("select email, email_verified_at is not null from accounts where id = $1")
+            .bind(account)
+            .fetch_one(&mut **tx)
+            .await?;
     if !verified || !own.eq_ignore_ascii_case(&email) {
         return Err(Error::ForbiddenBecause(
             "this invitation is for another address: sign in with the invited address, verified"

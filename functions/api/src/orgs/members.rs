@@ -123,7 +123,11 @@ async fn remove(
 ) -> Result<StatusCode, Error> {
     let actor = (member.account, member.org.role);
     let removed = remove_member(&mut member.tx, Some(actor), target).await?;
-    audit::record(&mut member.tx, removed.event(member.account, "member.removed")).await?;
+    audit::record(
+        &mut member.tx,
+        removed.event(member.account, "member.removed"),
+    )
+    .await?;
     member.tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

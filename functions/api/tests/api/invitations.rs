@@ -52,7 +52,9 @@ async fn an_invitation_is_mailed_and_accepted_once_by_the_verified_invited_addre
     let app = app_mailing_to(admin, &sink);
     let team = Team::new(&app, "acme").await;
     let token = invite(&app, &sink, &team, "bob@example.test", "member").await;
-    let pending = team.call(&app, &team.admin, Method::GET, "/invitations", None).await;
+    let pending = team
+        .call(&app, &team.admin, Method::GET, "/invitations", None)
+        .await;
     assert_eq!(pending.json[0]["email"], "bob@example.test");
     assert_eq!(pending.json[0]["role"], "member");
     let mallory = signed_in(&app, "mallory@example.test").await;
@@ -65,7 +67,11 @@ async fn an_invitation_is_mailed_and_accepted_once_by_the_verified_invited_addre
 
     let someone_else = accept(&app, &mallory.token, &token).await;
     let unverified = accept(&app, &bob.token, &token).await;
-    assert_eq!(someone_else.status, StatusCode::FORBIDDEN, "{someone_else:?}");
+    assert_eq!(
+        someone_else.status,
+        StatusCode::FORBIDDEN,
+        "{someone_else:?}"
+    );
     assert_eq!(unverified.status, StatusCode::FORBIDDEN, "{unverified:?}");
 
     sqlx::query("update app.accounts set email_verified_at = now() where id = $1")
@@ -75,11 +81,16 @@ async fn an_invitation_is_mailed_and_accepted_once_by_the_verified_invited_addre
         .unwrap();
     let joined = accept(&app, &bob.token, &token).await;
     assert_eq!(joined.status, StatusCode::OK, "{joined:?}");
-    assert_eq!(joined.json, json!({ "slug": "acme", "name": "acme", "role": "member" }));
+    assert_eq!(
+        joined.json,
+        json!({ "slug": "acme", "name": "acme", "role": "member" })
+    );
     assert_eq!(team.role_of(&app, bob.id).await.as_deref(), Some("member"));
     let again = accept(&app, &bob.token, &token).await;
     assert_eq!(again.status, StatusCode::GONE, "{again:?}");
-    let pending = team.call(&app, &team.admin, Method::GET, "/invitations", None).await;
+    let pending = team
+        .call(&app, &team.admin, Method::GET, "/invitations", None)
+        .await;
     assert_eq!(pending.json, json!([]));
     let actions = team.audit_actions(&app).await;
     assert_eq!(actions[..2], ["invitation.accepted", "invitation.created"]);
@@ -92,18 +103,36 @@ async fn a_revoked_or_expired_invitation_is_gone_and_an_unknown_one_not_found(ad
     let team = Team::new(&app, "acme").await;
     let revoked = invite(&app, &sink, &team, "carol@example.test", "viewer").await;
     let expired = invite(&app, &sink, &team, "dave@example.test", "viewer").await;
-    let pending = team.call(&app, &team.admin, Method::GET, "/invitations", None).await;
-    let carol_id = pending.json.as_array().unwrap().iter()
-        .find(|i| i["email"] == "carol@example.test").unwrap()["id"].as_str().unwrap().to_owned();
+    let pending = team
+        .call(&app, &team.admin, Method::GET, "/invitations", None)
+        .await;
+    let carol_id = pending
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == "carol@example.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let revoke = team
-        .call(&app, &team.admin, Method::DELETE, format!("/invitations/{carol_id}"), None)
+        .call(
+            &app,
+            &team.admin,
+            Method::DELETE,
+            format!("/invitations/{carol_id}"),
+            None,
+        )
         .await;
     assert_eq!(revoke.status, StatusCode::NO_CONTENT, "{revoke:?}");
-    sqlx::query("update app.invitations set expires_at = now() - interval '1 second' where email = $1")
-        .bind("dave@example.test")
-        .execute(&app.admin)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update app.invitations set expires_at = now() - interval '1 second' where email = $1",
+    )
+    .bind("dave@example.test")
+    .execute(&app.admin)
+    .await
+    .unwrap();
     let carol = signed_in(&app, "carol@example.test").await;
     let dave = signed_in(&app, "dave@example.test").await;
 
@@ -112,14 +141,29 @@ async fn a_revoked_or_expired_invitation_is_gone_and_an_unknown_one_not_found(ad
     let unknown = accept(&app, &dave.token, "dash_inv_not-a-real-one").await;
 
     assert_eq!(was_revoked.status, StatusCode::GONE, "{was_revoked:?}");
-    assert!(was_revoked.json["detail"].as_str().unwrap().contains("revoked"));
+    assert!(
+        was_revoked.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
     assert_eq!(has_expired.status, StatusCode::GONE, "{has_expired:?}");
-    assert!(has_expired.json["detail"].as_str().unwrap().contains("expired"));
+    assert!(
+        has_expired.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
     assert_eq!(team.role_of(&app, carol.id).await, None);
     assert_eq!(team.role_of(&app, dave.id).await, None);
     let anonymous = app
-        .call(Method::POST, "/api/v2/invitations/accept", None, Some(json!({ "token": revoked })))
+        .call(
+            Method::POST,
+            "/api/v2/invitations/accept",
+            None,
+            Some(json!({ "token": revoked })),
+        )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
@@ -134,12 +178,40 @@ async fn members_and_pending_invitees_are_not_invited_again_and_members_cannot_a
     let token = invite(&app, &sink, &team, "erin@example.test", "viewer").await;
     let new = |email: &str| Some(json!({ "email": email, "role": "viewer" }));
 
-    let member = team.call(&app, &team.owner, Method::POST, "/invitations", new("Member1@acme.test")).await;
-    let pending = team.call(&app, &team.owner, Method::POST, "/invitations", new("ERIN@example.test")).await;
-    let malformed = team.call(&app, &team.owner, Method::POST, "/invitations", new("two@a.test, b@c.test")).await;
+    let member = team
+        .call(
+            &app,
+            &team.owner,
+            Method::POST,
+            "/invitations",
+            new("Member1@acme.test"),
+        )
+        .await;
+    let pending = team
+        .call(
+            &app,
+            &team.owner,
+            Method::POST,
+            "/invitations",
+            new("ERIN@example.test"),
+        )
+        .await;
+    let malformed = team
+        .call(
+            &app,
+            &team.owner,
+            Method::POST,
+            "/invitations",
+            new("two@a.test, b@c.test"),
+        )
+        .await;
     assert_eq!(member.status, StatusCode::CONFLICT, "{member:?}");
     assert_eq!(pending.status, StatusCode::CONFLICT, "{pending:?}");
-    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed:?}");
+    assert_eq!(
+        malformed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{malformed:?}"
+    );
 
     let erin = signed_in(&app, "erin@example.test").await;
     app.add_member("acme", erin.id, "member").await;

@@ -4,6 +4,7 @@
 mod api_tokens;
 mod invitations;
 mod matrix;
+mod org_settings;
 mod orgs;
 mod roles;
 mod support;

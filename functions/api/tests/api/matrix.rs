@@ -72,7 +72,10 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
         };
         concrete = concrete.replace("{id}", &id.to_string());
     }
-    assert!(!concrete.contains('{'), "unknown parameter in {path}: teach concrete_path");
+    assert!(
+        !concrete.contains('{'),
+        "unknown parameter in {path}: teach concrete_path"
+    );
     concrete
 }
 
@@ -87,7 +90,12 @@ async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {
 
 /// Whether `status` means the permission check let the caller through (the body may still fail).
 fn passed_the_gate(status: StatusCode) -> bool {
-    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status)
+    ![
+        StatusCode::UNAUTHORIZED,
+        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
+    ]
+    .contains(&status)
         && !status.is_server_error()
 }
 
@@ -103,7 +111,11 @@ async fn every_organization_route_answers_each_role_as_its_permission_says(admin
             _ => None,
         })
         .collect();
-    assert!(table.len() >= 14, "the organization routes: {}", table.len());
+    assert!(
+        table.len() >= 14,
+        "the organization routes: {}",
+        table.len()
+    );
 
     let mut failures = Vec::new();
     for (n, (method, path, needed)) in table.iter().enumerate() {
@@ -115,7 +127,9 @@ async fn every_organization_route_answers_each_role_as_its_permission_says(admin
                 Caller::Role(role) => Some(team.with(role).clone()),
                 Caller::OtherOrgOwner => Some(outsider.clone()),
             };
-            let member = person.as_ref().filter(|_| matches!(caller, Caller::Role(_)));
+            let member = person
+                .as_ref()
+                .filter(|_| matches!(caller, Caller::Role(_)));
             let concrete = concrete_path(&app, &team, member, path).await;
             let token = person.as_ref().map(|p| p.token.as_str());
             let reply = app
@@ -128,7 +142,9 @@ async fn every_organization_route_answers_each_role_as_its_permission_says(admin
                 Caller::Role(_) => reply.status == StatusCode::FORBIDDEN,
             };
             if !fine {
-                failures.push(format!("{method} {path} ({needed:?}) as {caller:?}: {reply:?}"));
+                failures.push(format!(
+                    "{method} {path} ({needed:?}) as {caller:?}: {reply:?}"
+                ));
             }
         }
     }
@@ -147,7 +163,13 @@ async fn every_signed_in_route_refuses_anonymous_callers(admin: PgPool) {
         let path = route.path.replace('{', "x").replace('}', "");
         let body = body_for(&route.method, route.path);
         let reply = app.call(route.method.clone(), &path, None, body).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{} {}",
+            route.method,
+            route.path
+        );
     }
 }
 
@@ -164,7 +186,11 @@ fn every_route_declares_a_permission_that_fits_its_path() {
         );
         let in_org = route.path.starts_with("/api/v2/orgs/{org}");
         let org_permission = matches!(route.permission, Permission::Org(_));
-        assert_eq!(in_org, org_permission, "{} {}: {:?}", route.method, route.path, route.permission);
+        assert_eq!(
+            in_org, org_permission,
+            "{} {}: {:?}",
+            route.method, route.path, route.permission
+        );
         assert!(
             route.path.starts_with("/api/v2/") || route.path.starts_with("/.well-known/"),
             "{}",
@@ -198,16 +224,28 @@ async fn a_handler_asking_for_a_member_on_a_route_that_granted_none_fails_closed
                 .header("authorization", format!("Bearer {token}"))
                 .body(axum::body::Body::empty())
                 .unwrap();
-            tower::ServiceExt::oneshot(router, request).await.unwrap().status()
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
         }
     };
 
     let signed_in = probe(Permission::SignedIn);
-    assert_eq!(call(signed_in.clone(), "/probe/acme/member").await, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        call(signed_in.clone(), "/probe/acme/member").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert_eq!(call(signed_in, "/probe/acme/account").await, StatusCode::OK);
     let public = probe(Permission::Public);
-    assert_eq!(call(public.clone(), "/probe/acme/member").await, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(call(public, "/probe/acme/account").await, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        call(public.clone(), "/probe/acme/member").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        call(public, "/probe/acme/account").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     let org = probe(Permission::Org(OrgPermission::View));
     assert_eq!(call(org, "/probe/acme/member").await, StatusCode::OK);
 }

@@ -120,12 +120,14 @@ impl Team {
 
     /// The role of `account` here, if a member.
     pub async fn role_of(&self, app: &TestApp, account: Uuid) -> Option<String> {
-        sqlx::query_scalar("select role from app.memberships where tenant_id = $1 and account_id = $2")
-            .bind(self.tenant)
-            .bind(account)
-            .fetch_optional(&app.admin)
-            .await
-            .unwrap()
+        sqlx::query_scalar(
+            "select role from app.memberships where tenant_id = $1 and account_id = $2",
+        )
+        .bind(self.tenant)
+        .bind(account)
+        .fetch_optional(&app.admin)
+        .await
+        .unwrap()
     }
 
     /// The actions of the audit log, newest first.
@@ -162,10 +164,9 @@ pub async fn proven_minutes_ago(app: &TestApp, who: &Person, minutes: i64) -> Pe
         auth_time: chrono::Utc::now() - chrono::Duration::minutes(minutes),
         amr: vec![amr::PASSWORD.to_owned()],
     };
-    let tokens =
-        dashboard_api::auth::session::start(&mut tx, &app.state.config.keys, &proof, None)
-            .await
-            .unwrap();
+    let tokens = dashboard_api::auth::session::start(&mut tx, &app.state.config.keys, &proof, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     Person {
         id: who.id,
