@@ -57,7 +57,7 @@ pub struct MemberEntry {
     /// Their name.
     pub display_name: Option<String>,
     /// Their role.
-    pub role: Role,
+    pub role: String,
     /// Since when they belong.
     pub joined_at: DateTime<Utc>,
 }
@@ -69,21 +69,11 @@ async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
 
 /// The members of the organization of `tx`, oldest first.
 pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<MemberEntry>, Error> {
-    let rows: Vec<(Uuid, String, Option<String>, String, DateTime<Utc>)> =
+    Ok(
         sqlx::query_as("select * from lookup.members_of_current_tenant()")
             .fetch_all(&mut **tx)
-            .await?;
-    rows.into_iter()
-        .map(|(account_id, email, display_name, role, joined_at)| {
-            Ok(MemberEntry {
-                account_id,
-                email,
-                display_name,
-                role: parse_role(&role)?,
-                joined_at,
-            })
-        })
-        .collect()
+            .await?,
+    )
 }
 
 /// The body of `PATCH /api/v2/orgs/{org}/members/{account_id}`.
