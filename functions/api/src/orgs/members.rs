@@ -67,10 +67,10 @@ async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
     Ok(Json(list_members(&mut member.tx).await?))
 }
 
-/// The members of the organization of `tx`, oldest first.
+/// The members of the organization of `tx` (at most 10 000), oldest first.
 pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<MemberEntry>, Error> {
     Ok(
-        sqlx::query_as("select * from lookup.members_of_current_tenant()")
+        sqlx::query_as("select * from lookup.members_of_current_tenant() limit 10000")
             .fetch_all(&mut **tx)
             .await?,
     )
