@@ -163,6 +163,14 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_resource_gone_answers_410_with_its_reason() {
+        let (status, _, body) = render(Error::Gone("this invitation has expired".into())).await;
+        assert_eq!(status, StatusCode::GONE);
+        assert_eq!(body["title"], "Gone");
+        assert_eq!(body["detail"], "this invitation has expired");
+    }
+
+    #[tokio::test]
     async fn internal_errors_reveal_nothing() {
         let secret = anyhow::anyhow!("connection to postgres://app:hunter2@db failed");
         let (status, _, body) = render(Error::Internal(secret)).await;
