@@ -108,8 +108,8 @@ grant select (refresh_token_hash, account_id) on sessions to dashboard_lookup;
 create policy lookup_read on sessions for select to dashboard_lookup using (true);
 grant select (token_hash, account_id, purpose) on email_tokens to dashboard_lookup;
 create policy lookup_read on email_tokens for select to dashboard_lookup using (true);
-grant select (tenant_id, id, token_hash, role, created_by, expires_at, revoked_at) on api_tokens
-  to dashboard_lookup;
+grant select (tenant_id, id, token_hash, role, created_by, expires_at, last_used_at, revoked_at)
+  on api_tokens to dashboard_lookup;
 create policy lookup_read on api_tokens for select to dashboard_lookup using (true);
 grant select (tenant_id, id, token_hash, expires_at, accepted_at, revoked_at) on invitations
   to dashboard_lookup;
@@ -206,14 +206,14 @@ $$;
 -- current role, and whether it is usable. No row: unknown token.
 create function lookup.api_token(p_hash bytea)
 returns table (tenant_id uuid, slug text, token_id uuid, account_id uuid, token_role text,
-               member_role text, expires_at timestamptz, revoked boolean, require_mfa boolean,
-               mfa_enabled boolean, disabled boolean)
+               member_role text, expires_at timestamptz, last_used_at timestamptz, revoked boolean,
+               require_mfa boolean, mfa_enabled boolean, disabled boolean)
 language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
   return query
-  select k.tenant_id, t.slug, k.id, k.created_by, k.role, m.role, k.expires_at,
+  select k.tenant_id, t.slug, k.id, k.created_by, k.role, m.role, k.expires_at, k.last_used_at,
          k.revoked_at is not null, t.require_mfa, coalesce(a.mfa_enabled, false),
          coalesce(a.disabled_at is not null, true)
   from app.api_tokens k

@@ -30,6 +30,9 @@ pub enum Error {
     /// Conflicts with the current state of a resource.
     #[error("{0}")]
     Conflict(String),
+    /// It existed and is no more (an expired, revoked or used link): the message says which.
+    #[error("{0}")]
+    Gone(String),
     /// Well-formed but semantically invalid input.
     #[error("{0}")]
     Unprocessable(String),
@@ -68,6 +71,7 @@ impl Error {
             Self::Forbidden | Self::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -156,6 +160,14 @@ mod tests {
         assert_eq!(body["status"], 400);
         assert_eq!(body["title"], "Bad Request");
         assert_eq!(body["detail"], "name is empty");
+    }
+
+    #[tokio::test]
+    async fn a_resource_gone_answers_410_with_its_reason() {
+        let (status, _, body) = render(Error::Gone("this invitation has expired".into())).await;
+        assert_eq!(status, StatusCode::GONE);
+        assert_eq!(body["title"], "Gone");
+        assert_eq!(body["detail"], "this invitation has expired");
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use dashboard_shared::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::auth::keys::SigningKeys;
+use crate::auth::{keys::SigningKeys, mail::Mailer};
 
 /// The audience (`aud`) of our access tokens.
 pub const AUDIENCE: &str = "dashboard-api";
@@ -28,6 +28,9 @@ pub struct ApiConfig {
     pub keys: Arc<SigningKeys>,
     /// `SECRETS_ENCRYPTION_KEY`: seals TOTP secrets at rest (T4).
     pub secrets: SecretBox,
+    /// `SMTP_URL`, `MAIL_FROM`: where mail goes (invitations, emailed links); without `SMTP_URL`,
+    /// the directory of [`Defaults::mail_dir`].
+    pub mailer: Mailer,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -74,10 +77,22 @@ impl ApiConfig {
                 .ok_or(ConfigError::Missing {
                     name: "SECRETS_ENCRYPTION_KEY",
                 })?;
+        let mailer = match defaults.mail_dir {
+            Some(directory) => Mailer::from_env(env, &directory),
+            None if env.get("SMTP_URL").is_none() => {
+                return Err(ConfigError::Missing { name: "SMTP_URL" });
+            }
+            None => Mailer::from_env(env, std::path::Path::new("/nonexistent")),
+        }
+        .map_err(|error| ConfigError::Invalid {
+            name: "SMTP_URL",
+            reason: format!("{error:#}"),
+        })?;
         Ok(Self {
             public_url,
             keys: Arc::new(keys),
             secrets,
+            mailer,
         })
     }
 }

@@ -215,6 +215,7 @@ struct ApiTokenRow {
     token_role: String,
     member_role: Option<String>,
     expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
     revoked: bool,
     require_mfa: bool,
     mfa_enabled: bool,
@@ -241,7 +242,7 @@ async fn api_token_member(
         .db
         .enter::<ApiTokenRow>(ENTER_WITH_API_TOKEN, arguments)
         .await?;
-    let (mut tx, row) = entered.ok_or(Error::Unauthorized)?;
+    let (tx, row) = entered.ok_or(Error::Unauthorized)?;
     let usable = !row.revoked && !row.disabled && row.expires_at.is_none_or(|at| at > Utc::now());
     let (Some(account), Some(member_role), true) = (row.account_id, row.member_role, usable) else {
         return Err(Error::Unauthorized);
@@ -252,14 +253,22 @@ async fn api_token_member(
     if row.require_mfa && !row.mfa_enabled {
         return Err(mfa_required());
     }
-    // Recorded at most once a minute, so a busy script does not write on every request.
-    sqlx::query(
-        "update api_tokens set last_used_at = now()
-         where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
-    )
-    .bind(row.token_id)
-    .execute(&mut *tx)
-    .await?;
+    // Recorded at most once a minute, so a busy script does not write on every request; in its own
+    // transaction, since the request's is rolled back when the handler only reads.
+    if row
+        .last_used_at
+        .is_none_or(|at| Utc::now() - at > chrono::Duration::minutes(1))
+    {
+        let mut used = state
+            .db
+            .member(TenantId::from_uuid(row.tenant_id), account)
+            .await?;
+        sqlx::query("update api_tokens set last_used_at = now() where id = $1")
+            .bind(row.token_id)
+            .execute(&mut *used)
+            .await?;
+        used.commit().await?;
+    }
     let role = parse_role(&row.token_role)?.max(parse_role(&member_role)?);
     let verified = Verified {
         account,

@@ -1,4 +1,14 @@
-//! Organizations: creating one (its creator becomes its owner) and reading one.
+//! Organizations: creating one (its creator becomes its owner) and reading one; its settings,
+//! members, invitations, API tokens and audit log live in the submodules. Handlers parse, make one
+//! call into a function on the member's transaction (the rules of notes/auth.md section 3 are
+//! checked there, in the transaction that makes the change), record the audit event, commit and
+//! answer. Another organization's rows are invisible (row-level security), so their ids are 404.
+
+pub mod audit_log;
+pub mod invitations;
+pub mod members;
+pub mod settings;
+pub mod tokens;
 
 use axum::{
     Json,
@@ -21,9 +31,9 @@ use crate::{
     routes::Route,
 };
 
-/// The routes of organizations themselves.
+/// The routes of organizations, their settings, members, invitations, tokens and audit log.
 pub fn routes() -> Vec<Route> {
-    vec![
+    let own = vec![
         Route::new(
             Method::POST,
             "/api/v2/orgs",
@@ -36,7 +46,18 @@ pub fn routes() -> Vec<Route> {
             Permission::Org(OrgPermission::View),
             get(show),
         ),
+    ];
+    [
+        own,
+        settings::routes(),
+        members::routes(),
+        invitations::routes(),
+        tokens::routes(),
+        audit_log::routes(),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// An organization as its members see it.

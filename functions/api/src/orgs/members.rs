@@ -1,0 +1,275 @@
+//! Members of an organization: the list, changing a role, removing someone, leaving. The rules of
+//! notes/auth.md section 3 are checked here, in the transaction that makes the change, after the
+//! owner rows are locked: (1) an organization keeps at least one owner, (2) only owners grant,
+//! change or remove `owner`, (3) nobody grants a role above their own. Removing a member (or
+//! leaving) revokes their API tokens in the organization.
+
+use axum::{
+    Json,
+    extract::Path,
+    routing::{delete, get, patch, post},
+};
+use chrono::{DateTime, Utc};
+use dashboard_shared::{Error, TenantTx, domain::Role};
+use http::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit,
+    auth::{
+        context::Member,
+        permission::{OrgPermission, Permission},
+    },
+    routes::Route,
+};
+
+/// The routes of members.
+pub fn routes() -> Vec<Route> {
+    let member = "/api/v2/orgs/{org}/members/{account_id}";
+    let manage = Permission::Org(OrgPermission::ManageMembers);
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v2/orgs/{org}/members",
+            Permission::Org(OrgPermission::View),
+            get(list),
+        ),
+        Route::new(Method::PATCH, member, manage, patch(change_role)),
+        Route::new(Method::DELETE, member, manage, delete(remove)),
+        Route::new(
+            Method::POST,
+            "/api/v2/orgs/{org}/leave",
+            Permission::Org(OrgPermission::Leave),
+            post(leave),
+        ),
+    ]
+}
+
+/// A member as the organization sees them.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct MemberEntry {
+    /// Their account.
+    pub account_id: Uuid,
+    /// Their email address.
+    pub email: String,
+    /// Their name.
+    pub display_name: Option<String>,
+    /// Their role.
+    pub role: String,
+    /// Since when they belong.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// `GET /api/v2/orgs/{org}/members`.
+async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
+    Ok(Json(list_members(&mut member.tx).await?))
+}
+
+/// The members of the organization of `tx` (at most 10 000), oldest first.
+pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<MemberEntry>, Error> {
+    Ok(
+        sqlx::query_as("select * from lookup.members_of_current_tenant() limit 10000")
+            .fetch_all(&mut **tx)
+            .await?,
+    )
+}
+
+/// The body of `PATCH /api/v2/orgs/{org}/members/{account_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    role: Role,
+}
+
+/// `PATCH /api/v2/orgs/{org}/members/{account_id}`: `{role}`.
+async fn change_role(
+    mut member: Member,
+    Path((_, target)): Path<(String, Uuid)>,
+    Json(change): Json<RoleChange>,
+) -> Result<StatusCode, Error> {
+    let actor = (member.account, member.org.role);
+    let from = change_member_role(&mut member.tx, actor, target, change.role).await?;
+    audit::record(
+        &mut member.tx,
+        audit::Event {
+            actor: Some(member.account),
+            action: "member.role_changed",
+            target_type: "member",
+            target_id: target.to_string(),
+            details: json!({ "from": from, "to": change.role }),
+        },
+    )
+    .await?;
+    member.tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v2/orgs/{org}/members/{account_id}`.
+async fn remove(
+    mut member: Member,
+    Path((_, target)): Path<(String, Uuid)>,
+) -> Result<StatusCode, Error> {
+    let actor = (member.account, member.org.role);
+    let removed = remove_member(&mut member.tx, Some(actor), target).await?;
+    audit::record(
+        &mut member.tx,
+        removed.event(member.account, "member.removed"),
+    )
+    .await?;
+    member.tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v2/orgs/{org}/leave`: any role, except the last owner.
+async fn leave(mut member: Member) -> Result<StatusCode, Error> {
+    let removed = remove_member(&mut member.tx, None, member.account).await?;
+    audit::record(&mut member.tx, removed.event(member.account, "member.left")).await?;
+    member.tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives `target` the role `to` on behalf of `actor` (their account and the role they act with):
+/// the role before.
+pub async fn change_member_role(
+    tx: &mut TenantTx,
+    actor: (Uuid, Role),
+    target: Uuid,
+    to: Role,
+) -> Result<Role, Error> {
+    let owners = lock_owners(tx).await?;
+    let actor = current_role(tx, actor).await?;
+    let from = lock_member(tx, target).await?;
+    if from == Role::Owner || to == Role::Owner {
+        only_owners_touch_owners(actor)?;
+    }
+    if !actor.includes(to) {
+        return Err(Error::ForbiddenBecause(
+            "you cannot grant a role above your own".into(),
+        ));
+    }
+    if from == Role::Owner && to != Role::Owner && owners.len() < 2 {
+        return Err(last_owner());
+    }
+    sqlx::query("update memberships set role = $2 where account_id = $1")
+        .bind(target)
+        .bind(to.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(from)
+}
+
+/// What removing a member did.
+pub struct Removed {
+    /// Whose membership ended.
+    pub account: Uuid,
+    /// Their role.
+    pub role: Role,
+    /// How many of their API tokens were revoked with it.
+    pub tokens_revoked: u64,
+}
+
+impl Removed {
+    fn event(&self, actor: Uuid, action: &'static str) -> audit::Event<'static> {
+        audit::Event {
+            actor: Some(actor),
+            action,
+            target_type: "member",
+            target_id: self.account.to_string(),
+            details: json!({ "role": self.role, "tokens_revoked": self.tokens_revoked }),
+        }
+    }
+}
+
+/// Ends `target`'s membership and revokes their API tokens here. `actor` is whoever removes them
+/// (their account and the role they act with), or `None` when they leave themselves.
+pub async fn remove_member(
+    tx: &mut TenantTx,
+    actor: Option<(Uuid, Role)>,
+    target: Uuid,
+) -> Result<Removed, Error> {
+    let owners = lock_owners(tx).await?;
+    let actor = match actor {
+        Some(actor) => Some(current_role(tx, actor).await?),
+        None => None,
+    };
+    let role = lock_member(tx, target).await?;
+    if role == Role::Owner {
+        if let Some(actor) = actor {
+            only_owners_touch_owners(actor)?;
+        }
+        if owners.len() < 2 {
+            return Err(last_owner());
+        }
+    }
+    let tokens_revoked = sqlx::query(
+        "update api_tokens set revoked_at = now() where created_by = $1 and revoked_at is null",
+    )
+    .bind(target)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query("delete from memberships where account_id = $1")
+        .bind(target)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Removed {
+        account: target,
+        role,
+        tokens_revoked,
+    })
+}
+
+/// Locks the owner rows (rule 1: two concurrent demotions cannot both see another owner).
+async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "select account_id from memberships where role = 'owner' order by account_id for update",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The role `actor` acts with now that the owner rows are locked: the weaker of the one they came
+/// with (an API token's cap) and their membership's, which a concurrent change may have lowered.
+async fn current_role(tx: &mut TenantTx, (account, claimed): (Uuid, Role)) -> Result<Role, Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("select role from memberships where account_id = $1")
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let role = parse_role(&role.ok_or(Error::Forbidden)?)?;
+    Ok(role.max(claimed))
+}
+
+/// Locks `account`'s membership and reads its role; another organization's member is not found.
+async fn lock_member(tx: &mut TenantTx, account: Uuid) -> Result<Role, Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("select role from memberships where account_id = $1 for update")
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+    parse_role(&role.ok_or(Error::NotFound)?)
+}
+
+fn only_owners_touch_owners(actor: Role) -> Result<(), Error> {
+    if actor == Role::Owner {
+        Ok(())
+    } else {
+        Err(Error::ForbiddenBecause(
+            "only owners grant, change or remove the owner role".into(),
+        ))
+    }
+}
+
+fn last_owner() -> Error {
+    Error::Conflict(
+        "an organization keeps at least one owner: make someone else owner first".into(),
+    )
+}
+
+/// A role as stored.
+pub(crate) fn parse_role(raw: &str) -> Result<Role, Error> {
+    raw.parse()
+        .map_err(|error: String| Error::Internal(anyhow::anyhow!(error)))
+}

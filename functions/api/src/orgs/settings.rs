@@ -1,0 +1,151 @@
+//! An organization's settings: its name (admins and owners), whether every member must sign in with
+//! a second factor (owners only), and deleting it (owners, after a recent proof of identity, P7).
+
+use axum::{
+    Json,
+    routing::{delete, patch},
+};
+use dashboard_shared::{Error, TenantTx};
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Organization, read_organization};
+use crate::{
+    audit,
+    auth::{
+        context::{Credential, Member},
+        permission::{OrgPermission, Permission},
+    },
+    routes::Route,
+};
+
+/// The routes of an organization's settings.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::PATCH,
+            "/api/v2/orgs/{org}",
+            Permission::Org(OrgPermission::EditProfile),
+            patch(update),
+        ),
+        Route::new(
+            Method::DELETE,
+            "/api/v2/orgs/{org}",
+            Permission::Org(OrgPermission::Delete),
+            delete(remove),
+        ),
+    ]
+}
+
+/// The body of `PATCH /api/v2/orgs/{org}`: the settings to change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationChanges {
+    /// A new display name (1–200 characters).
+    pub name: Option<String>,
+    /// Whether every member must sign in with a second factor (owners only).
+    pub require_mfa: Option<bool>,
+}
+
+/// `PATCH /api/v2/orgs/{org}`: the name needs an admin; the MFA policy an owner (a security
+/// policy, notes/auth.md section 3), who must have signed in with a second factor to require one.
+async fn update(
+    mut member: Member,
+    Json(changes): Json<OrganizationChanges>,
+) -> Result<Json<Organization>, Error> {
+    if let Some(require_mfa) = changes.require_mfa {
+        if !OrgPermission::EditSecurity.allows(member.org.role) {
+            return Err(Error::Forbidden);
+        }
+        let second_factor =
+            matches!(&member.credential, Credential::Session(c) if c.has_second_factor());
+        if require_mfa && !second_factor {
+            return Err(Error::Conflict(
+                "sign in with a second factor yourself before requiring one of every member".into(),
+            ));
+        }
+    }
+    let (before, after) = update_organization(&mut member.tx, &changes).await?;
+    audit::record(
+        &mut member.tx,
+        audit::Event {
+            actor: Some(member.account),
+            action: "organization.updated",
+            target_type: "organization",
+            target_id: after.id.to_string(),
+            details: json!({
+                "name": { "from": before.name, "to": after.name },
+                "require_mfa": { "from": before.require_mfa, "to": after.require_mfa },
+            }),
+        },
+    )
+    .await?;
+    member.tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Applies `changes` to the organization of `tx`: the organization before and after.
+pub async fn update_organization(
+    tx: &mut TenantTx,
+    changes: &OrganizationChanges,
+) -> Result<(Organization, Organization), Error> {
+    let name = changes.name.as_deref().map(str::trim);
+    if name.is_some_and(|name| name.is_empty() || name.chars().count() > 200) {
+        return Err(Error::Unprocessable(
+            "name must be 1 to 200 characters".into(),
+        ));
+    }
+    if name.is_none() && changes.require_mfa.is_none() {
+        return Err(Error::Unprocessable(
+            "nothing to change: send `name` or `require_mfa`".into(),
+        ));
+    }
+    let before = read_organization(tx).await?;
+    sqlx::query(
+        "update tenants set name = coalesce($1, name), require_mfa = coalesce($2, require_mfa),
+                updated_at = now()",
+    )
+    .bind(name)
+    .bind(changes.require_mfa)
+    .execute(&mut **tx)
+    .await?;
+    let after = read_organization(tx).await?;
+    Ok((before, after))
+}
+
+/// `DELETE /api/v2/orgs/{org}`: deletes the organization and everything in it. The audit event is
+/// written first and goes with the organization's rows, so the deletion is also logged here.
+async fn remove(mut member: Member) -> Result<StatusCode, Error> {
+    member.require_recent_auth()?;
+    let tenant = member.tx.tenant_id();
+    audit::record(
+        &mut member.tx,
+        audit::Event {
+            actor: Some(member.account),
+            action: "organization.deleted",
+            target_type: "organization",
+            target_id: tenant.to_string(),
+            details: json!({ "slug": member.org.slug }),
+        },
+    )
+    .await?;
+    delete_organization(&mut member.tx).await?;
+    member.tx.commit().await?;
+    tracing::warn!(
+        tenant.id = %tenant,
+        org.slug = %member.org.slug,
+        actor.id = %member.account,
+        "organization deleted by its owner"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the organization of `tx` with every row that belongs to it.
+pub async fn delete_organization(tx: &mut TenantTx) -> Result<(), Error> {
+    sqlx::query("delete from tenants where id = $1")
+        .bind(tx.tenant_id())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! The role matrix, generated from the route table: every organization route called as anonymous,
+//! as each role of the organization and as an owner of another one, against its declared
+//! permission; every signed-in route refuses anonymous callers; the table itself is consistent; and
+//! a handler that asks for a member on a route that declared none fails closed.
+
+use axum::routing::get;
+use dashboard_api::{
+    auth::{
+        context::{Account, Member},
+        permission::{OrgPermission, Permission},
+    },
+    orgs::tokens::create_api_token,
+    routes::{self, Route},
+};
+use dashboard_shared::domain::Role;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    support::TestApp,
+    team::{Person, Team, signed_in},
+};
+
+/// Who calls.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    Role(Role),
+    OtherOrgOwner,
+}
+
+const CALLERS: [Caller; 6] = [
+    Caller::Anonymous,
+    Caller::Role(Role::Viewer),
+    Caller::Role(Role::Member),
+    Caller::Role(Role::Admin),
+    Caller::Role(Role::Owner),
+    Caller::OtherOrgOwner,
+];
+
+/// A plausible body for the route, so that an allowed caller reaches the handler's own checks.
+fn body_for(method: &Method, path: &str) -> Option<Value> {
+    let body = match (method.as_str(), path.rsplit('/').next().unwrap_or("")) {
+        ("PATCH", "{org}") => json!({ "name": "Renamed" }),
+        ("PATCH", "{account_id}") => json!({ "role": "viewer" }),
+        ("POST", "invitations") => json!({ "email": "new@example.test", "role": "viewer" }),
+        ("POST", "tokens") => json!({ "name": "ci" }),
+        ("GET" | "DELETE", _) => return None,
+        _ => json!({}),
+    };
+    Some(body)
+}
+
+/// `path` with its parameters replaced by real ids of `team`'s rows, as `caller` (a member of
+/// `team`, if any) would name them.
+async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path: &str) -> String {
+    let mut concrete = path.replace("{org}", &team.slug);
+    if concrete.contains("{account_id}") {
+        concrete = concrete.replace("{account_id}", &team.subject.id.to_string());
+    }
+    if concrete.contains("{id}") {
+        let id = if concrete.contains("/invitations/") {
+            team.invitation(app, "pending@example.test", "viewer").await
+        } else if concrete.contains("/tokens/") {
+            // One's own token: every role may revoke its own.
+            let owner = caller.unwrap_or(&team.subject);
+            own_token(app, team, owner.id).await
+        } else {
+            panic!("the matrix has no row to name `{{id}}` in {path}: add one to concrete_path");
+        };
+        concrete = concrete.replace("{id}", &id.to_string());
+    }
+    assert!(
+        !concrete.contains('{'),
+        "unknown parameter in {path}: teach concrete_path"
+    );
+    concrete
+}
+
+async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {
+    let mut tx = app.state.db.member(team.tenant, account).await.unwrap();
+    let created = create_api_token(&mut tx, account, "mine", Some(Role::Viewer), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    created.api_token.id
+}
+
+/// Whether `status` means the permission check let the caller through (the body may still fail).
+fn passed_the_gate(status: StatusCode) -> bool {
+    ![
+        StatusCode::UNAUTHORIZED,
+        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
+    ]
+    .contains(&status)
+        && !status.is_server_error()
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn every_organization_route_answers_each_role_as_its_permission_says(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let outsider = signed_in(&app, "owner@elsewhere.test").await;
+    app.create_org(&outsider.token, "elsewhere").await;
+    let table: Vec<(Method, &str, OrgPermission)> = routes::table()
+        .into_iter()
+        .filter_map(|route| match route.permission {
+            Permission::Org(needed) => Some((route.method, route.path, needed)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        table.len() >= 14,
+        "the organization routes: {}",
+        table.len()
+    );
+
+    let mut failures = Vec::new();
+    for (n, (method, path, needed)) in table.iter().enumerate() {
+        for (c, caller) in CALLERS.into_iter().enumerate() {
+            // A fresh team for every call: an allowed call may delete what the next one needs.
+            let team = Team::new(&app, &format!("m{n}-{c}")).await;
+            let person = match caller {
+                Caller::Anonymous => None,
+                Caller::Role(role) => Some(team.with(role).clone()),
+                Caller::OtherOrgOwner => Some(outsider.clone()),
+            };
+            let member = person
+                .as_ref()
+                .filter(|_| matches!(caller, Caller::Role(_)));
+            let concrete = concrete_path(&app, &team, member, path).await;
+            let token = person.as_ref().map(|p| p.token.as_str());
+            let reply = app
+                .call(method.clone(), &concrete, token, body_for(method, path))
+                .await;
+            let fine = match caller {
+                Caller::Anonymous => reply.status == StatusCode::UNAUTHORIZED,
+                Caller::OtherOrgOwner => reply.status == StatusCode::NOT_FOUND,
+                Caller::Role(role) if needed.allows(role) => passed_the_gate(reply.status),
+                Caller::Role(_) => reply.status == StatusCode::FORBIDDEN,
+            };
+            if !fine {
+                failures.push(format!(
+                    "{method} {path} ({needed:?}) as {caller:?}: {reply:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn every_signed_in_route_refuses_anonymous_callers(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let signed_in: Vec<Route> = routes::table()
+        .into_iter()
+        .filter(|route| route.permission == Permission::SignedIn)
+        .collect();
+    assert!(signed_in.len() >= 4);
+    for route in signed_in {
+        let path = route.path.replace('{', "x").replace('}', "");
+        let body = body_for(&route.method, route.path);
+        let reply = app.call(route.method.clone(), &path, None, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{} {}",
+            route.method,
+            route.path
+        );
+    }
+}
+
+#[test]
+fn every_route_declares_a_permission_that_fits_its_path() {
+    let table = routes::table();
+    let mut seen = std::collections::HashSet::new();
+    for route in &table {
+        assert!(
+            seen.insert((route.method.clone(), route.path)),
+            "{} {} twice",
+            route.method,
+            route.path
+        );
+        let in_org = route.path.starts_with("/api/v2/orgs/{org}");
+        let org_permission = matches!(route.permission, Permission::Org(_));
+        assert_eq!(
+            in_org, org_permission,
+            "{} {}: {:?}",
+            route.method, route.path, route.permission
+        );
+        assert!(
+            route.path.starts_with("/api/v2/") || route.path.starts_with("/.well-known/"),
+            "{}",
+            route.path
+        );
+    }
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_handler_asking_for_a_member_on_a_route_that_granted_none_fails_closed(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let (_, token) = app.person("alice@example.test").await;
+    app.create_org(&token, "acme").await;
+    let state = app.state.clone();
+    let probe = |permission| {
+        let member = get(|_: Member| async { "member" });
+        let account = get(|_: Account| async { "account" });
+        routes::build(
+            &state,
+            vec![
+                Route::new(Method::GET, "/probe/{org}/member", permission, member),
+                Route::new(Method::GET, "/probe/{org}/account", permission, account),
+            ],
+        )
+        .with_state(state.clone())
+    };
+    let call = |router: axum::Router, path: &'static str| {
+        let token = token.clone();
+        async move {
+            let request = http::Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    let signed_in = probe(Permission::SignedIn);
+    assert_eq!(
+        call(signed_in.clone(), "/probe/acme/member").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(call(signed_in, "/probe/acme/account").await, StatusCode::OK);
+    let public = probe(Permission::Public);
+    assert_eq!(
+        call(public.clone(), "/probe/acme/member").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        call(public, "/probe/acme/account").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let org = probe(Permission::Org(OrgPermission::View));
+    assert_eq!(call(org, "/probe/acme/member").await, StatusCode::OK);
+}
