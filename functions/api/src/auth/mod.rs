@@ -4,10 +4,14 @@
 pub mod context;
 pub mod cookies;
 pub mod keys;
+pub mod mail;
 pub mod opaque;
+pub mod password;
 pub mod permission;
 pub mod session;
 pub mod signin;
+pub mod throttle;
+pub mod totp;
 
 use axum::{
     Json,
