@@ -2,5 +2,6 @@
 //! area.
 
 mod orgs;
+mod passwords;
 mod support;
 mod tokens;
