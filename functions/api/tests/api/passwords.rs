@@ -533,8 +533,10 @@ async fn turning_off_mfa_needs_a_recent_proof_and_no_organization_requiring_it(a
     let app = TestApp::new(admin);
     let email = "hal@example.test";
     let account = account_with_password(&app, email, PASSWORD).await;
-    let (_, _, access) = enable_mfa(&app, &app.sign_in(account).await.access_token).await;
-    app.create_org(&access, "strict").await;
+    let _ = enable_mfa(&app, &app.sign_in(account).await.access_token).await;
+    let (_, owner) = app.person("owner@example.test").await;
+    app.create_org(&owner, "strict").await;
+    app.add_member("strict", account, "member").await;
     sqlx::query("update app.tenants set require_mfa = true where slug = 'strict'")
         .execute(&app.admin)
         .await
