@@ -70,7 +70,12 @@ impl Passwords {
     /// Whether `password` matches `stored`. Without a stored hash (unknown account, or an account
     /// without a password) it verifies against a dummy hash and answers `false`, so that the
     /// answer takes as long either way (P5). A malformed stored hash is `false` too, logged.
+    /// A password longer than [`MAX_CHARS`] could never have been set and is refused at once,
+    /// whatever the account (a megabyte of password would otherwise be hashed).
     pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
+        if password.expose_secret().chars().nth(MAX_CHARS).is_some() {
+            return false;
+        }
         let password = password.clone();
         let stored = stored.map(str::to_owned);
         let outcome = self
@@ -278,6 +283,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(parameters(&DUMMY_HASH), parameters(&real));
+    }
+
+    #[tokio::test]
+    async fn a_password_longer_than_any_accepted_never_verifies() {
+        let passwords = Passwords::default();
+        let long = "a".repeat(MAX_CHARS + 1);
+        let hash = passwords.hash(&secret(&long)).await.unwrap();
+        assert!(!passwords.verify(&secret(&long), Some(&hash)).await);
+        let longest = "a".repeat(MAX_CHARS);
+        let hash = passwords.hash(&secret(&longest)).await.unwrap();
+        assert!(passwords.verify(&secret(&longest), Some(&hash)).await);
     }
 
     #[tokio::test]

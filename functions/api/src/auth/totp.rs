@@ -19,7 +19,8 @@ pub const SKEW_STEPS: i64 = 1;
 /// Recovery codes made at enrolment (T6).
 pub const RECOVERY_CODES: usize = 10;
 
-/// A new secret from the OS's random number generator.
+/// A new secret from the OS's random number generator. Store it sealed (T4):
+/// `SecretBox::seal(encode_secret(&secret).as_bytes(), …)`, since `SecretBox::open` yields text.
 pub fn generate_secret() -> anyhow::Result<[u8; SECRET_BYTES]> {
     let mut secret = [0u8; SECRET_BYTES];
     getrandom::fill(&mut secret)
@@ -27,10 +28,22 @@ pub fn generate_secret() -> anyhow::Result<[u8; SECRET_BYTES]> {
     Ok(secret)
 }
 
+/// The secret as unpadded RFC 4648 base32, the form authenticator apps are given (and a text form
+/// to store).
+pub fn encode_secret(secret: &[u8]) -> String {
+    base32::encode(base32::Alphabet::Rfc4648 { padding: false }, secret)
+}
+
+/// The secret from [`encode_secret`]'s form; `None` when it is not base32.
+pub fn decode_secret(encoded: &str) -> Option<Vec<u8>> {
+    base32::decode(base32::Alphabet::Rfc4648 { padding: false }, encoded)
+}
+
 /// Checks `code` (6 ASCII digits; surrounding whitespace ignored) against the steps around
 /// `now_unix`: the current step and one either side, but only steps after `last_used_step`, so a
 /// code works once (RFC 6238 §5.2). Returns the accepted step, which the caller stores as the new
-/// `last_used_step` in the same transaction that accepts the sign-in.
+/// `last_used_step` in the same transaction that accepts the sign-in. A secret shorter than 128
+/// bits verifies nothing.
 pub fn verify(
     secret: &[u8],
     code: &str,
@@ -69,7 +82,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// `otpauth://totp/Issuer:account?secret=BASE32&issuer=Issuer&algorithm=SHA1&digits=6&period=30`,
 /// issuer and account percent-encoded.
 pub fn otpauth_uri(secret: &[u8], issuer: &str, account: &str) -> String {
-    let secret = base32::encode(base32::Alphabet::Rfc4648 { padding: false }, secret);
+    let secret = encode_secret(secret);
     let issuer = utf8_percent_encode(issuer, COMPONENT).to_string();
     let account = utf8_percent_encode(account, COMPONENT);
     format!(
@@ -214,6 +227,25 @@ mod tests {
         let now = 1_800_000_000;
         let code = totp.generate(now).to_string();
         assert_eq!(verify(&secret, &code, now, None), Some(60_000_000));
+    }
+
+    #[test]
+    fn a_secret_survives_its_text_form() {
+        let secret = generate_secret().unwrap();
+        let encoded = encode_secret(&secret);
+        assert_eq!(encoded.len(), 32);
+        assert_eq!(decode_secret(&encoded).unwrap(), secret);
+        assert_eq!(decode_secret("not base32!"), None);
+    }
+
+    #[test]
+    fn a_short_secret_verifies_nothing() {
+        let short = &RFC_SECRET[..15];
+        let totp = Builder::new()
+            .with_secret(short.to_vec())
+            .build_noncompliant();
+        let code = totp.generate(1_111_111_109).to_string();
+        assert_eq!(verify(short, &code, 1_111_111_109, None), None);
     }
 
     #[test]
