@@ -10,6 +10,7 @@ use dashboard_api::{
         mail::Mailer,
         session::AccessClaims,
         throttle::{AddressLimiter, ClientAddress},
+        totp,
     },
     testing::{ReceivedMail, SmtpSink},
 };
@@ -292,7 +293,7 @@ async fn enable_mfa(app: &TestApp, access: &str) -> (Vec<u8>, Vec<String>, Strin
     assert!(uri.starts_with("otpauth://totp/Dashboard:"), "{uri}");
     assert!(uri.contains(&format!("secret={secret_text}")), "{uri}");
     assert!(text(&enrolment.json["qr_svg"]).contains("<svg"));
-    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret_text).unwrap();
+    let secret = totp::decode_secret(secret_text).unwrap();
 
     let wrong = json!({ "code": "000000" });
     let refused = post(app, "/api/v2/user/mfa/totp/confirm", Some(access), wrong).await;

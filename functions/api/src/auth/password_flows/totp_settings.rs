@@ -32,8 +32,6 @@ use crate::{
 
 /// The issuer name authenticator apps show next to the account.
 const ISSUER: &str = "Dashboard";
-/// Base32 as in `otpauth://` URIs.
-const BASE32: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
 
 /// The context a TOTP secret is sealed for: its account.
 fn secret_context(account: Uuid) -> String {
@@ -47,7 +45,7 @@ pub fn open_secret(state: &AppState, account: Uuid, sealed: &[u8]) -> anyhow::Re
         .secrets
         .open(sealed, &secret_context(account))
         .map_err(|_| anyhow::anyhow!("a TOTP secret does not open with the configured key"))?;
-    base32::decode(BASE32, text.expose_secret())
+    totp::decode_secret(text.expose_secret())
         .ok_or_else(|| anyhow::anyhow!("a sealed TOTP secret is not base32"))
 }
 
@@ -81,7 +79,7 @@ pub async fn enrol(
         ));
     }
     let secret = totp::generate_secret()?;
-    let encoded = base32::encode(BASE32, &secret);
+    let encoded = totp::encode_secret(&secret);
     let sealed = state
         .config
         .secrets
