@@ -58,12 +58,15 @@ create table email_tokens (
 create index email_tokens_account on email_tokens (account_id);
 
 -- The sign-in flows through a provider: state, PKCE verifier and nonce live in a short cookie; this
--- row makes the state single-use across instances (O2).
+-- row makes the state single-use across instances (O2). Nobody's row: reached only through
+-- lookup.remember_oauth_state / lookup.take_oauth_state.
 create table oauth_states (
   state_hash bytea primary key,
-  created_at timestamptz not null default now(),
   expires_at timestamptz not null
 );
+alter table oauth_states enable row level security, force row level security;
+grant select, insert, delete on oauth_states to dashboard_lookup;
+create policy lookup_all on oauth_states for all to dashboard_lookup using (true) with check (true);
 
 do $$
 declare t text;
@@ -78,10 +81,6 @@ begin
   end loop;
 end
 $$;
--- Not anyone's row: written and consumed by hash before anyone is known; no reading back.
-alter table oauth_states enable row level security, force row level security;
-create policy anyone on oauth_states for all to dashboard_app using (true) with check (true);
-grant insert, delete on oauth_states to dashboard_app;
 
 -- Organizations: created by a signed-in person inside a transaction bound to the new id (the
 -- policy's check), with only the columns a person may choose; owners require MFA of every member.
@@ -93,6 +92,9 @@ grant delete on tenants to dashboard_app;
 -- An API token is used by hash before its organization is known; `last_used_at` is written by the
 -- request that used it.
 alter table api_tokens add column prefix text not null default '' check (length(prefix) <= 32);
+
+-- The look-ups run on every request are PL/pgSQL so that their plans are cached per connection: a
+-- security-definer SQL function is planned again on every call (measured: 270 µs against 46 µs).
 
 -- What the look-ups below may read.
 grant select (id, slug, name, require_mfa) on tenants to dashboard_lookup;
@@ -151,10 +153,14 @@ $$;
 -- Refreshing: whose token this hash is (the rotation itself runs as that account).
 create function lookup.account_by_refresh_token(p_hash bytea)
 returns uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select s.account_id from app.sessions s where s.refresh_token_hash = p_hash
+begin
+  return (
+    select s.account_id from app.sessions s where s.refresh_token_hash = p_hash
+  );
+end
 $$;
 
 -- An emailed link: whose it is (consumed as that account).
@@ -182,15 +188,18 @@ $$;
 create function lookup.membership(p_slug text, p_account_id uuid)
 returns table (tenant_id uuid, role text, require_mfa boolean, mfa_enabled boolean,
                tokens_valid_after timestamptz, disabled boolean)
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+  return query
   select t.id, m.role, t.require_mfa, a.mfa_enabled, a.tokens_valid_after, a.disabled_at is not null
   from app.tenants t
   join app.memberships m on m.tenant_id = t.id
   join app.accounts a on a.id = m.account_id
   where t.slug = p_slug and m.account_id = p_account_id
-    and t.subscription_status <> 'canceled'
+    and t.subscription_status <> 'canceled';
+end
 $$;
 
 -- Every request with an API token: the token's organization, its role capped by its creator's
@@ -199,9 +208,11 @@ create function lookup.api_token(p_hash bytea)
 returns table (tenant_id uuid, slug text, token_id uuid, account_id uuid, token_role text,
                member_role text, expires_at timestamptz, revoked boolean, require_mfa boolean,
                mfa_enabled boolean, disabled boolean)
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+  return query
   select k.tenant_id, t.slug, k.id, k.created_by, k.role, m.role, k.expires_at,
          k.revoked_at is not null, t.require_mfa, coalesce(a.mfa_enabled, false),
          coalesce(a.disabled_at is not null, true)
@@ -209,7 +220,30 @@ as $$
   join app.tenants t on t.id = k.tenant_id
   left join app.memberships m on m.tenant_id = k.tenant_id and m.account_id = k.created_by
   left join app.accounts a on a.id = k.created_by
-  where k.token_hash = p_hash
+  where k.token_hash = p_hash;
+end
+$$;
+
+-- A sign-in through a provider begins: remember its state (hash) until it expires; expired ones go.
+create function lookup.remember_oauth_state(p_hash bytea, p_expires_at timestamptz)
+returns void
+language sql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  delete from app.oauth_states where expires_at < now();
+  insert into app.oauth_states (state_hash, expires_at) values (p_hash, p_expires_at);
+$$;
+
+-- The provider sent the browser back: true once for a remembered, unexpired state, then never.
+create function lookup.take_oauth_state(p_hash bytea)
+returns boolean
+language sql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  with taken as (
+    delete from app.oauth_states where state_hash = p_hash returning expires_at
+  )
+  select coalesce((select expires_at > now() from taken), false)
 $$;
 
 -- The organizations a person belongs to, with their role (the account's own list).

@@ -37,7 +37,7 @@ pub async fn serve_on(
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    // The peer's address reaches handlers (the sign-in routes limit requests per address).
+    // Each request carries its peer's address (`ConnectInfo`): the sign-in throttle keys on it.
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;

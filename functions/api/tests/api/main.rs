@@ -3,5 +3,6 @@
 
 mod orgs;
 mod passwords;
+mod signin;
 mod support;
 mod tokens;

@@ -607,6 +607,24 @@ async fn turning_off_mfa_needs_a_recent_proof_and_no_organization_requiring_it(a
     .await
     .unwrap();
     assert_eq!((enabled, codes), (false, 0));
+    let mut recorded: Vec<String> = sqlx::query_scalar(
+        "select a.action from app.audit_log a join app.tenants t on t.id = a.tenant_id
+         where t.slug = 'strict' and a.actor_account_id = $1 and a.action not like 'signin.s%'",
+    )
+    .bind(account)
+    .fetch_all(&app.admin)
+    .await
+    .unwrap();
+    recorded.sort();
+    let expected = [
+        "mfa.disabled",
+        "mfa.recovery_codes_regenerated",
+        "signin.failed",
+    ];
+    assert_eq!(
+        recorded, expected,
+        "security events reach the organization's audit log"
+    );
     assert!(sign_in(&app, email, PASSWORD).await.json["access_token"].is_string());
 }
 

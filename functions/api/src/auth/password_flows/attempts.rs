@@ -13,8 +13,12 @@ use axum::{
 use chrono::{DateTime, Utc};
 use dashboard_shared::{AccountTx, Error};
 use http::{HeaderValue, StatusCode, header};
+use serde_json::json;
 
-use crate::auth::throttle::{delay_after_failures, is_locked};
+use crate::{
+    audit,
+    auth::throttle::{delay_after_failures, is_locked},
+};
 
 /// Why a sign-in step is refused.
 #[derive(Debug)]
@@ -125,17 +129,24 @@ fn check(
     }
 }
 
-/// Counts a failed attempt (commit the transaction even though the attempt is refused).
+/// Counts a failed attempt and records it in the audit logs of the person's organizations (commit
+/// the transaction even though the attempt is refused).
 pub async fn failed(tx: &mut AccountTx) -> Result<(), Error> {
-    tracing::info!(account.id = %tx.account_id(), "a sign-in attempt failed");
-    sqlx::query(
+    let failures: i32 = sqlx::query_scalar(
         "update accounts set failed_sign_ins = failed_sign_ins + 1, last_failed_at = now()
-         where id = $1",
+         where id = $1
+         returning failed_sign_ins",
     )
     .bind(tx.account_id())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    tracing::info!(account.id = %tx.account_id(), failures, "a sign-in attempt failed");
+    audit::record_for_account(
+        tx,
+        "signin.failed",
+        json!({ "consecutive_failures": failures }),
+    )
+    .await
 }
 
 /// Clears the count: the person proved who they are.

@@ -121,6 +121,14 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// A change to how the account of `tx` signs in (`password.changed`, `password.reset`,
+/// `mfa.enabled`, `mfa.disabled`, `mfa.recovery_codes_regenerated`): logged, and recorded in the
+/// audit log of each organization of the person, inside `tx`. Never with a secret.
+async fn security_event(tx: &mut AccountTx, action: &str) -> Result<(), Error> {
+    tracing::info!(account.id = %tx.account_id(), event = action, "sign-in settings changed");
+    crate::audit::record_for_account(tx, action, serde_json::json!({})).await
+}
+
 /// The `User-Agent` of a request, recorded on the sessions it starts.
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers

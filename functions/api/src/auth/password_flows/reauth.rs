@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{
     Refusal, attempts,
     mfa::{self, SecondFactor},
-    proof_with, replace_sessions, tokens_response, user_agent,
+    proof_with, replace_sessions, security_event, tokens_response, user_agent,
 };
 use crate::{
     AppState,
@@ -152,7 +152,7 @@ pub async fn change_password(
     }
     let keys = &state.config.keys;
     let tokens = replace_sessions(&mut account.tx, keys, &proof, user_agent(&headers)).await?;
-    tracing::info!(account.id = %account.tx.account_id(), "password changed; other sessions revoked");
+    security_event(&mut account.tx, "password.changed").await?;
     account.tx.commit().await?;
     Ok(tokens_response(jar, tokens))
 }

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::links::{self, Purpose};
+use super::{
+    links::{self, Purpose},
+    security_event,
+};
 use crate::{
     AppState,
     auth::{mail::Mail, password::check_new_password, session},
@@ -127,7 +130,7 @@ pub async fn confirm(
     .execute(&mut *tx)
     .await?;
     session::revoke_all(&mut tx).await?;
+    security_event(&mut tx, "password.reset").await?;
     tx.commit().await?;
-    tracing::info!(account.id = %account, "password reset by emailed link; every session revoked");
     Ok(StatusCode::NO_CONTENT)
 }

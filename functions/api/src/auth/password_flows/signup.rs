@@ -9,11 +9,11 @@ use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::links::{self, Purpose};
 use crate::{
     AppState,
+    accounts::{NewAccount, create_account},
     auth::{mail::Mail, password::check_new_password},
 };
 
@@ -39,29 +39,24 @@ pub async fn sign_up(
         .map_err(|rejected| Error::Unprocessable(rejected.to_string()))?;
     let display_name = display_name(body.display_name)?;
     let password = SecretString::from(body.password);
-    let hash = state.config.passwords.hash(&password).await?;
-    let id = Uuid::new_v4();
-    let mut tx = state.db.account(id).await?;
-    let created: Option<Uuid> = sqlx::query_scalar(
-        "insert into accounts (id, email, display_name, password_hash) values ($1, $2, $3, $4)
-         on conflict (email_normalized) do nothing
-         returning id",
-    )
-    .bind(id)
-    .bind(email.as_str())
-    .bind(display_name)
-    .bind(hash)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let new = NewAccount {
+        email: &email,
+        display_name: display_name.as_deref(),
+        password_hash: Some(state.config.passwords.hash(&password).await?),
+        email_verified: false,
+    };
     let public_url = &state.config.public_url;
-    let mail = if created.is_some() {
-        let link = links::create(&mut tx, public_url, Purpose::VerifyEmail, email.as_str()).await?;
-        tx.commit().await?;
-        tracing::info!(account.id = %id, "account signed up");
-        verification_mail(&email, link)
-    } else {
-        drop(tx);
-        existing_account_mail(&email, public_url)
+    let mail = match create_account(&state.db, new).await {
+        Ok(id) => {
+            let mut tx = state.db.account(id).await?;
+            let link =
+                links::create(&mut tx, public_url, Purpose::VerifyEmail, email.as_str()).await?;
+            tx.commit().await?;
+            tracing::info!(account.id = %id, "account signed up");
+            verification_mail(&email, link)
+        }
+        Err(Error::Conflict(_)) => existing_account_mail(&email, public_url),
+        Err(error) => return Err(error),
     };
     links::deliver(&state.config.mailer, mail).await;
     Ok((
@@ -92,7 +87,7 @@ fn display_name(raw: Option<String>) -> Result<Option<String>, Error> {
 /// The mail with the verification link.
 pub fn verification_mail(email: &Email, link: String) -> Mail {
     Mail {
-        to: email.to_string(),
+        to: email.as_str().to_owned(),
         subject: "Confirm your email address for Dashboard".into(),
         text: "Open this link within 24 hours to confirm that this address is yours. If you did \
                not sign up for Dashboard, ignore this message."
@@ -104,7 +99,7 @@ pub fn verification_mail(email: &Email, link: String) -> Mail {
 /// The mail to an address that already has an account.
 fn existing_account_mail(email: &Email, public_url: &str) -> Mail {
     Mail {
-        to: email.to_string(),
+        to: email.as_str().to_owned(),
         subject: "Someone tried to sign up for Dashboard with your address".into(),
         text: format!(
             "Someone tried to create a Dashboard account with this address, which already has \

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{proof_with, replace_sessions, tokens_response, user_agent};
+use super::{proof_with, replace_sessions, security_event, tokens_response, user_agent};
 use crate::{
     AppState,
     auth::{
@@ -160,8 +160,8 @@ pub async fn confirm(
         user_agent(&headers),
     )
     .await?;
+    security_event(&mut account.tx, "mfa.enabled").await?;
     account.tx.commit().await?;
-    tracing::info!(account.id = %id, event = "mfa.enabled", "two-factor sign-in turned on; other sessions revoked");
     let jar = cookies::with_refresh(jar, &tokens.refresh_token);
     Ok((
         jar,
@@ -218,8 +218,8 @@ pub async fn disable(
         user_agent(&headers),
     )
     .await?;
+    security_event(&mut account.tx, "mfa.disabled").await?;
     account.tx.commit().await?;
-    tracing::info!(account.id = %id, event = "mfa.disabled", "two-factor sign-in turned off; other sessions revoked");
     Ok(tokens_response(jar, tokens))
 }
 
@@ -238,8 +238,8 @@ pub async fn regenerate_recovery_codes(
         return Err(Error::Conflict("two-factor sign-in is off".into()));
     }
     let codes = replace_recovery_codes(&mut account.tx).await?;
+    security_event(&mut account.tx, "mfa.recovery_codes_regenerated").await?;
     account.tx.commit().await?;
-    tracing::info!(account.id = %id, event = "mfa.recovery_codes_regenerated", "new recovery codes");
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
