@@ -175,3 +175,44 @@ async fn turning_off_mfa_needs_a_recent_proof_and_no_organization_requiring_it(a
     );
     assert!(sign_in(&app, email, PASSWORD).await.json["access_token"].is_string());
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_browser_gives_the_mfa_token_in_its_cookie_and_gets_the_refresh_cookie(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let email = "lea@example.test";
+    let account = account_with_password(&app, email, PASSWORD).await;
+    let (secret, _, _) = enable_mfa(&app, &app.sign_in(account).await.access_token).await;
+
+    let reply = sign_in(&app, email, PASSWORD).await;
+    let set_cookie = reply.headers["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.starts_with("__Host-mfa="), "{set_cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    let code = code_at(&secret, Utc::now().timestamp() + 30);
+    let request = http::Request::post("/api/v2/auth/mfa")
+        .header("content-type", "application/json")
+        .header("cookie", cookie)
+        .body(axum::body::Body::from(json!({ "code": code }).to_string()))
+        .unwrap();
+    let signed_in = app.send(request).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{signed_in:?}");
+    let cookies: Vec<&str> = signed_in
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-refresh=dash_rt_")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__Host-mfa=;")),
+        "{cookies:?}"
+    );
+}
