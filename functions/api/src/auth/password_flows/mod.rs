@@ -31,88 +31,86 @@ use super::{
 };
 use crate::routes::Route;
 
-pub use attempts::Refusal;
+use attempts::Refusal;
 
 /// The routes of this module: sign-up, verification, sign-in, MFA, reset, re-authentication under
 /// `/api/v2/auth/`; password and two-factor settings under `/api/v2/user/`.
 pub fn routes() -> Vec<Route> {
     use Permission::{Public, SignedIn};
-    let route =
-        |method: Method, path, permission, handler| Route::new(method, path, permission, handler);
     vec![
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/signup",
             Public,
             post(signup::sign_up),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/verify-email",
             Public,
             post(verify::verify_email),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/verify-email/resend",
             SignedIn,
             post(verify::resend),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/password",
             Public,
             post(sign_in::sign_in),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/mfa",
             Public,
             post(mfa::second_factor),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/password-reset",
             Public,
             post(reset::request),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/password-reset/confirm",
             Public,
             post(reset::confirm),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/auth/reauthenticate",
             SignedIn,
             post(reauth::reauthenticate),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/user/password",
             SignedIn,
             post(reauth::change_password),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/user/mfa/totp",
             SignedIn,
             post(totp_settings::enrol),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/user/mfa/totp/confirm",
             SignedIn,
             post(totp_settings::confirm),
         ),
-        route(
+        Route::new(
             Method::DELETE,
             "/api/v2/user/mfa/totp",
             SignedIn,
             delete(totp_settings::disable),
         ),
-        route(
+        Route::new(
             Method::POST,
             "/api/v2/user/mfa/recovery-codes",
             SignedIn,
