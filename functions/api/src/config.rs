@@ -1,7 +1,9 @@
 //! The api function's own settings, read once at start: where the deployment is reached
 //! (`PUBLIC_URL`, the issuer of our tokens and the base of every link we send), the token signing
-//! keys, and the key that seals TOTP secrets. The sign-in providers and mail read their own
-//! variables (`auth::providers`, `auth::mail`).
+//! keys, the key that seals TOTP secrets, password hashing (`PASSWORD_HASH_CONCURRENCY`), mail
+//! (`SMTP_URL`, `MAIL_FROM`) and the per-address limit of the auth routes
+//! (`AUTH_RATE_LIMIT_PER_MINUTE`, `TRUST_FORWARDED_FOR`). The sign-in providers read their own
+//! variables (`auth::providers`).
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -11,7 +13,7 @@ use dashboard_shared::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::auth::{keys::SigningKeys, mail::Mailer};
+use crate::auth::{keys::SigningKeys, mail::Mailer, password::Passwords, throttle::AddressLimiter};
 
 /// The audience (`aud`) of our access tokens.
 pub const AUDIENCE: &str = "dashboard-api";
@@ -28,9 +30,13 @@ pub struct ApiConfig {
     pub keys: Arc<SigningKeys>,
     /// `SECRETS_ENCRYPTION_KEY`: seals TOTP secrets at rest (T4).
     pub secrets: SecretBox,
-    /// `SMTP_URL`, `MAIL_FROM`: where mail goes (invitations, emailed links); without `SMTP_URL`,
-    /// the directory of [`Defaults::mail_dir`].
+    /// Hashes and verifies passwords, a few at a time (`PASSWORD_HASH_CONCURRENCY`).
+    pub passwords: Passwords,
+    /// Sends verification and reset links: SMTP (`SMTP_URL`, `MAIL_FROM`), else files in
+    /// [`Defaults::mail_dir`].
     pub mailer: Mailer,
+    /// Requests a minute per client address on `/api/v2/auth/*` (`AUTH_RATE_LIMIT_PER_MINUTE`).
+    pub limiter: AddressLimiter,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -77,22 +83,22 @@ impl ApiConfig {
                 .ok_or(ConfigError::Missing {
                     name: "SECRETS_ENCRYPTION_KEY",
                 })?;
-        let mailer = match defaults.mail_dir {
-            Some(directory) => Mailer::from_env(env, &directory),
-            None if env.get("SMTP_URL").is_none() => {
-                return Err(ConfigError::Missing { name: "SMTP_URL" });
-            }
-            None => Mailer::from_env(env, std::path::Path::new("/nonexistent")),
-        }
-        .map_err(|error| ConfigError::Invalid {
-            name: "SMTP_URL",
-            reason: format!("{error:#}"),
-        })?;
+        let passwords =
+            Passwords::from_env(env).map_err(config_error("PASSWORD_HASH_CONCURRENCY"))?;
+        let mailer = match (&defaults.mail_dir, env.get("SMTP_URL")) {
+            (None, None) => return Err(ConfigError::Missing { name: "SMTP_URL" }),
+            (dir, _) => Mailer::from_env(env, dir.as_deref().unwrap_or(std::path::Path::new(".")))
+                .map_err(config_error("SMTP_URL/MAIL_FROM"))?,
+        };
+        let limiter =
+            AddressLimiter::from_env(env).map_err(config_error("AUTH_RATE_LIMIT_PER_MINUTE"))?;
         Ok(Self {
             public_url,
             keys: Arc::new(keys),
             secrets,
+            passwords,
             mailer,
+            limiter,
         })
     }
 }
@@ -110,6 +116,17 @@ impl ApiConfig {
         };
         Self::from_lookup_with(&Env::from_pairs(&[]), defaults)
             .expect("generated settings are valid")
+    }
+}
+
+/// A building block's setup error as a [`ConfigError`]: its own when it is one, else `name` invalid.
+fn config_error(name: &'static str) -> impl Fn(anyhow::Error) -> ConfigError {
+    move |error| match error.downcast::<ConfigError>() {
+        Ok(error) => error,
+        Err(error) => ConfigError::Invalid {
+            name,
+            reason: format!("{error:#}"),
+        },
     }
 }
 

@@ -1,13 +1,14 @@
 //! The route table: every endpoint with the [`Permission`] it needs. The router is built from this
 //! table only, each route behind [`authorize`] with its own permission, so a route cannot exist
-//! without declaring one; the role-matrix test walks the same table.
+//! without declaring one; the role-matrix test walks the same table. Routes under `/api/v2/auth/`
+//! also run behind the per-address limiter ([`limit_by_address`], P6).
 
 use axum::{Router, middleware, routing::MethodRouter};
 use http::Method;
 
 use crate::{
     AppState,
-    auth::{context::authorize, permission::Permission},
+    auth::{context::authorize, permission::Permission, throttle::limit_by_address},
 };
 
 /// One endpoint.
@@ -43,6 +44,7 @@ impl Route {
 pub fn table() -> Vec<Route> {
     [
         crate::auth::routes(),
+        crate::auth::password_flows::routes(),
         crate::user::routes(),
         crate::orgs::routes(),
     ]
@@ -51,10 +53,20 @@ pub fn table() -> Vec<Route> {
     .collect()
 }
 
-/// The router for `routes`, each behind [`authorize`] with its permission.
+/// The prefix of the sign-in routes, limited per client address.
+pub const AUTH_PREFIX: &str = "/api/v2/auth/";
+
+/// The router for `routes`, each behind [`authorize`] with its permission, and those under
+/// [`AUTH_PREFIX`] first behind the per-address limiter.
 pub fn build(state: &AppState, routes: Vec<Route>) -> Router<AppState> {
     routes.into_iter().fold(Router::new(), |router, route| {
         let guard = middleware::from_fn_with_state((state.clone(), route.permission), authorize);
-        router.route(route.path, route.handler.route_layer(guard))
+        let mut handler = route.handler.route_layer(guard);
+        if route.path.starts_with(AUTH_PREFIX) {
+            let limiter = state.config.limiter.clone();
+            handler =
+                handler.route_layer(middleware::from_fn_with_state(limiter, limit_by_address));
+        }
+        router.route(route.path, handler)
     })
 }

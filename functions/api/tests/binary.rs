@@ -11,8 +11,8 @@ async fn the_binary_refuses_bypass_roles_serves_probes_and_stops_cleanly(admin: 
         &admin,
         &[
             ("PUBLIC_URL", "https://dashboard.example.com"),
-            // Deployed, mail needs a server (nothing is sent here: the transport connects lazily).
-            ("SMTP_URL", "smtp://127.0.0.1:9"),
+            // Never connected to: the probes send no mail.
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
             ("JWT_SIGNING_KEYS", &keys),
             (
                 "SECRETS_ENCRYPTION_KEY",

@@ -189,6 +189,7 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("queue", "lock_next", "dashboard_queue"),
             ("lookup", "membership", "dashboard_lookup"),
             ("lookup", "memberships_of", "dashboard_lookup"),
+            ("lookup", "organizations_requiring_mfa", "dashboard_lookup"),
             ("lookup", "purge_deliveries", "dashboard_lookup"),
             ("queue", "purge_jobs", "dashboard_queue"),
             ("lookup", "purge_unrouted_deliveries", "dashboard_lookup"),

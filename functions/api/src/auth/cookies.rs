@@ -1,15 +1,19 @@
 //! The browser's refresh-token cookie (R4): `__Host-refresh`, `Secure`, `HttpOnly`,
 //! `SameSite=Strict`, `Path=/`, living as long as its family. The access token stays in memory.
+//! Between a correct password and the second factor, the MFA token rides in `__Host-mfa` alike.
 
 use axum_extra::extract::{
     CookieJar,
     cookie::{Cookie, SameSite},
 };
 
-use super::session::FAMILY_TTL;
+use super::{session::FAMILY_TTL, signin::MFA_TTL};
 
 /// The cookie's name; the `__Host-` prefix pins it to our origin, `Secure` and `Path=/`.
 pub const REFRESH_COOKIE: &str = "__Host-refresh";
+
+/// The MFA token's cookie.
+pub const MFA_COOKIE: &str = "__Host-mfa";
 
 /// The refresh token a browser sent, if any.
 pub fn refresh_token(jar: &CookieJar) -> Option<String> {
@@ -40,4 +44,29 @@ pub fn without_refresh(jar: CookieJar) -> CookieJar {
             .path("/")
             .max_age(cookie::time::Duration::ZERO),
     )
+}
+
+/// The MFA token a browser sent, if any.
+pub fn mfa_token(jar: &CookieJar) -> Option<String> {
+    jar.get(MFA_COOKIE).map(|cookie| cookie.value().to_owned())
+}
+
+/// `jar` with the MFA cookie set to `token` for the token's lifetime.
+pub fn with_mfa(jar: CookieJar, token: &str) -> CookieJar {
+    jar.add(host_cookie(MFA_COOKIE, token, MFA_TTL.num_seconds()))
+}
+
+/// `jar` telling the browser to drop the MFA cookie.
+pub fn without_mfa(jar: CookieJar) -> CookieJar {
+    jar.add(host_cookie(MFA_COOKIE, "", 0))
+}
+
+fn host_cookie(name: &'static str, value: &str, max_age_seconds: i64) -> Cookie<'static> {
+    Cookie::build((name, value.to_owned()))
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .build()
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod mail;
 pub mod opaque;
 pub mod password;
+pub mod password_flows;
 pub mod permission;
 pub mod session;
 pub mod signin;

@@ -6,6 +6,7 @@ mod invitations;
 mod matrix;
 mod org_settings;
 mod orgs;
+mod passwords;
 mod roles;
 mod signin;
 mod support;

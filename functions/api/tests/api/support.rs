@@ -43,7 +43,10 @@ impl TestApp {
     /// The api function with `config`.
     pub fn with_config(admin: PgPool, config: ApiConfig) -> Self {
         let state = AppState::new(runtime_db(&admin), config);
-        let router = dashboard_api::routes(state.clone());
+        // In-process requests have no peer; the per-address limiter of the auth routes needs one.
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40_000));
+        let router = dashboard_api::routes(state.clone())
+            .layer(axum::extract::connect_info::MockConnectInfo(peer));
         Self {
             admin,
             state,

@@ -1,0 +1,266 @@
+//! Two-factor settings of the signed-in person (T1–T6). Enrolment seals a new secret into
+//! `accounts.mfa_secret_encrypted` (AES-GCM, bound to the account) while `mfa_enabled` stays false,
+//! and answers the `otpauth://` URI, the base32 secret and its QR code; confirming with a code turns
+//! MFA on, answers 10 recovery codes (shown once, stored hashed) and signs out every other session.
+//! Turning it off needs a recent proof (P7) and is refused while an organization of the person
+//! requires MFA; it also signs out every other session. New recovery codes need a recent proof.
+
+use axum::{
+    Json,
+    extract::State,
+    response::{IntoResponse as _, Response},
+};
+use axum_extra::extract::CookieJar;
+use chrono::Utc;
+use dashboard_shared::{AccountTx, Error};
+use http::HeaderMap;
+use secrecy::ExposeSecret as _;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{proof_with, replace_sessions, security_event, tokens_response, user_agent};
+use crate::{
+    AppState,
+    auth::{
+        context::Account,
+        cookies,
+        session::{Proof, Tokens, amr},
+        totp,
+    },
+};
+
+/// The issuer name authenticator apps show next to the account.
+const ISSUER: &str = "Dashboard";
+
+/// The context a TOTP secret is sealed for: its account.
+fn secret_context(account: Uuid) -> String {
+    format!("totp-secret:{account}")
+}
+
+/// The account's TOTP secret, unsealed.
+pub fn open_secret(state: &AppState, account: Uuid, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let text = state
+        .config
+        .secrets
+        .open(sealed, &secret_context(account))
+        .map_err(|_| anyhow::anyhow!("a TOTP secret does not open with the configured key"))?;
+    totp::decode_secret(text.expose_secret())
+        .ok_or_else(|| anyhow::anyhow!("a sealed TOTP secret is not base32"))
+}
+
+/// What enrolment answers.
+#[derive(Serialize)]
+pub struct Enrolment {
+    /// For authenticator apps (also inside the QR code).
+    otpauth_uri: String,
+    /// The secret in base32, to type in by hand.
+    secret: String,
+    /// The QR code of `otpauth_uri`, an SVG document.
+    qr_svg: String,
+}
+
+/// `POST /api/v2/user/mfa/totp` → 200 [`Enrolment`]; 409 when MFA is already on. Enrolling again
+/// before confirming replaces the pending secret.
+pub async fn enrol(
+    State(state): State<AppState>,
+    mut account: Account,
+) -> Result<Json<Enrolment>, Error> {
+    let id = account.tx.account_id();
+    let (email, enabled): (String, bool) =
+        sqlx::query_as("select email, mfa_enabled from accounts where id = $1")
+            .bind(id)
+            .fetch_one(&mut *account.tx)
+            .await?;
+    if enabled {
+        return Err(Error::Conflict(
+            "two-factor sign-in is already on: turn it off first to use another authenticator"
+                .into(),
+        ));
+    }
+    let secret = totp::generate_secret()?;
+    let encoded = totp::encode_secret(&secret);
+    let sealed = state
+        .config
+        .secrets
+        .seal(encoded.as_bytes(), &secret_context(id));
+    sqlx::query(
+        "update accounts set mfa_secret_encrypted = $2, totp_last_step = null, updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .bind(sealed)
+    .execute(&mut *account.tx)
+    .await?;
+    account.tx.commit().await?;
+    let otpauth_uri = totp::otpauth_uri(&secret, ISSUER, &email);
+    let qr_svg = totp::qr_svg(&otpauth_uri)?;
+    Ok(Json(Enrolment {
+        otpauth_uri,
+        secret: encoded,
+        qr_svg,
+    }))
+}
+
+/// The body of `POST /api/v2/user/mfa/totp/confirm`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    code: String,
+}
+
+/// What confirming answers: the recovery codes (shown this once) and the caller's new tokens.
+#[derive(Serialize)]
+pub struct Confirmed {
+    recovery_codes: Vec<String>,
+    #[serde(flatten)]
+    tokens: Tokens,
+}
+
+/// `POST /api/v2/user/mfa/totp/confirm` {code} → 200 [`Confirmed`]; 422 for a wrong code, 409
+/// without a pending enrolment.
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    mut account: Account,
+    Json(body): Json<Confirm>,
+) -> Result<Response, Error> {
+    let id = account.tx.account_id();
+    let row: (Option<Vec<u8>>, bool) = sqlx::query_as(
+        "select mfa_secret_encrypted, mfa_enabled from accounts where id = $1 for update",
+    )
+    .bind(id)
+    .fetch_one(&mut *account.tx)
+    .await?;
+    let (Some(sealed), false) = row else {
+        return Err(Error::Conflict(
+            "nothing to confirm: start with POST /api/v2/user/mfa/totp".into(),
+        ));
+    };
+    let secret = open_secret(&state, id, &sealed)?;
+    let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
+    let step = totp::verify(&secret, &body.code, now, None).ok_or_else(|| {
+        Error::Unprocessable("this code is not right: check the authenticator's clock".into())
+    })?;
+    sqlx::query(
+        "update accounts set mfa_enabled = true, totp_last_step = $2, updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(&mut *account.tx)
+    .await?;
+    let recovery_codes = replace_recovery_codes(&mut account.tx).await?;
+    let proof = proof_with(&account.claims.amr, &[amr::OTP]);
+    let tokens = replace_sessions(
+        &mut account.tx,
+        &state.config.keys,
+        &proof,
+        user_agent(&headers),
+    )
+    .await?;
+    security_event(&mut account.tx, "mfa.enabled").await?;
+    account.tx.commit().await?;
+    let jar = cookies::with_refresh(jar, &tokens.refresh_token);
+    Ok((
+        jar,
+        Json(Confirmed {
+            recovery_codes,
+            tokens,
+        }),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/v2/user/mfa/totp` → the caller's new tokens; every other session is signed out.
+/// 403 without a recent proof (P7), 409 while an organization of the person requires MFA.
+pub async fn disable(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    mut account: Account,
+) -> Result<Response, Error> {
+    account.require_recent_auth()?;
+    let id = account.tx.account_id();
+    let requiring: Vec<String> =
+        sqlx::query_scalar("select lookup.organizations_requiring_mfa($1)")
+            .bind(id)
+            .fetch_all(&mut *account.tx)
+            .await?;
+    if !requiring.is_empty() {
+        return Err(Error::Conflict(format!(
+            "these organizations require two-factor sign-in of their members: {}",
+            requiring.join(", ")
+        )));
+    }
+    sqlx::query(
+        "update accounts set mfa_enabled = false, mfa_secret_encrypted = null,
+                             totp_last_step = null, updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .execute(&mut *account.tx)
+    .await?;
+    sqlx::query("delete from recovery_codes where account_id = $1")
+        .bind(id)
+        .execute(&mut *account.tx)
+        .await?;
+    let proof = Proof {
+        auth_time: chrono::DateTime::from_timestamp(account.claims.auth_time, 0)
+            .unwrap_or_else(Utc::now),
+        amr: account.claims.amr.clone(),
+    };
+    let tokens = replace_sessions(
+        &mut account.tx,
+        &state.config.keys,
+        &proof,
+        user_agent(&headers),
+    )
+    .await?;
+    security_event(&mut account.tx, "mfa.disabled").await?;
+    account.tx.commit().await?;
+    Ok(tokens_response(jar, tokens))
+}
+
+/// `POST /api/v2/user/mfa/recovery-codes` → 200 `{"recovery_codes": [...]}`: ten new codes, the
+/// old ones void. 403 without a recent proof (P7), 409 when MFA is off.
+pub async fn regenerate_recovery_codes(
+    mut account: Account,
+) -> Result<Json<serde_json::Value>, Error> {
+    account.require_recent_auth()?;
+    let id = account.tx.account_id();
+    let enabled: bool = sqlx::query_scalar("select mfa_enabled from accounts where id = $1")
+        .bind(id)
+        .fetch_one(&mut *account.tx)
+        .await?;
+    if !enabled {
+        return Err(Error::Conflict("two-factor sign-in is off".into()));
+    }
+    let codes = replace_recovery_codes(&mut account.tx).await?;
+    security_event(&mut account.tx, "mfa.recovery_codes_regenerated").await?;
+    account.tx.commit().await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// Replaces the account's recovery codes with new ones, stored hashed, and returns them.
+async fn replace_recovery_codes(tx: &mut AccountTx) -> Result<Vec<String>, Error> {
+    let codes = totp::generate_recovery_codes()?;
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|code| totp::hash_recovery_code(code).to_vec())
+        .collect();
+    sqlx::query("delete from recovery_codes where account_id = $1")
+        .bind(tx.account_id())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into recovery_codes (account_id, code_hash)
+         select $1, hash from unnest($2::bytea[]) as hash",
+    )
+    .bind(tx.account_id())
+    .bind(hashes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(codes)
+}
