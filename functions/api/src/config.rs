@@ -1,7 +1,7 @@
 //! The api function's own settings, read once at start: where the deployment is reached
 //! (`PUBLIC_URL`, the issuer of our tokens and the base of every link we send), the token signing
 //! keys, and the key that seals TOTP secrets. The sign-in providers and mail read their own
-//! variables (`auth::providers`, `auth::mail`).
+//! variables (`auth::oauth::providers`, `auth::mail`).
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -11,7 +11,7 @@ use dashboard_shared::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::auth::keys::SigningKeys;
+use crate::auth::{keys::SigningKeys, oauth::providers::Providers};
 
 /// The audience (`aud`) of our access tokens.
 pub const AUDIENCE: &str = "dashboard-api";
@@ -28,6 +28,8 @@ pub struct ApiConfig {
     pub keys: Arc<SigningKeys>,
     /// `SECRETS_ENCRYPTION_KEY`: seals TOTP secrets at rest (T4).
     pub secrets: SecretBox,
+    /// The sign-in providers whose variables are set (`auth::oauth::providers`).
+    pub providers: Providers,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -78,6 +80,7 @@ impl ApiConfig {
             public_url,
             keys: Arc::new(keys),
             secrets,
+            providers: Providers::from_lookup(env)?,
         })
     }
 }

@@ -43,6 +43,7 @@ impl Route {
 pub fn table() -> Vec<Route> {
     [
         crate::auth::routes(),
+        crate::auth::oauth::routes(),
         crate::user::routes(),
         crate::orgs::routes(),
     ]

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod cookies;
 pub mod keys;
+pub mod oauth;
 pub mod opaque;
 pub mod permission;
 pub mod session;
