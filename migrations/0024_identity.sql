@@ -58,12 +58,15 @@ create table email_tokens (
 create index email_tokens_account on email_tokens (account_id);
 
 -- The sign-in flows through a provider: state, PKCE verifier and nonce live in a short cookie; this
--- row makes the state single-use across instances (O2).
+-- row makes the state single-use across instances (O2). Nobody's row: reached only through
+-- lookup.remember_oauth_state / lookup.take_oauth_state.
 create table oauth_states (
   state_hash bytea primary key,
-  created_at timestamptz not null default now(),
   expires_at timestamptz not null
 );
+alter table oauth_states enable row level security, force row level security;
+grant select, insert, delete on oauth_states to dashboard_lookup;
+create policy lookup_all on oauth_states for all to dashboard_lookup using (true) with check (true);
 
 do $$
 declare t text;
@@ -78,10 +81,6 @@ begin
   end loop;
 end
 $$;
--- Not anyone's row: written and consumed by hash before anyone is known; no reading back.
-alter table oauth_states enable row level security, force row level security;
-create policy anyone on oauth_states for all to dashboard_app using (true) with check (true);
-grant insert, delete on oauth_states to dashboard_app;
 
 -- Organizations: created by a signed-in person inside a transaction bound to the new id (the
 -- policy's check), with only the columns a person may choose; owners require MFA of every member.
@@ -210,6 +209,28 @@ as $$
   left join app.memberships m on m.tenant_id = k.tenant_id and m.account_id = k.created_by
   left join app.accounts a on a.id = k.created_by
   where k.token_hash = p_hash
+$$;
+
+-- A sign-in through a provider begins: remember its state (hash) until it expires; expired ones go.
+create function lookup.remember_oauth_state(p_hash bytea, p_expires_at timestamptz)
+returns void
+language sql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  delete from app.oauth_states where expires_at < now();
+  insert into app.oauth_states (state_hash, expires_at) values (p_hash, p_expires_at);
+$$;
+
+-- The provider sent the browser back: true once for a remembered, unexpired state, then never.
+create function lookup.take_oauth_state(p_hash bytea)
+returns boolean
+language sql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  with taken as (
+    delete from app.oauth_states where state_hash = p_hash returning expires_at
+  )
+  select coalesce((select expires_at > now() from taken), false)
 $$;
 
 -- The organizations a person belongs to, with their role (the account's own list).

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
     Connection as _, PgConnection, PgPool, Postgres, Transaction,
     migrate::Migrator,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow},
 };
 
 use uuid::Uuid;
@@ -67,6 +67,34 @@ impl Db {
     /// organization): the tenant's rows and the account's own rows are visible, nothing else.
     pub async fn member(&self, tenant: TenantId, account: Uuid) -> Result<TenantTx, sqlx::Error> {
         TenantTx::begin(&self.pool, tenant, Some(account)).await
+    }
+
+    /// Opens a transaction whose tenant (and account) the first statement itself sets: `statement`
+    /// looks up what entitles the caller — a membership, an API token — calls
+    /// `set_config('app.tenant_id', …, true)` and `set_config('app.account_id', …, true)` for the row
+    /// it returns, and returns nothing when there is no entitlement (then the transaction is rolled
+    /// back and `None` returned). One round trip decides and opens; a statement that sets nothing
+    /// leaves a transaction in which every tenant table fails with "tenant context not set".
+    pub async fn enter<R>(
+        &self,
+        statement: &'static str,
+        arguments: PgArguments,
+    ) -> Result<Option<(TenantTx, R)>, sqlx::Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + TenantRow + Send + Unpin,
+    {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<R> = sqlx::query_as_with(statement, arguments)
+            .fetch_optional(&mut *tx)
+            .await?;
+        Ok(row.map(|row| {
+            let tx = TenantTx {
+                tx,
+                tenant: row.tenant(),
+                enqueued: Vec::new(),
+            };
+            (tx, row)
+        }))
     }
 
     /// Opens a transaction as `account` with no tenant: the person's own rows (account, identities,
@@ -222,6 +250,12 @@ impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
     }
+}
+
+/// A row that names the tenant a transaction was entered for ([`Db::enter`]).
+pub trait TenantRow {
+    /// The tenant the statement bound the transaction to.
+    fn tenant(&self) -> TenantId;
 }
 
 /// A transaction in which `app.account_id` is set and no tenant is: a person's own rows across

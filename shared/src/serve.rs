@@ -37,7 +37,9 @@ pub async fn serve_on(
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // Each request carries its peer's address (`ConnectInfo`): the sign-in throttle keys on it.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutdown requested; draining in-flight requests");
         let _ = stopping_tx.send(());

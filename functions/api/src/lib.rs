@@ -10,6 +10,8 @@ pub mod config;
 pub mod orgs;
 pub mod read;
 pub mod routes;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod user;
 
 use std::sync::Arc;

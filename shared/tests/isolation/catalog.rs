@@ -5,10 +5,17 @@
 use sqlx::PgPool;
 
 /// Tables a person owns across organizations, fenced by `app.account_id` instead of a tenant.
-pub const ACCOUNT_TABLES: [&str; 3] = ["accounts", "identities", "sessions"];
+pub const ACCOUNT_TABLES: [&str; 6] = [
+    "accounts",
+    "email_tokens",
+    "identities",
+    "mfa_challenges",
+    "recovery_codes",
+    "sessions",
+];
 
 /// Tables no tenant owns, closed to the runtime role (reached only through definer functions).
-pub const SYSTEM_TABLES: [&str; 1] = ["unrouted_deliveries"];
+pub const SYSTEM_TABLES: [&str; 2] = ["oauth_states", "unrouted_deliveries"];
 
 /// Every table of schema `app` whose rows carry `tenant_id`, sorted.
 pub async fn tenant_tables(admin: &PgPool) -> Vec<String> {
@@ -169,14 +176,24 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
     assert_eq!(
         names,
         [
+            ("lookup", "account_by_email_token", "dashboard_lookup"),
+            ("lookup", "account_by_identity", "dashboard_lookup"),
+            ("lookup", "account_by_refresh_token", "dashboard_lookup"),
+            ("lookup", "account_by_verified_email", "dashboard_lookup"),
             ("lookup", "account_for_login", "dashboard_lookup"),
+            ("lookup", "account_for_sign_in", "dashboard_lookup"),
+            ("lookup", "api_token", "dashboard_lookup"),
             ("queue", "finish", "dashboard_queue"),
+            ("lookup", "invitation_by_token", "dashboard_lookup"),
             ("queue", "lock_job", "dashboard_queue"),
             ("queue", "lock_next", "dashboard_queue"),
+            ("lookup", "membership", "dashboard_lookup"),
+            ("lookup", "memberships_of", "dashboard_lookup"),
             ("lookup", "purge_deliveries", "dashboard_lookup"),
             ("queue", "purge_jobs", "dashboard_queue"),
             ("lookup", "purge_unrouted_deliveries", "dashboard_lookup"),
             ("lookup", "record_unrouted_delivery", "dashboard_lookup"),
+            ("lookup", "remember_oauth_state", "dashboard_lookup"),
             ("lookup", "repositories_by_installation", "dashboard_lookup"),
             ("lookup", "repositories_to_poll", "dashboard_lookup"),
             ("lookup", "repositories_to_resync", "dashboard_lookup"),
@@ -184,6 +201,7 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("lookup", "repository_hooks", "dashboard_lookup"),
             ("queue", "stale_jobs", "dashboard_queue"),
             ("lookup", "stored_deliveries", "dashboard_lookup"),
+            ("lookup", "take_oauth_state", "dashboard_lookup"),
             ("lookup", "tenant_by_slug", "dashboard_lookup"),
             ("lookup", "tenants_by_installation", "dashboard_lookup"),
         ],

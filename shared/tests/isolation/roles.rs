@@ -136,7 +136,10 @@ async fn the_runtime_role_may_update_only_the_tenant_columns_an_admin_may_change
     .fetch_all(&admin)
     .await
     .unwrap();
-    assert_eq!(updatable, ["name", "slug", "subdomain", "updated_at"]);
+    assert_eq!(
+        updatable,
+        ["name", "require_mfa", "slug", "subdomain", "updated_at"]
+    );
     let installation_grants: Vec<String> = sqlx::query_scalar(
         "select privilege_type::text from information_schema.role_table_grants
          where grantee = 'dashboard_app' and table_schema = 'app' and table_name = 'installations'

@@ -52,6 +52,11 @@ fn seed_sql(t: Uuid, account: Uuid, slug: &str) -> String {
         insert into app.identities (provider, subject, account_id) values ('github', '{slug}-gh', '{account}');
         insert into app.sessions (account_id, refresh_token_hash, family_id, expires_at)
           values ('{account}', decode(md5('{slug}-refresh'), 'hex'), gen_random_uuid(), now() + interval '30 days');
+        insert into app.mfa_challenges (id, account_id, expires_at)
+          values (gen_random_uuid(), '{account}', now() + interval '5 minutes');
+        insert into app.recovery_codes (account_id, code_hash) values ('{account}', decode(md5('{slug}-code'), 'hex'));
+        insert into app.email_tokens (token_hash, account_id, purpose, email, expires_at)
+          values (decode(md5('{slug}-link'), 'hex'), '{account}', 'verify_email', 'owner@{slug}.example', now() + interval '1 day');
         insert into app.memberships (tenant_id, account_id, role) values ('{t}', '{account}', 'owner');
         insert into app.api_tokens (tenant_id, name, token_hash, role, created_by)
           values ('{t}', 'ci', decode(md5('{slug}-token'), 'hex'), 'member', '{account}');

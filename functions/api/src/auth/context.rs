@@ -7,14 +7,17 @@
 //! member) and [`Account`] (an account transaction); either one on a route that declared no matching
 //! permission is a 500, which the route-matrix test catches.
 
+use std::sync::{Arc, Mutex};
+
 use axum::{
     extract::{FromRequestParts, Path, Request, State},
     middleware::Next,
     response::{IntoResponse as _, Response},
 };
 use chrono::{DateTime, Utc};
-use dashboard_shared::{AccountTx, Error, TenantId, TenantTx, domain::Role};
+use dashboard_shared::{AccountTx, Error, TenantId, TenantTx, db::TenantRow, domain::Role};
 use http::{header::AUTHORIZATION, request::Parts};
+use sqlx::{Arguments as _, postgres::PgArguments};
 use uuid::Uuid;
 
 use super::{keys::TokenType, opaque, permission::Permission, session::AccessClaims};
@@ -62,21 +65,25 @@ pub async fn authorize(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     match verify(&state, permission, &mut parts).await {
-        Ok(verified) => {
-            if let Some(verified) = verified {
-                parts.extensions.insert(verified);
-            }
+        Ok(Some((verified, tx))) => {
+            parts.extensions.insert(verified);
+            parts.extensions.insert(OpenTx(Arc::new(Mutex::new(tx))));
             next.run(Request::from_parts(parts, body)).await
         }
+        Ok(None) => next.run(Request::from_parts(parts, body)).await,
         Err(error) => error.into_response(),
     }
 }
+
+/// The tenant transaction [`authorize`] opened for an organization route, until [`Member`] takes it.
+#[derive(Clone)]
+struct OpenTx(Arc<Mutex<Option<TenantTx>>>);
 
 async fn verify(
     state: &AppState,
     permission: Permission,
     parts: &mut Parts,
-) -> Result<Option<Verified>, Error> {
+) -> Result<Option<(Verified, Option<TenantTx>)>, Error> {
     let bearer = bearer(parts).map(str::to_owned);
     let bearer = bearer.as_deref();
     match permission {
@@ -84,11 +91,12 @@ async fn verify(
         Permission::SignedIn => {
             let token = bearer.ok_or(Error::Unauthorized)?;
             let claims = access_claims(state, token)?;
-            Ok(Some(Verified {
+            let verified = Verified {
                 account: claims.sub,
                 credential: Credential::Session(claims),
                 org: None,
-            }))
+            };
+            Ok(Some((verified, None)))
         }
         Permission::Org(needed) => {
             let token = bearer.ok_or(Error::Unauthorized)?;
@@ -97,7 +105,7 @@ async fn verify(
                     .await
                     .map_err(|_| Error::NotFound)?;
             let slug = params.get("org").ok_or(Error::NotFound)?;
-            let verified = if token.starts_with(opaque::API_TOKEN_PREFIX) {
+            let (verified, tx) = if token.starts_with(opaque::API_TOKEN_PREFIX) {
                 api_token_member(state, token, slug).await?
             } else {
                 session_member(state, access_claims(state, token)?, slug).await?
@@ -110,7 +118,7 @@ async fn verify(
             if !needed.allows(role) {
                 return Err(Error::Forbidden);
             }
-            Ok(Some(verified))
+            Ok(Some((verified, Some(tx))))
         }
     }
 }
@@ -133,6 +141,14 @@ fn access_claims(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
         .ok_or(Error::Unauthorized)
 }
 
+/// The caller's membership of the organization with this slug, which also binds the transaction
+/// to it (J6: the one round trip of a token check).
+const ENTER_AS_MEMBER: &str = "
+    select set_config('app.tenant_id', m.tenant_id::text, true),
+           set_config('app.account_id', $2::text, true),
+           m.tenant_id, m.role, m.require_mfa, m.tokens_valid_after, m.disabled
+    from lookup.membership($1, $2) m";
+
 #[derive(sqlx::FromRow)]
 struct MembershipRow {
     tenant_id: Uuid,
@@ -142,25 +158,36 @@ struct MembershipRow {
     disabled: bool,
 }
 
+impl TenantRow for MembershipRow {
+    fn tenant(&self) -> TenantId {
+        TenantId::from_uuid(self.tenant_id)
+    }
+}
+
 async fn session_member(
     state: &AppState,
     claims: AccessClaims,
     slug: &str,
-) -> Result<Verified, Error> {
-    let mut lookup = state.db.without_tenant().await?;
-    let row: Option<MembershipRow> = sqlx::query_as("select * from lookup.membership($1, $2)")
-        .bind(slug)
-        .bind(claims.sub)
-        .fetch_optional(&mut *lookup)
+) -> Result<(Verified, TenantTx), Error> {
+    let mut arguments = PgArguments::default();
+    arguments
+        .add(slug)
+        .map_err(|error| Error::Internal(anyhow::anyhow!(error)))?;
+    arguments
+        .add(claims.sub)
+        .map_err(|error| Error::Internal(anyhow::anyhow!(error)))?;
+    let entered = state
+        .db
+        .enter::<MembershipRow>(ENTER_AS_MEMBER, arguments)
         .await?;
-    let row = row.ok_or(Error::NotFound)?;
+    let (tx, row) = entered.ok_or(Error::NotFound)?;
     if row.disabled || claims.iat < row.tokens_valid_after.timestamp() {
         return Err(Error::Unauthorized);
     }
     if row.require_mfa && !claims.has_second_factor() {
         return Err(mfa_required());
     }
-    Ok(Verified {
+    let verified = Verified {
         account: claims.sub,
         org: Some(OrgGrant {
             tenant: TenantId::from_uuid(row.tenant_id),
@@ -168,8 +195,16 @@ async fn session_member(
             role: parse_role(&row.role)?,
         }),
         credential: Credential::Session(claims),
-    })
+    };
+    Ok((verified, tx))
 }
+
+/// The API token with this hash, which also binds the transaction to its organization and creator.
+const ENTER_WITH_API_TOKEN: &str = "
+    select set_config('app.tenant_id', k.tenant_id::text, true),
+           set_config('app.account_id', coalesce(k.account_id::text, ''), true),
+           k.*
+    from lookup.api_token($1) k";
 
 #[derive(sqlx::FromRow)]
 struct ApiTokenRow {
@@ -186,14 +221,27 @@ struct ApiTokenRow {
     disabled: bool,
 }
 
-async fn api_token_member(state: &AppState, token: &str, slug: &str) -> Result<Verified, Error> {
+impl TenantRow for ApiTokenRow {
+    fn tenant(&self) -> TenantId {
+        TenantId::from_uuid(self.tenant_id)
+    }
+}
+
+async fn api_token_member(
+    state: &AppState,
+    token: &str,
+    slug: &str,
+) -> Result<(Verified, TenantTx), Error> {
     let hash = opaque::hash(token);
-    let mut lookup = state.db.without_tenant().await?;
-    let row: Option<ApiTokenRow> = sqlx::query_as("select * from lookup.api_token($1)")
-        .bind(hash.as_slice())
-        .fetch_optional(&mut *lookup)
+    let mut arguments = PgArguments::default();
+    arguments
+        .add(hash.to_vec())
+        .map_err(|error| Error::Internal(anyhow::anyhow!(error)))?;
+    let entered = state
+        .db
+        .enter::<ApiTokenRow>(ENTER_WITH_API_TOKEN, arguments)
         .await?;
-    let row = row.ok_or(Error::Unauthorized)?;
+    let (mut tx, row) = entered.ok_or(Error::Unauthorized)?;
     let usable = !row.revoked && !row.disabled && row.expires_at.is_none_or(|at| at > Utc::now());
     let (Some(account), Some(member_role), true) = (row.account_id, row.member_role, usable) else {
         return Err(Error::Unauthorized);
@@ -204,8 +252,16 @@ async fn api_token_member(state: &AppState, token: &str, slug: &str) -> Result<V
     if row.require_mfa && !row.mfa_enabled {
         return Err(mfa_required());
     }
+    // Recorded at most once a minute, so a busy script does not write on every request.
+    sqlx::query(
+        "update api_tokens set last_used_at = now()
+         where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
+    )
+    .bind(row.token_id)
+    .execute(&mut *tx)
+    .await?;
     let role = parse_role(&row.token_role)?.max(parse_role(&member_role)?);
-    Ok(Verified {
+    let verified = Verified {
         account,
         credential: Credential::ApiToken(row.token_id),
         org: Some(OrgGrant {
@@ -213,7 +269,8 @@ async fn api_token_member(state: &AppState, token: &str, slug: &str) -> Result<V
             slug: row.slug,
             role,
         }),
-    })
+    };
+    Ok((verified, tx))
 }
 
 fn mfa_required() -> Error {
@@ -257,23 +314,20 @@ impl Member {
 impl FromRequestParts<AppState> for Member {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Error> {
         let verified = parts
             .extensions
             .get::<Verified>()
             .cloned()
             .ok_or_else(undeclared)?;
         let org = verified.org.ok_or_else(undeclared)?;
-        let mut tx = state.db.member(org.tenant, verified.account).await?;
-        if let Credential::ApiToken(id) = verified.credential {
-            sqlx::query(
-                "update api_tokens set last_used_at = now()
-                 where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let open = parts.extensions.get::<OpenTx>().ok_or_else(undeclared)?;
+        let tx = open
+            .0
+            .lock()
+            .map_err(|_| undeclared())?
+            .take()
+            .ok_or_else(undeclared)?;
         Ok(Self {
             tx,
             account: verified.account,

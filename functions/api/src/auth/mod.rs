@@ -4,11 +4,15 @@
 pub mod context;
 pub mod cookies;
 pub mod keys;
+pub mod mail;
 pub mod oauth;
 pub mod opaque;
+pub mod password;
 pub mod permission;
 pub mod session;
 pub mod signin;
+pub mod throttle;
+pub mod totp;
 
 use axum::{
     Json,

@@ -97,13 +97,10 @@ fn random_token<const N: usize>() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>())
 }
 
-/// Records `state` as issued (and forgets expired ones).
+/// Records `state` as issued until the flow expires (and forgets expired ones).
 pub async fn remember_state(db: &Db, state: &str) -> Result<(), Error> {
     let mut conn = db.without_tenant().await?;
-    sqlx::query("delete from oauth_states where expires_at < now()")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("insert into oauth_states (state_hash, expires_at) values ($1, $2)")
+    sqlx::query("select lookup.remember_oauth_state($1, $2)")
         .bind(opaque::hash(state).as_slice())
         .bind(Utc::now() + FLOW_TTL)
         .execute(&mut *conn)
@@ -114,12 +111,11 @@ pub async fn remember_state(db: &Db, state: &str) -> Result<(), Error> {
 /// Consumes `state`: true the first time within its lifetime, false ever after.
 pub async fn consume_state(db: &Db, state: &str) -> Result<bool, Error> {
     let mut conn = db.without_tenant().await?;
-    let deleted =
-        sqlx::query("delete from oauth_states where state_hash = $1 and expires_at > now()")
-            .bind(opaque::hash(state).as_slice())
-            .execute(&mut *conn)
-            .await?;
-    Ok(deleted.rows_affected() == 1)
+    let taken: bool = sqlx::query_scalar("select lookup.take_oauth_state($1)")
+        .bind(opaque::hash(state).as_slice())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(taken)
 }
 
 /// `return_to` if it is a path on our own origin (never `//host` or `/\host`, which browsers read
