@@ -152,7 +152,7 @@ fn refused(provider: &Provider, code: &str) -> Error {
 }
 
 /// An error code from a provider, as we repeat it: short, and only characters codes use.
-fn printable(code: &str) -> String {
+pub fn printable(code: &str) -> String {
     code.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
         .take(64)

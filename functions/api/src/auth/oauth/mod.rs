@@ -208,11 +208,7 @@ async fn finish(
     }
     check_issuer(state, &provider, query.iss.as_deref()).await?;
     if let Some(error) = query.error {
-        let error: String = error
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(64)
-            .collect();
+        let error = client::printable(&error);
         return Err(Error::BadRequest(format!(
             "{} did not sign you in ({error})",
             provider.label
