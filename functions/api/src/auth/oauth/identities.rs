@@ -88,6 +88,6 @@ async fn remove(mut account: Account, Path(provider): Path<String>) -> Result<St
         .execute(&mut *account.tx)
         .await?;
     account.tx.commit().await?;
-    tracing::info!(account = %id, provider = %provider, "an identity was removed");
+    tracing::info!(account.id = %id, provider.name = %provider, "an identity was removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,6 +42,8 @@ use providers::{Kind, Provider};
 pub const MFA_COOKIE: &str = "__Host-mfa";
 /// Where a browser that still owes its second factor lands.
 pub const MFA_PAGE: &str = "/signin/mfa";
+/// The longest user agent kept with a session.
+const MAX_USER_AGENT: usize = 256;
 
 /// Who signed in at a provider, as the provider says.
 #[derive(Debug, Clone)]
@@ -168,13 +170,15 @@ async fn callback(
 ) -> Response {
     let flow = Flow::load(&jar);
     let jar = Flow::clear(jar);
+    // Visible ASCII only (`to_str`), so cutting at a byte is safe; sessions keep it for display.
     let user_agent = headers
         .get(::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| &ua[..ua.len().min(MAX_USER_AGENT)]);
     match finish(&state, &name, flow, query, user_agent).await {
         Ok((outcome, return_to)) => landing(jar, outcome, &return_to),
         Err(error) => {
-            tracing::warn!(provider = %name, error = %error, "sign-in through a provider failed");
+            tracing::warn!(provider.name = %name, error = %error, "sign-in through a provider failed");
             (jar, error).into_response()
         }
     }
@@ -235,7 +239,13 @@ async fn finish(
     let account = tx.account_id();
     tx.commit().await?;
     let mfa = matches!(outcome, signin::Outcome::MfaRequired { .. });
-    tracing::info!(provider = %provider.name, %account, ?found, mfa, "signed in through a provider");
+    tracing::info!(
+        provider.name = %provider.name,
+        account.id = %account,
+        ?found,
+        mfa,
+        "signed in through a provider"
+    );
     Ok((outcome, flow.return_to))
 }
 
