@@ -16,6 +16,9 @@ use std::{
 };
 
 use anyhow::Context as _;
+use dashboard_api::{accounts, auth::password::Passwords};
+use dashboard_shared::domain::{Email, Role};
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{
     repo::{self, Remote},
@@ -122,6 +125,45 @@ pub async fn install(system: &System) -> anyhow::Result<usize> {
         connected += usize::from(new);
     }
     Ok(connected)
+}
+
+/// The demo owner's address.
+pub const DEMO_OWNER: &str = "demo@dashboard.local";
+
+/// The demo owner: an account that owns every demo organization, with a random password kept in
+/// `demo-owner-password` of the data directory (made once). Returns the address and password, for
+/// `up`'s log.
+pub async fn owner(system: &System) -> anyhow::Result<(String, SecretString)> {
+    let file = data_dir().join("demo-owner-password");
+    let email = Email::parse(DEMO_OWNER).map_err(anyhow::Error::msg)?;
+    let account = match accounts::find_account_by_email(&system.db, &email).await? {
+        Some(account) => account,
+        None => {
+            let password = SecretString::from(format!(
+                "demo-{}",
+                hex::encode(dashboard_shared::crypto::random_bytes::<12>())
+            ));
+            let new = accounts::NewAccount {
+                email: &email,
+                display_name: Some("Demo Owner"),
+                password_hash: Some(Passwords::new(1).hash(&password).await?),
+                email_verified: true,
+            };
+            let account = accounts::create_account(&system.db, new).await?;
+            crate::postgres::write_private(&file, password.expose_secret())?;
+            account
+        }
+    };
+    for (slug, _, _) in crate::seed::DEMO_TENANTS {
+        let tenant = system.tenant(slug).await?;
+        accounts::add_member(&system.db, tenant, account, Role::Owner, None).await?;
+    }
+    let password = std::fs::read_to_string(&file)
+        .with_context(|| format!("the demo owner's password is kept in {}", file.display()))?;
+    Ok((
+        DEMO_OWNER.into(),
+        SecretString::from(password.trim().to_owned()),
+    ))
 }
 
 fn make(root: &Path) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ mod seed;
 mod show;
 mod system;
 mod up;
+mod user;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -36,6 +37,9 @@ enum Command {
     /// Connect, list and poll an organization's git repositories (any URL or local path).
     #[command(subcommand)]
     Repo(repo::Command),
+    /// Create accounts and give them a role in an organization.
+    #[command(subcommand)]
+    User(user::Command),
     /// Print an organization's project tree and recent commits with their links.
     Show(show::Args),
     /// Link a commit to a task by hand, remove a link for good, or link every commit again.
@@ -90,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up(args) => up::run(args).await,
         Command::Repo(command) => repo::run(command).await,
         Command::Show(args) => show::run(args).await,
+        Command::User(command) => user::run(command).await,
         Command::Link(command) => link::run(command).await,
         Command::Migrate => migrate().await,
         Command::Scan(args) => scan::run(&args),

@@ -19,6 +19,7 @@ use dashboard_shared::{
     serve, telemetry,
 };
 use dashboard_webhook::{Limits, Retention, WebhookConfig};
+use secrecy::ExposeSecret as _;
 
 use crate::{demo, system::System};
 
@@ -62,6 +63,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })?;
     if args.demo {
+        let (email, password) = demo::owner(&system).await?;
+        tracing::info!(
+            email,
+            password = password.expose_secret(),
+            "demo owner of every demo organization: sign in with POST /api/v2/auth/password"
+        );
         let connected = demo::install(&system).await?;
         let jobs = system.drain().await?;
         tracing::info!(

@@ -111,6 +111,39 @@ impl TenantSlug {
     }
 }
 
+/// An email address as people type it: trimmed, at most 320 characters, one `@` with something on
+/// each side, a dot in the domain, no spaces or control characters. Compared case-insensitively by
+/// the database (`accounts.email_normalized`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Checks and wraps an address.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim();
+        let valid = email.chars().count() <= 320
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if valid {
+            Ok(Self(email.to_owned()))
+        } else {
+            Err("this is not an email address like name@example.com".into())
+        }
+    }
+
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// `text` as a PostgreSQL `text` value can hold it: without the NUL characters PostgreSQL refuses
 /// (error 22021), which a hostile commit, manifest or issue may carry and which would otherwise fail
 /// the whole batch it came in, on every retry. Borrowed when there is none.

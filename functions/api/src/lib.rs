@@ -4,6 +4,7 @@
 //! [`routes`] is only its own endpoints, for the local runner that mounts every function on one port.
 //! Every endpoint comes from the route table ([`routes::table`]) with the permission it needs.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod config;

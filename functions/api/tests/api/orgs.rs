@@ -59,3 +59,27 @@ async fn another_organization_is_not_found_and_a_taken_slug_conflicts(admin: PgP
     let anonymous = app.call(Method::GET, "/api/v2/orgs/acme", None, None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_viewer_reads_the_organization_and_a_removed_member_no_longer_does(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let (_, alice) = app.person("alice@example.test").await;
+    let (bob_id, bob) = app.person("bob@example.test").await;
+    app.create_org(&alice, "acme").await;
+    app.add_member("acme", bob_id, "viewer").await;
+
+    let seen = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None)
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    // The role is read on every request (J6): removal takes effect at once, token or not.
+    sqlx::query("delete from app.memberships where account_id = $1")
+        .bind(bob_id)
+        .execute(&app.admin)
+        .await
+        .unwrap();
+    let gone = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&bob), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,103 @@
+//! Accounts and memberships as the product creates them — sign-up, a provider's first sign-in,
+//! `dashboard user add`, an accepted invitation — so that each path makes the same rows.
+
+use dashboard_shared::{
+    Db, Error, TenantId,
+    domain::{Email, Role},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+
+/// A person to create.
+pub struct NewAccount<'a> {
+    /// Their address.
+    pub email: &'a Email,
+    /// Their name, if known.
+    pub display_name: Option<&'a str>,
+    /// The PHC string of their password, if they have one.
+    pub password_hash: Option<String>,
+    /// Whether the address is known to be theirs (an operator made it, or a provider vouched).
+    pub email_verified: bool,
+}
+
+/// Creates an account; an address already taken is 409.
+pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<Uuid, Error> {
+    let id = Uuid::new_v4();
+    let mut tx = db.account(id).await?;
+    let display_name = new
+        .display_name
+        .map(|name| name.trim().chars().take(200).collect::<String>());
+    let inserted = sqlx::query(
+        "insert into accounts (id, email, display_name, password_hash, email_verified_at)
+         values ($1, $2, $3, $4, case when $5 then now() end)",
+    )
+    .bind(id)
+    .bind(new.email.as_str())
+    .bind(display_name)
+    .bind(new.password_hash)
+    .bind(new.email_verified)
+    .execute(&mut *tx)
+    .await;
+    match inserted.map_err(Error::from) {
+        Err(Error::Conflict(_)) => {
+            return Err(Error::Conflict(
+                "an account with this email address exists".into(),
+            ));
+        }
+        other => other?,
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The account with this address, if any.
+pub async fn find_account_by_email(db: &Db, email: &Email) -> Result<Option<Uuid>, Error> {
+    let mut lookup = db.without_tenant().await?;
+    Ok(
+        sqlx::query_scalar("select account_id from lookup.account_for_sign_in($1)")
+            .bind(email.as_str())
+            .fetch_optional(&mut *lookup)
+            .await?,
+    )
+}
+
+/// Makes `account` a member of `tenant` with `role` (or changes their role), audited as done by
+/// `actor` (`None`: the operator, from the command line). Nothing happens (nor is audited) when
+/// they already have that role.
+pub async fn add_member(
+    db: &Db,
+    tenant: TenantId,
+    account: Uuid,
+    role: Role,
+    actor: Option<Uuid>,
+) -> Result<(), Error> {
+    let mut tx = db.member(tenant, account).await?;
+    let changed = sqlx::query(
+        "insert into memberships (account_id, role) values ($1, $2)
+         on conflict (tenant_id, account_id) do update set role = excluded.role
+         where memberships.role <> excluded.role",
+    )
+    .bind(account)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(());
+    }
+    audit::record(
+        &mut tx,
+        audit::Event {
+            actor,
+            action: "member.added",
+            target_type: "member",
+            target_id: account.to_string(),
+            details: json!({ "role": role.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
