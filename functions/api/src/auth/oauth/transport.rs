@@ -120,7 +120,53 @@ pub fn allowed_url(url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    use axum::{Router, response::Redirect, routing::get};
+
     use super::*;
+
+    /// A loopback server: `/moved` redirects to `/target` (which records a visit), `/huge` answers
+    /// more than [`MAX_BODY`].
+    async fn server() -> (String, Arc<AtomicBool>) {
+        let visited = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&visited);
+        let router = Router::new()
+            .route("/moved", get(|| async { Redirect::temporary("/target") }))
+            .route(
+                "/target",
+                get(move || async move {
+                    seen.store(true, Ordering::SeqCst);
+                    "{}"
+                }),
+            )
+            .route(
+                "/huge",
+                get(|| async { format!("\"{}\"", "x".repeat(MAX_BODY)) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (base, visited)
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed_and_answers_are_bounded() {
+        let (base, visited) = server().await;
+        let http = Http::new().unwrap();
+        let moved = http
+            .get_json::<serde_json::Value>(&format!("{base}/moved"), None, "*/*")
+            .await;
+        assert!(moved.unwrap_err().to_string().contains("307"));
+        assert!(!visited.load(Ordering::SeqCst));
+        let huge = http
+            .get_json::<String>(&format!("{base}/huge"), None, "*/*")
+            .await;
+        assert!(format!("{:#}", huge.unwrap_err()).contains("larger than"));
+    }
 
     #[test]
     fn only_https_or_loopback_http_is_allowed() {
