@@ -119,13 +119,14 @@ pub async fn consume_state(db: &Db, state: &str) -> Result<bool, Error> {
 }
 
 /// `return_to` if it is a path on our own origin (never `//host` or `/\host`, which browsers read
-/// as another origin), else `None`.
+/// as another origin) in visible ASCII (it becomes a `Location` header; others come
+/// percent-encoded), else `None`.
 pub fn local_path(return_to: &str) -> Option<String> {
     let ok = return_to.starts_with('/')
         && !return_to.starts_with("//")
         && !return_to.starts_with("/\\")
         && return_to.len() <= MAX_RETURN_TO
-        && !return_to.chars().any(|c| c.is_control() || c == '\\');
+        && return_to.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     ok.then(|| return_to.to_owned())
 }
 
@@ -145,6 +146,8 @@ mod tests {
             "https://evil.example",
             "evil",
             "/a\nb",
+            "/\u{e9}t\u{e9}",
+            "/a b",
             "",
         ] {
             assert_eq!(local_path(hostile), None, "{hostile:?}");
