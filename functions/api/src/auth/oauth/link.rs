@@ -49,7 +49,7 @@ pub async fn account_for(
     }
     if let Some(account) = linkable {
         let mut tx = usable(db, account).await?;
-        add_identity(&mut tx, provider, person).await?;
+        add_identity(&mut tx, provider, &person.subject, &email).await?;
         return Ok((tx, Found::Linked));
     }
     let new = NewAccount {
@@ -71,7 +71,7 @@ pub async fn account_for(
     }
         })?;
     let mut tx = db.account(account).await?;
-    add_identity(&mut tx, provider, person).await?;
+    add_identity(&mut tx, provider, &person.subject, &email).await?;
     Ok((tx, Found::Created))
 }
 
@@ -108,15 +108,20 @@ async fn usable(db: &Db, account: Uuid) -> Result<AccountTx, Error> {
     Ok(tx)
 }
 
-async fn add_identity(tx: &mut AccountTx, provider: &str, person: &Person) -> Result<(), Error> {
+async fn add_identity(
+    tx: &mut AccountTx,
+    provider: &str,
+    subject: &str,
+    email: &Email,
+) -> Result<(), Error> {
     let account = tx.account_id();
     sqlx::query(
         "insert into identities (provider, subject, account_id, email) values ($1, $2, $3, $4)",
     )
     .bind(provider)
-    .bind(&person.subject)
+    .bind(subject)
     .bind(account)
-    .bind(&person.email)
+    .bind(email.as_str())
     .execute(&mut **tx)
     .await
     .map_err(|error| match Error::from(error) {
