@@ -2,7 +2,7 @@
 //! tokens, MFA policy, deletion) written in the transaction of the change they record, readable by
 //! owners and admins.
 
-use dashboard_shared::{Error, TenantTx};
+use dashboard_shared::{AccountTx, Error, TenantTx};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -33,5 +33,39 @@ pub async fn record(tx: &mut TenantTx, event: Event<'_>) -> Result<(), Error> {
     .bind(event.details)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Records `action` about the account of `tx` itself (a sign-in, a failed sign-in, an MFA change) in
+/// the audit log of every organization it belongs to, inside `tx`: the tenant is set for each
+/// insert and cleared afterwards, so the transaction ends as it began, with no tenant.
+pub async fn record_for_account(
+    tx: &mut AccountTx,
+    action: &str,
+    details: Value,
+) -> Result<(), Error> {
+    let account = tx.account_id();
+    let tenants: Vec<Uuid> = sqlx::query_scalar("select tenant_id from lookup.memberships_of($1)")
+        .bind(account)
+        .fetch_all(&mut **tx)
+        .await?;
+    for tenant in tenants {
+        sqlx::query("select set_config('app.tenant_id', $1::text, true)")
+            .bind(tenant)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "insert into audit_log (actor_account_id, action, target_type, target_id, details)
+             values ($1, $2, 'account', $1::text, $3)",
+        )
+        .bind(account)
+        .bind(action)
+        .bind(&details)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("select set_config('app.tenant_id', '', true)")
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

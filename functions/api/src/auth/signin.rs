@@ -6,7 +6,10 @@
 use chrono::{Duration, Utc};
 use dashboard_shared::{AccountTx, Error};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
+
+use crate::audit;
 
 use super::{
     keys::{SigningKeys, TokenType},
@@ -66,6 +69,7 @@ pub async fn complete(
         .await?;
     if !mfa_enabled {
         let tokens = session::start(tx, keys, &Proof::now(&[first_factor]), user_agent).await?;
+        audit::record_for_account(tx, "signin.succeeded", json!({ "amr": [first_factor] })).await?;
         return Ok(Outcome::Tokens(tokens));
     }
     let challenge = Uuid::new_v4();
@@ -123,5 +127,7 @@ pub async fn finish_mfa(
 ) -> Result<Tokens, Error> {
     let mut methods: Vec<&str> = first_factors.iter().map(String::as_str).collect();
     methods.extend([amr::OTP, amr::MFA]);
-    session::start(tx, keys, &Proof::now(&methods), user_agent).await
+    let tokens = session::start(tx, keys, &Proof::now(&methods), user_agent).await?;
+    audit::record_for_account(tx, "signin.succeeded", json!({ "amr": methods })).await?;
+    Ok(tokens)
 }

@@ -6,5 +6,6 @@ mod identities;
 mod oidc_signin;
 mod orgs;
 mod providers_support;
+mod signin;
 mod support;
 mod tokens;
