@@ -3,7 +3,7 @@
 //! keys, the key that seals TOTP secrets, password hashing (`PASSWORD_HASH_CONCURRENCY`), mail
 //! (`SMTP_URL`, `MAIL_FROM`) and the per-address limit of the auth routes
 //! (`AUTH_RATE_LIMIT_PER_MINUTE`, `TRUST_FORWARDED_FOR`). The sign-in providers read their own
-//! variables (`auth::providers`).
+//! variables (`auth::oauth::providers`).
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -13,7 +13,10 @@ use dashboard_shared::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::auth::{keys::SigningKeys, mail::Mailer, password::Passwords, throttle::AddressLimiter};
+use crate::auth::{
+    keys::SigningKeys, mail::Mailer, oauth::providers::Providers, password::Passwords,
+    throttle::AddressLimiter,
+};
 
 /// The audience (`aud`) of our access tokens.
 pub const AUDIENCE: &str = "dashboard-api";
@@ -37,6 +40,8 @@ pub struct ApiConfig {
     pub mailer: Mailer,
     /// Requests a minute per client address on `/api/v2/auth/*` (`AUTH_RATE_LIMIT_PER_MINUTE`).
     pub limiter: AddressLimiter,
+    /// The sign-in providers whose variables are set (`auth::oauth::providers`).
+    pub providers: Providers,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -99,6 +104,7 @@ impl ApiConfig {
             passwords,
             mailer,
             limiter,
+            providers: Providers::from_lookup(env)?,
         })
     }
 }

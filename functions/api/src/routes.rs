@@ -45,6 +45,7 @@ pub fn table() -> Vec<Route> {
     [
         crate::auth::routes(),
         crate::auth::password_flows::routes(),
+        crate::auth::oauth::routes(),
         crate::user::routes(),
         crate::orgs::routes(),
     ]

@@ -5,6 +5,7 @@ pub mod context;
 pub mod cookies;
 pub mod keys;
 pub mod mail;
+pub mod oauth;
 pub mod opaque;
 pub mod password;
 pub mod password_flows;

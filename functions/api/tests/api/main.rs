@@ -2,11 +2,15 @@
 //! area.
 
 mod api_tokens;
+mod github_signin;
+mod identities;
 mod invitations;
 mod matrix;
+mod oidc_signin;
 mod org_settings;
 mod orgs;
 mod passwords;
+mod providers_support;
 mod roles;
 mod signin;
 mod support;
