@@ -14,6 +14,7 @@ mod scan;
 mod seed;
 mod show;
 mod system;
+mod token;
 mod up;
 mod user;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Connect, list and poll an organization's git repositories (any URL or local path).
     #[command(subcommand)]
     Repo(repo::Command),
+    /// Create personal API tokens for scripts.
+    #[command(subcommand)]
+    Token(token::Command),
     /// Create accounts and give them a role in an organization.
     #[command(subcommand)]
     User(user::Command),
@@ -95,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repo(command) => repo::run(command).await,
         Command::Show(args) => show::run(args).await,
         Command::User(command) => user::run(command).await,
+        Command::Token(command) => token::run(command).await,
         Command::Link(command) => link::run(command).await,
         Command::Migrate => migrate().await,
         Command::Scan(args) => scan::run(&args),

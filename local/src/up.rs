@@ -65,8 +65,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.demo {
         let (email, password) = demo::owner(&system).await?;
         tracing::info!(
-            email,
-            password = password.expose_secret(),
+            %email,
+            password = %password.expose_secret(),
             "demo owner of every demo organization: sign in with POST /api/v2/auth/password"
         );
         let connected = demo::install(&system).await?;

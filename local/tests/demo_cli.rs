@@ -57,6 +57,56 @@ fn flatten<'a>(
     }
 }
 
+/// `line` without terminal colour codes.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One HTTP/1.1 request to `address` (`host:port`); its status and body.
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let authorization = bearer.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n{authorization}\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
 /// Starts `up --demo` and waits until it serves; the log lines it printed so far.
 fn up_demo(data: &Path, ssh: &Path, key: &Path) -> (Child, Vec<String>) {
     let mut child = dashboard(data)
@@ -385,6 +435,129 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no organization `nobody`"));
+
+    // People: the demo owner signs in with the password `up` logged and owns the three demo
+    // organizations; an account and a personal API token made on the command line reach exactly
+    // their organization.
+    let log: Vec<String> = log.iter().map(|line| plain(line)).collect();
+    let address = log
+        .iter()
+        .find_map(|l| l.split("Dashboard is up: http://").nth(1))
+        .and_then(|rest| rest.split('/').next())
+        .expect("the address `up` serves on")
+        .to_owned();
+    let password = log
+        .iter()
+        .find(|l| l.contains("demo owner"))
+        .and_then(|l| l.split("password=").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo owner's password in the log")
+        .to_owned();
+    let (status, signed_in) = http(
+        &address,
+        "POST",
+        "/api/v2/auth/password",
+        None,
+        &serde_json::json!({ "email": "demo@dashboard.local", "password": password }).to_string(),
+    );
+    assert_eq!(status, 200, "{signed_in}");
+    let access = serde_json::from_str::<Value>(&signed_in).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, orgs) = http(&address, "GET", "/api/v2/user/orgs", Some(&access), "");
+    assert_eq!(status, 200, "{orgs}");
+    let orgs: Value = serde_json::from_str(&orgs).unwrap();
+    let owned: Vec<(&str, &str)> = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["slug"].as_str().unwrap(), o["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        owned,
+        [
+            ("coditect-ai", "owner"),
+            ("find-me-a-mechanic", "owner"),
+            ("hookup-app", "owner")
+        ]
+    );
+
+    let password_file = work.path().join("ada-password");
+    std::fs::write(&password_file, "correct horse battery staple 42\n").unwrap();
+    let added = run(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--password-file",
+            password_file.to_str().unwrap(),
+            "--tenant",
+            "hookup-app",
+            "--role",
+            "member",
+        ],
+    );
+    assert!(
+        added.contains("ada@example.com is member of hookup-app"),
+        "{added}"
+    );
+    let token = run(
+        data.path(),
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "hookup-app",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "viewer",
+            "--expires",
+            "30d",
+        ],
+    );
+    let token = token.trim();
+    assert!(
+        token.starts_with("dash_pat_") && !token.contains(char::is_whitespace),
+        "{token}"
+    );
+    let (status, org) = http(&address, "GET", "/api/v2/orgs/hookup-app", Some(token), "");
+    assert_eq!(status, 200, "{org}");
+    let (status, _) = http(&address, "GET", "/api/v2/orgs/coditect-ai", Some(token), "");
+    assert_eq!(status, 404, "another organization's is not found");
+    let (status, _) = http(
+        &address,
+        "POST",
+        "/api/v2/auth/password",
+        None,
+        &serde_json::json!({ "email": "ada@example.com", "password": "correct horse battery staple 42" })
+            .to_string(),
+    );
+    assert_eq!(status, 200, "Ada signs in with the password from the file");
+    let weak_file = work.path().join("weak-password");
+    std::fs::write(&weak_file, "password\n").unwrap();
+    let weak = dashboard(data.path())
+        .args([
+            "user",
+            "add",
+            "--email",
+            "bob@example.com",
+            "--password-file",
+        ])
+        .arg(&weak_file)
+        .output()
+        .unwrap();
+    assert_eq!(weak.status.code(), Some(1), "a weak password is refused");
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("at least 15 characters"),
+        "{}",
+        String::from_utf8_lossy(&weak.stderr)
+    );
 
     // SIGTERM stops `up` and its PostgreSQL.
     let _ = Command::new("kill").arg(up.id().to_string()).status();
