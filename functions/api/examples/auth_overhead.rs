@@ -1,30 +1,36 @@
-//! Measurement (run by `scripts/bench-auth`): what authentication costs a cheap endpoint. The same
-//! read — an organization's row in a tenant transaction, as JSON — is served in-process twice: as
-//! `GET /api/v2/orgs/{org}` behind the real `authorize` (access-token check, membership look-up that
-//! opens the transaction) and as a bare route that opens the transaction for a tenant known in
-//! advance. Runs alternate A/B rounds and reports requests per second of each and their ratio.
-//! Needs `DATABASE_URL` of a role that may create databases; works in a scratch database.
+//! Measurement (run by `scripts/bench-auth`): what authentication costs a cheap endpoint, as
+//! deployed. One server (the api function's own router with its probes and request tracing, on a
+//! loopback socket) serves the same read — an organization's row in a tenant transaction, as JSON —
+//! twice: as `GET /api/v2/orgs/{org}` behind the real `authorize` (access-token check, membership
+//! look-up that opens the transaction) and as a bare route that opens the transaction for a tenant
+//! known in advance. `wrk` loads each in alternating rounds; reported: requests per second of each,
+//! their ratio, and the time of one password hash (Argon2id) next to one authenticated request.
+//! Needs `DATABASE_URL` of a role that may create databases (works in a scratch database) and `wrk`.
 
-use std::time::{Duration, Instant};
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Json, Router,
-    body::Body,
     extract::{Path, State},
     routing::get,
 };
 use dashboard_api::{
     ApiConfig, AppState,
-    auth::session::{self, Proof, amr},
+    auth::{
+        password::Passwords,
+        session::{self, Proof, amr},
+    },
     orgs::{NewOrganization, Organization, create_organization, read_organization},
 };
-use dashboard_shared::{Db, Error, TenantId, db::MIGRATOR, testing};
-use http::Request;
-use tower::ServiceExt as _;
+use dashboard_shared::{Db, Error, TenantId, db::MIGRATOR, serve, testing};
+use secrecy::SecretString;
 
-/// Concurrent callers, length of one round, rounds per variant.
-const CALLERS: usize = 4;
-const ROUND: Duration = Duration::from_secs(3);
+/// wrk's connections, length of one round, rounds per variant.
+const CONNECTIONS: u32 = 8;
+const ROUND_SECS: u32 = 5;
 const ROUNDS: usize = 3;
 
 #[tokio::main]
@@ -32,44 +38,71 @@ async fn main() -> anyhow::Result<()> {
     testing::with_scratch_database(|admin| async move {
         MIGRATOR.run(&admin).await?;
         let account: uuid::Uuid = sqlx::query_scalar(
-            "insert into app.accounts (email, email_verified_at) values ('bench@example.test', now()) returning id",
+            "insert into app.accounts (email, email_verified_at)
+             values ('bench@example.test', now()) returning id",
         )
         .fetch_one(&admin)
         .await?;
-        let db = Db::connect_lazy_with(testing::runtime_options(&admin), CALLERS as u32 + 1);
+        let db = Db::connect_lazy_with(testing::runtime_options(&admin), CONNECTIONS + 2);
         let state = AppState::new(db.clone(), ApiConfig::generated("http://127.0.0.1:8080"));
-        let new = NewOrganization { slug: "bench".into(), name: "Bench".into() };
+        let new = NewOrganization {
+            slug: "bench".into(),
+            name: "Bench".into(),
+        };
         let org = create_organization(&db, account, &new).await?;
         let mut tx = db.account(account).await?;
-        let tokens = session::start(&mut tx, &state.config.keys, &Proof::now(&[amr::PASSWORD]), None).await?;
+        let proof = Proof::now(&[amr::PASSWORD]);
+        let tokens = session::start(&mut tx, &state.config.keys, &proof, None).await?;
         tx.commit().await?;
 
-        let authenticated = dashboard_api::routes(state);
         let bare = Router::new()
-            .route("/orgs/{org}", get(bare_read))
-            .with_state((db, TenantId::from_uuid(org.id)));
-        let bearer = format!("Bearer {}", tokens.access_token);
-        let with_auth = move || {
-            Request::get("/api/v2/orgs/bench")
-                .header("authorization", bearer.clone())
-                .body(Body::empty())
-                .unwrap()
-        };
-        let without = || Request::get("/orgs/bench").body(Body::empty()).unwrap();
+            .route("/bench/orgs/{org}", get(bare_read))
+            .with_state((db.clone(), TenantId::from_uuid(org.id)));
+        let app = serve::service(dashboard_api::routes(state).merge(bare), db);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve::serve_on(listener, app, async {
+            let _ = stopped.await;
+        }));
 
+        let bearer = format!("Authorization: Bearer {}", tokens.access_token);
+        let authenticated = format!("http://{address}/api/v2/orgs/bench");
+        let without = format!("http://{address}/bench/orgs/bench");
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            a.push(round(&authenticated, &with_auth).await?);
-            b.push(round(&bare, &without).await?);
+            a.push(wrk(&authenticated, Some(&bearer)).await?);
+            b.push(wrk(&without, None).await?);
         }
+        let _ = stop.send(());
+        server.await??;
+
         let best = |runs: &[f64]| runs.iter().copied().fold(0.0, f64::max);
         let (auth_rps, bare_rps) = (best(&a), best(&b));
         println!("authenticated GET /api/v2/orgs/{{org}}: {auth_rps:.0} requests/s (rounds {a:.0?})");
-        println!("same read without authentication:     {bare_rps:.0} requests/s (rounds {b:.0?})");
+        println!("the same read without authentication:  {bare_rps:.0} requests/s (rounds {b:.0?})");
         println!(
-            "authentication costs {:.1} % of throughput (ratio {:.3})",
+            "authentication costs {:.1} % of throughput (ratio {:.3}), best rounds of {ROUNDS}, \
+             wrk -c{CONNECTIONS} -d{ROUND_SECS}s",
             (1.0 - auth_rps / bare_rps) * 100.0,
             auth_rps / bare_rps
+        );
+
+        let passwords = Passwords::new(1);
+        let password = SecretString::from("correct horse battery staple 42".to_owned());
+        let started = Instant::now();
+        const HASHES: u32 = 10;
+        for _ in 0..HASHES {
+            passwords.hash(&password).await?;
+        }
+        let hash = started.elapsed() / HASHES;
+        let request = Duration::from_secs_f64(f64::from(CONNECTIONS) / auth_rps);
+        println!(
+            "one Argon2id password hash (m=19456 KiB, t=2, p=1): {:.1} ms, {:.0}x one authenticated \
+             request under load ({:.2} ms)",
+            hash.as_secs_f64() * 1e3,
+            hash.as_secs_f64() / request.as_secs_f64(),
+            request.as_secs_f64() * 1e3
         );
         Ok(())
     })
@@ -85,25 +118,25 @@ async fn bare_read(
     Ok(Json(read_organization(&mut tx).await?))
 }
 
-/// Requests per second of `CALLERS` callers sending `request()` to `router` for [`ROUND`]; every
-/// answer must be 200.
-async fn round(
-    router: &Router,
-    request: &(impl Fn() -> Request<Body> + Sync),
-) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let callers = (0..CALLERS).map(|_| async {
-        let mut done = 0_u64;
-        while started.elapsed() < ROUND {
-            let response = router.clone().oneshot(request()).await?;
-            anyhow::ensure!(response.status() == 200, "answered {}", response.status());
-            done += 1;
-        }
-        anyhow::Ok(done)
-    });
-    let total: u64 = futures_util::future::try_join_all(callers)
-        .await?
-        .into_iter()
-        .sum();
-    Ok(total as f64 / started.elapsed().as_secs_f64())
+/// Requests per second wrk measured on `url` (every answer must be 2xx).
+async fn wrk(url: &str, header: Option<&str>) -> anyhow::Result<f64> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t1",
+        &format!("-c{CONNECTIONS}"),
+        &format!("-d{ROUND_SECS}s"),
+        "--latency",
+    ]);
+    if let Some(header) = header {
+        command.args(["-H", header]);
+    }
+    command.arg(url);
+    let output = tokio::task::spawn_blocking(move || command.output()).await??;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(output.status.success(), "wrk failed: {text}");
+    anyhow::ensure!(!text.contains("Non-2xx"), "answers other than 2xx: {text}");
+    text.lines()
+        .find_map(|line| line.strip_prefix("Requests/sec:"))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no Requests/sec in wrk's output: {text}"))
 }
