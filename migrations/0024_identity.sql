@@ -100,8 +100,7 @@ alter table api_tokens add column prefix text not null default '' check (length(
 grant select (id, slug, name, require_mfa) on tenants to dashboard_lookup;
 grant select (tenant_id, account_id, role) on memberships to dashboard_lookup;
 create policy lookup_read on memberships for select to dashboard_lookup using (true);
-grant select (id, email, email_verified_at, tokens_valid_after, failed_sign_ins, last_failed_at)
-  on accounts to dashboard_lookup;
+grant select (id, email, email_verified_at, tokens_valid_after) on accounts to dashboard_lookup;
 grant select (provider, subject, account_id) on identities to dashboard_lookup;
 create policy lookup_read on identities for select to dashboard_lookup using (true);
 grant select (refresh_token_hash, account_id) on sessions to dashboard_lookup;
@@ -117,15 +116,13 @@ create policy lookup_read on invitations for select to dashboard_lookup using (t
 
 set local role dashboard_lookup;
 
--- Sign-in by password: the account and what verifying and throttling need, nothing else.
+-- Sign-in by password: the account and what verifying the password needs, nothing else.
 create function lookup.account_for_sign_in(p_email text)
-returns table (account_id uuid, password_hash text, mfa_enabled boolean, disabled boolean,
-               failed_sign_ins integer, last_failed_at timestamptz)
+returns table (account_id uuid, password_hash text, mfa_enabled boolean, disabled boolean)
 language sql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select a.id, a.password_hash, a.mfa_enabled, a.disabled_at is not null,
-         a.failed_sign_ins, a.last_failed_at
+  select a.id, a.password_hash, a.mfa_enabled, a.disabled_at is not null
   from app.accounts a
   where a.email_normalized = lower(p_email)
 $$;
@@ -170,17 +167,6 @@ language sql stable security definer
 set search_path = pg_catalog, pg_temp
 as $$
   select e.account_id from app.email_tokens e where e.token_hash = p_hash and e.purpose = p_purpose
-$$;
-
--- Invitation links: which organization's invitation this hash is (accepted inside it).
-create function lookup.invitation_by_token(p_hash bytea)
-returns table (tenant_id uuid, invitation_id uuid)
-language sql stable security definer
-set search_path = pg_catalog, pg_temp
-as $$
-  select i.tenant_id, i.id from app.invitations i
-  where i.token_hash = p_hash and i.accepted_at is null and i.revoked_at is null
-    and i.expires_at > now()
 $$;
 
 -- Every request of a signed-in person to an organization: its id, the person's current role there
@@ -246,7 +232,8 @@ as $$
   select coalesce((select expires_at > now() from taken), false)
 $$;
 
--- The organizations a person belongs to, with their role (the account's own list).
+-- The organizations of the person acting (app.account_id, which must be the account asked about),
+-- with their role.
 create function lookup.memberships_of(p_account_id uuid)
 returns table (tenant_id uuid, slug text, name text, role text)
 language sql stable security definer
@@ -255,6 +242,7 @@ as $$
   select t.id, t.slug, t.name, m.role
   from app.memberships m join app.tenants t on t.id = m.tenant_id
   where m.account_id = p_account_id
+    and p_account_id = nullif(current_setting('app.account_id', true), '')::uuid
   order by t.slug
 $$;
 

@@ -1,6 +1,7 @@
 -- Turning off two-factor sign-in: refused while an organization the person belongs to requires it.
 -- The person's own transaction cannot read other organizations' rows, so this narrow look-up names
--- those organizations (their slugs, for the error message) and nothing else.
+-- those organizations (their slugs, for the error message) and nothing else, for the person acting
+-- only (app.account_id).
 
 set local role dashboard_lookup;
 
@@ -12,6 +13,7 @@ as $$
   select t.slug
   from app.memberships m join app.tenants t on t.id = m.tenant_id
   where m.account_id = p_account_id and t.require_mfa
+    and p_account_id = nullif(current_setting('app.account_id', true), '')::uuid
   order by t.slug
 $$;
 

@@ -63,9 +63,9 @@ pub async fn find_account_by_email(db: &Db, email: &Email) -> Result<Option<Uuid
     )
 }
 
-/// Makes `account` a member of `tenant` with `role` (or changes their role), audited as done by
-/// `actor` (`None`: the operator, from the command line). Nothing happens (nor is audited) when
-/// they already have that role.
+/// Makes `account` a member of `tenant` with `role`, audited as done by `actor` (`None`: the
+/// operator, from the command line). Nothing happens when they already have that role; another
+/// role is a conflict (roles change through the API, under the owner rules).
 pub async fn add_member(
     db: &Db,
     tenant: TenantId,
@@ -74,18 +74,24 @@ pub async fn add_member(
     actor: Option<Uuid>,
 ) -> Result<(), Error> {
     let mut tx = db.member(tenant, account).await?;
-    let changed = sqlx::query(
+    let existing: Option<String> = sqlx::query_scalar(
         "insert into memberships (account_id, role) values ($1, $2)
-         on conflict (tenant_id, account_id) do update set role = excluded.role
-         where memberships.role <> excluded.role",
+         on conflict (tenant_id, account_id) do update set role = memberships.role
+         returning case when xmax = 0 then null else role end",
     )
     .bind(account)
     .bind(role.as_str())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Ok(());
+    .fetch_one(&mut *tx)
+    .await?;
+    match existing {
+        Some(current) if current == role.as_str() => return Ok(()),
+        Some(current) => {
+            return Err(Error::Conflict(format!(
+                "already {current} of this organization: roles change through the API \
+                 (PATCH /api/v2/orgs/{{org}}/members/{{account_id}}), under the owner rules"
+            )));
+        }
+        None => {}
     }
     audit::record(
         &mut tx,

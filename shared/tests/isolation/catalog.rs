@@ -15,7 +15,11 @@ pub const ACCOUNT_TABLES: [&str; 6] = [
 ];
 
 /// Tables no tenant owns, closed to the runtime role (reached only through definer functions).
-pub const SYSTEM_TABLES: [&str; 2] = ["oauth_states", "unrouted_deliveries"];
+pub const SYSTEM_TABLES: [&str; 3] = [
+    "oauth_states",
+    "organization_deletions",
+    "unrouted_deliveries",
+];
 
 /// Every table of schema `app` whose rows carry `tenant_id`, sorted.
 pub async fn tenant_tables(admin: &PgPool) -> Vec<String> {
@@ -184,15 +188,17 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("lookup", "account_for_sign_in", "dashboard_lookup"),
             ("lookup", "api_token", "dashboard_lookup"),
             ("queue", "finish", "dashboard_queue"),
-            ("lookup", "invitation_by_token", "dashboard_lookup"),
+            ("lookup", "invitation_state", "dashboard_lookup"),
             ("queue", "lock_job", "dashboard_queue"),
             ("queue", "lock_next", "dashboard_queue"),
+            ("lookup", "members_of_current_tenant", "dashboard_lookup"),
             ("lookup", "membership", "dashboard_lookup"),
             ("lookup", "memberships_of", "dashboard_lookup"),
             ("lookup", "organizations_requiring_mfa", "dashboard_lookup"),
             ("lookup", "purge_deliveries", "dashboard_lookup"),
             ("queue", "purge_jobs", "dashboard_queue"),
             ("lookup", "purge_unrouted_deliveries", "dashboard_lookup"),
+            ("lookup", "record_organization_deletion", "dashboard_lookup"),
             ("lookup", "record_unrouted_delivery", "dashboard_lookup"),
             ("lookup", "remember_oauth_state", "dashboard_lookup"),
             ("lookup", "repositories_by_installation", "dashboard_lookup"),

@@ -254,20 +254,22 @@ async fn api_token_member(
         return Err(mfa_required());
     }
     // Recorded at most once a minute, so a busy script does not write on every request; in its own
-    // transaction, since the request's is rolled back when the handler only reads.
+    // transaction, since the request's is rolled back when the handler only reads, and in the
+    // background, so the request never waits on a second pooled connection while holding one.
     if row
         .last_used_at
         .is_none_or(|at| Utc::now() - at > chrono::Duration::minutes(1))
     {
-        let mut used = state
-            .db
-            .member(TenantId::from_uuid(row.tenant_id), account)
-            .await?;
-        sqlx::query("update api_tokens set last_used_at = now() where id = $1")
-            .bind(row.token_id)
-            .execute(&mut *used)
-            .await?;
-        used.commit().await?;
+        let (db, tenant, token) = (
+            state.db.clone(),
+            TenantId::from_uuid(row.tenant_id),
+            row.token_id,
+        );
+        tokio::spawn(async move {
+            if let Err(error) = record_token_use(&db, tenant, account, token).await {
+                tracing::warn!(error = %error, token.id = %token, "recording an API token's use failed");
+            }
+        });
     }
     let role = parse_role(&row.token_role)?.max(parse_role(&member_role)?);
     let verified = Verified {
@@ -280,6 +282,20 @@ async fn api_token_member(
         }),
     };
     Ok((verified, tx))
+}
+
+async fn record_token_use(
+    db: &dashboard_shared::Db,
+    tenant: TenantId,
+    account: Uuid,
+    token: Uuid,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.member(tenant, account).await?;
+    sqlx::query("update api_tokens set last_used_at = now() where id = $1")
+        .bind(token)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await.map(|_| ())
 }
 
 fn mfa_required() -> Error {

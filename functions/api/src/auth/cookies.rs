@@ -7,13 +7,42 @@ use axum_extra::extract::{
     cookie::{Cookie, SameSite},
 };
 
-use super::{session::FAMILY_TTL, signin::MFA_TTL};
+use http::HeaderMap;
+
+use super::{
+    session::{FAMILY_TTL, Tokens},
+    signin::MFA_TTL,
+};
 
 /// The cookie's name; the `__Host-` prefix pins it to our origin, `Secure` and `Path=/`.
 pub const REFRESH_COOKIE: &str = "__Host-refresh";
 
 /// The MFA token's cookie.
 pub const MFA_COOKIE: &str = "__Host-mfa";
+
+/// Whether a request comes from a browser: browsers send `Sec-Fetch-Mode` on every request, and a
+/// page's scripts can neither forge nor remove it (a forbidden header name).
+pub fn from_browser(headers: &HeaderMap) -> bool {
+    headers.contains_key("sec-fetch-mode")
+}
+
+/// How the refresh token of `tokens` travels back (R4): to a browser only in the `__Host-refresh`
+/// cookie, never in the JSON its scripts can read (the field is emptied and then left out); to
+/// other clients only in the JSON. `cookie` forces the browser way (a refresh that came by cookie).
+pub fn deliver(
+    jar: CookieJar,
+    headers: &HeaderMap,
+    cookie: bool,
+    tokens: &mut Tokens,
+) -> CookieJar {
+    if cookie || from_browser(headers) {
+        let jar = with_refresh(jar, &tokens.refresh_token);
+        tokens.refresh_token.clear();
+        jar
+    } else {
+        jar
+    }
+}
 
 /// The refresh token a browser sent, if any.
 pub fn refresh_token(jar: &CookieJar) -> Option<String> {

@@ -23,7 +23,7 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use dashboard_shared::Error;
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 
 use crate::{AppState, routes::Route};
@@ -77,31 +77,25 @@ struct RefreshRequest {
 }
 
 /// `POST /api/v2/auth/refresh`: the next tokens of a session, from the JSON body's
-/// `refresh_token` or the `__Host-refresh` cookie; a cookie is answered with the rotated cookie.
+/// `refresh_token` or the `__Host-refresh` cookie; a cookie (or a browser) is answered with the
+/// rotated cookie and no refresh token in the JSON.
 async fn refresh(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     body: Option<Json<RefreshRequest>>,
 ) -> Result<Response, Error> {
     let from_body = body.and_then(|Json(body)| body.refresh_token);
-    let from_cookie = cookies::refresh_token(&jar);
+    let by_cookie = from_body.is_none();
     let presented = from_body
-        .clone()
-        .or(from_cookie)
+        .or_else(|| cookies::refresh_token(&jar))
         .ok_or(Error::Unauthorized)?;
     if presented.len() > 200 {
         return Err(Error::Unauthorized);
     }
-    let tokens = session::refresh(&state.db, &state.config.keys, &presented).await?;
-    Ok(if from_body.is_some() {
-        Json(tokens).into_response()
-    } else {
-        (
-            cookies::with_refresh(jar, &tokens.refresh_token),
-            Json(tokens),
-        )
-            .into_response()
-    })
+    let mut tokens = session::refresh(&state.db, &state.config.keys, &presented).await?;
+    let jar = cookies::deliver(jar, &headers, by_cookie, &mut tokens);
+    Ok((jar, Json(tokens)).into_response())
 }
 
 /// `POST /api/v2/auth/signout`: revokes this session's refresh-token family and clears the cookie

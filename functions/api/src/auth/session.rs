@@ -74,7 +74,9 @@ pub struct Tokens {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// The refresh token (opaque, single use).
+    /// The refresh token (opaque, single use). Left out of the JSON when empty: a browser gets it
+    /// only in its cookie (`cookies::deliver`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub refresh_token: String,
 }
 

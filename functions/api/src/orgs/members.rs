@@ -90,6 +90,10 @@ async fn change_role(
     Json(change): Json<RoleChange>,
 ) -> Result<StatusCode, Error> {
     let actor = (member.account, member.org.role);
+    // Handing over ownership (or taking it away) needs a recent proof of identity (P7).
+    if change.role == Role::Owner || target_is_owner(&mut member.tx, target).await? {
+        member.require_recent_auth()?;
+    }
     let from = change_member_role(&mut member.tx, actor, target, change.role).await?;
     audit::record(
         &mut member.tx,
@@ -231,15 +235,30 @@ async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<Uuid>, Error> {
 }
 
 /// The role `actor` acts with now that the owner rows are locked: the weaker of the one they came
-/// with (an API token's cap) and their membership's, which a concurrent change may have lowered.
+/// with (an API token's cap) and their membership's, which a concurrent change may have lowered —
+/// and it must still allow managing members.
 async fn current_role(tx: &mut TenantTx, (account, claimed): (Uuid, Role)) -> Result<Role, Error> {
     let role: Option<String> =
         sqlx::query_scalar("select role from memberships where account_id = $1")
             .bind(account)
             .fetch_optional(&mut **tx)
             .await?;
-    let role = parse_role(&role.ok_or(Error::Forbidden)?)?;
-    Ok(role.max(claimed))
+    let role = parse_role(&role.ok_or(Error::Forbidden)?)?.max(claimed);
+    if !OrgPermission::ManageMembers.allows(role) {
+        return Err(Error::Forbidden);
+    }
+    Ok(role)
+}
+
+/// Whether `account` is an owner here (read before the locks, to decide whether the change needs
+/// a recent proof; the rules are checked again under the locks).
+async fn target_is_owner(tx: &mut TenantTx, account: Uuid) -> Result<bool, Error> {
+    let role: Option<String> =
+        sqlx::query_scalar("select role from memberships where account_id = $1")
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(role.as_deref() == Some("owner"))
 }
 
 /// Locks `account`'s membership and reads its role; another organization's member is not found.

@@ -114,11 +114,28 @@ pub async fn update_organization(
     Ok((before, after))
 }
 
-/// `DELETE /api/v2/orgs/{org}`: deletes the organization and everything in it. The audit event is
-/// written first and goes with the organization's rows, so the deletion is also logged here.
+/// `DELETE /api/v2/orgs/{org}`: deletes the organization and everything in it, its audit log
+/// included; the deletion itself is kept outside it (`organization_deletions`). Needs a recent
+/// proof of identity, with the second factor when the owner has one (P7).
 async fn remove(mut member: Member) -> Result<StatusCode, Error> {
     member.require_recent_auth()?;
+    let mfa_enabled: bool = sqlx::query_scalar("select mfa_enabled from accounts where id = $1")
+        .bind(member.account)
+        .fetch_one(&mut *member.tx)
+        .await?;
+    let second_factor =
+        matches!(&member.credential, Credential::Session(claims) if claims.has_second_factor());
+    if mfa_enabled && !second_factor {
+        return Err(Error::ForbiddenBecause(
+            "deleting an organization needs a sign-in with your second factor: \
+             POST /api/v2/auth/reauthenticate with a code, then retry"
+                .into(),
+        ));
+    }
     let tenant = member.tx.tenant_id();
+    sqlx::query("select lookup.record_organization_deletion()")
+        .execute(&mut *member.tx)
+        .await?;
     audit::record(
         &mut member.tx,
         audit::Event {

@@ -90,6 +90,15 @@ async fn deleting_an_organization_needs_its_owner_signed_in_recently(admin: PgPo
     );
     let still = other.call(&app, &other.viewer, Method::GET, "", None).await;
     assert_eq!(still.status, StatusCode::OK);
+    // The audit log went with it; the deletion itself is kept outside the tenant.
+    let kept: (String, uuid::Uuid) = sqlx::query_as(
+        "select slug, deleted_by from app.organization_deletions where organization_id = $1",
+    )
+    .bind(team.tenant)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap();
+    assert_eq!(kept, ("acme".to_owned(), team.owner.id));
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]

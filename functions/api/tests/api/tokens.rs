@@ -307,3 +307,141 @@ async fn sign_out_ends_the_session_and_sign_out_everywhere_ends_every_token(admi
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// An access token of `account` whose last proof of identity is `minutes_ago` old.
+fn stale_token(app: &TestApp, account: Uuid, minutes_ago: i64) -> String {
+    let mut c = claims(account);
+    c.auth_time -= minutes_ago * 60;
+    app.state.config.keys.sign(TokenType::Access, &c).unwrap()
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_stolen_access_token_cannot_enrol_its_own_authenticator(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let account = app.create_account("alice@example.test").await;
+    let stale = stale_token(&app, account, 11);
+    let enrol = app
+        .call(Method::POST, "/api/v2/user/mfa/totp", Some(&stale), None)
+        .await;
+    assert_eq!(enrol.status, StatusCode::FORBIDDEN, "{enrol:?}");
+    let confirm = app
+        .call(
+            Method::POST,
+            "/api/v2/user/mfa/totp/confirm",
+            Some(&stale),
+            Some(json!({ "code": "123456" })),
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::FORBIDDEN, "{confirm:?}");
+    let fresh = stale_token(&app, account, 0);
+    let enrol = app
+        .call(Method::POST, "/api/v2/user/mfa/totp", Some(&fresh), None)
+        .await;
+    assert_eq!(enrol.status, StatusCode::OK, "{enrol:?}");
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_browser_gets_the_refresh_token_only_as_a_cookie_and_an_api_client_only_as_json(
+    admin: PgPool,
+) {
+    let app = TestApp::new(admin);
+    let account = app.create_account("alice@example.test").await;
+    let api_client = refresh(&app, &app.sign_in(account).await.refresh_token).await;
+    assert!(api_client.json["refresh_token"].is_string());
+    assert!(
+        api_client.headers.get("set-cookie").is_none(),
+        "{api_client:?}"
+    );
+
+    let request = http::Request::post("/api/v2/auth/refresh")
+        .header("sec-fetch-mode", "cors")
+        .header(
+            "cookie",
+            format!(
+                "__Host-refresh={}",
+                app.sign_in(account).await.refresh_token
+            ),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let browser = app.send(request).await;
+    assert_eq!(browser.status, StatusCode::OK, "{browser:?}");
+    assert!(browser.json["access_token"].is_string());
+    assert!(browser.json.get("refresh_token").is_none(), "{browser:?}");
+    let cookie = browser.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-refresh=dash_rt_"), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn two_refreshes_racing_on_the_same_row_have_one_winner(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let account = app.create_account("alice@example.test").await;
+    let first = app.sign_in(account).await;
+    // Hold the session row so both refreshes reach the consuming update and queue behind it.
+    let mut blocker = app.admin.begin().await.unwrap();
+    sqlx::query("select 1 from app.sessions where account_id = $1 for update")
+        .bind(account)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let release = async {
+        // Both refreshes are waiting on the lock (two blocked backends); then it is released.
+        for _ in 0..200 {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity
+                 where wait_event_type = 'Lock' and datname = current_database()",
+            )
+            .fetch_one(&app.admin)
+            .await
+            .unwrap();
+            if waiting >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        blocker.rollback().await.unwrap();
+    };
+    let (a, b, ()) = tokio::join!(
+        refresh(&app, &first.refresh_token),
+        refresh(&app, &first.refresh_token),
+        release
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNAUTHORIZED]);
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn handing_over_ownership_needs_a_recent_proof_of_identity(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let (alice, fresh) = app.person("alice@example.test").await;
+    let (bob, _) = app.person("bob@example.test").await;
+    app.create_org(&fresh, "acme").await;
+    app.add_member("acme", bob, "admin").await;
+    let path = format!("/api/v2/orgs/acme/members/{bob}");
+    let promote = Some(json!({ "role": "owner" }));
+
+    let stale = stale_token(&app, alice, 11);
+    let refused = app
+        .call(Method::PATCH, &path, Some(&stale), promote.clone())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
+    let demote_admin = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&stale),
+            Some(json!({ "role": "member" })),
+        )
+        .await;
+    assert_eq!(
+        demote_admin.status,
+        StatusCode::NO_CONTENT,
+        "other changes need no new proof"
+    );
+    let done = app.call(Method::PATCH, &path, Some(&fresh), promote).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
+}

@@ -115,7 +115,7 @@ pub async fn second_factor(
     .await?;
     tx.commit().await?;
     tracing::info!(account.id = %claims.sub, "signed in with a second factor");
-    Ok(tokens_response(jar, tokens))
+    Ok(tokens_response(jar, &headers, tokens))
 }
 
 /// Whether `factor` is right for the account of `tx` (which must have MFA on). An accepted TOTP

@@ -134,11 +134,11 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
         .and_then(|value| value.to_str().ok())
 }
 
-/// A sign-in's answer: tokens with the refresh cookie (browsers keep it, R4; API clients read the
-/// JSON), or `mfa_required` with the MFA token also in its short cookie.
-fn respond(jar: CookieJar, outcome: Outcome) -> Response {
+/// A sign-in's answer: tokens (the refresh token in a cookie for browsers, in the JSON for other
+/// clients: `cookies::deliver`), or `mfa_required` with the MFA token also in its short cookie.
+fn respond(jar: CookieJar, headers: &HeaderMap, outcome: Outcome) -> Response {
     match outcome {
-        Outcome::Tokens(tokens) => tokens_response(jar, tokens),
+        Outcome::Tokens(tokens) => tokens_response(jar, headers, tokens),
         Outcome::MfaRequired { ref mfa_token, .. } => {
             let jar = cookies::with_mfa(jar, mfa_token);
             (jar, Json(outcome)).into_response()
@@ -146,9 +146,9 @@ fn respond(jar: CookieJar, outcome: Outcome) -> Response {
     }
 }
 
-/// New tokens, the refresh cookie set and any MFA cookie dropped.
-fn tokens_response(jar: CookieJar, tokens: Tokens) -> Response {
-    let jar = cookies::without_mfa(cookies::with_refresh(jar, &tokens.refresh_token));
+/// New tokens, delivered as `cookies::deliver` says, and any MFA cookie dropped.
+fn tokens_response(jar: CookieJar, headers: &HeaderMap, mut tokens: Tokens) -> Response {
+    let jar = cookies::deliver(cookies::without_mfa(jar), headers, false, &mut tokens);
     (jar, Json(tokens)).into_response()
 }
 

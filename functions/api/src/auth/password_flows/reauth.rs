@@ -74,7 +74,7 @@ pub async fn reauthenticate(
     let keys = &state.config.keys;
     let tokens = session::start(&mut account.tx, keys, &proof, user_agent(&headers)).await?;
     account.tx.commit().await?;
-    Ok(tokens_response(jar, tokens))
+    Ok(tokens_response(jar, &headers, tokens))
 }
 
 /// Whether `password` is the account's.
@@ -154,5 +154,5 @@ pub async fn change_password(
     let tokens = replace_sessions(&mut account.tx, keys, &proof, user_agent(&headers)).await?;
     security_event(&mut account.tx, "password.changed").await?;
     account.tx.commit().await?;
-    Ok(tokens_response(jar, tokens))
+    Ok(tokens_response(jar, &headers, tokens))
 }

@@ -61,7 +61,16 @@ pub async fn sign_in(
         return Err(Error::Unauthorized.into());
     };
     let mut tx = state.db.account(row.account_id).await?;
-    attempts::begin(&mut tx).await?;
+    // A throttled or locked account answers like a wrong password (P5): a 429 only known accounts
+    // could get would tell which addresses have one. The password is not checked meanwhile.
+    match attempts::begin(&mut tx).await {
+        Ok(()) => {}
+        Err(Refusal::Throttled(_) | Refusal::Locked) => {
+            passwords.verify(&password, None).await;
+            return Err(Error::Unauthorized.into());
+        }
+        Err(other) => return Err(other),
+    }
     let factor = body
         .totp
         .map(SecondFactor::Totp)
@@ -92,7 +101,7 @@ pub async fn sign_in(
         attempts::succeeded(&mut tx).await?;
     }
     tx.commit().await?;
-    Ok(respond(jar, outcome))
+    Ok(respond(jar, &headers, outcome))
 }
 
 /// The account registered under `email`, if any.

@@ -66,6 +66,8 @@ pub async fn enrol(
     State(state): State<AppState>,
     mut account: Account,
 ) -> Result<Json<Enrolment>, Error> {
+    // A stolen access token must not be able to tie the account to the thief's authenticator.
+    account.require_recent_auth()?;
     let id = account.tx.account_id();
     let (email, enabled): (String, bool) =
         sqlx::query_as("select email, mfa_enabled from accounts where id = $1")
@@ -126,6 +128,7 @@ pub async fn confirm(
     mut account: Account,
     Json(body): Json<Confirm>,
 ) -> Result<Response, Error> {
+    account.require_recent_auth()?;
     let id = account.tx.account_id();
     let row: (Option<Vec<u8>>, bool) = sqlx::query_as(
         "select mfa_secret_encrypted, mfa_enabled from accounts where id = $1 for update",
@@ -152,7 +155,15 @@ pub async fn confirm(
     .execute(&mut *account.tx)
     .await?;
     let recovery_codes = replace_recovery_codes(&mut account.tx).await?;
-    let proof = proof_with(&account.claims.amr, &[amr::OTP]);
+    // The new factor is now part of this session, but enrolling it proves nothing about who is
+    // calling: the session keeps the time of its last real proof.
+    let mut proof = proof_with(&account.claims.amr, &[amr::OTP]);
+    proof.auth_time =
+        chrono::DateTime::from_timestamp(account.claims.auth_time, 0).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "an access token's auth_time is out of range"
+            ))
+        })?;
     let tokens = replace_sessions(
         &mut account.tx,
         &state.config.keys,
@@ -162,7 +173,8 @@ pub async fn confirm(
     .await?;
     security_event(&mut account.tx, "mfa.enabled").await?;
     account.tx.commit().await?;
-    let jar = cookies::with_refresh(jar, &tokens.refresh_token);
+    let mut tokens = tokens;
+    let jar = cookies::deliver(jar, &headers, false, &mut tokens);
     Ok((
         jar,
         Json(Confirmed {
@@ -220,7 +232,7 @@ pub async fn disable(
     .await?;
     security_event(&mut account.tx, "mfa.disabled").await?;
     account.tx.commit().await?;
-    Ok(tokens_response(jar, tokens))
+    Ok(tokens_response(jar, &headers, tokens))
 }
 
 /// `POST /api/v2/user/mfa/recovery-codes` → 200 `{"recovery_codes": [...]}`: ten new codes, the

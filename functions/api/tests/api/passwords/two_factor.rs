@@ -192,13 +192,20 @@ async fn a_browser_gives_the_mfa_token_in_its_cookie_and_gets_the_refresh_cookie
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
 
     let code = code_at(&secret, Utc::now().timestamp() + 30);
+    // A browser: it sends Sec-Fetch-Mode, so the refresh token comes only as a cookie.
     let request = http::Request::post("/api/v2/auth/mfa")
         .header("content-type", "application/json")
+        .header("sec-fetch-mode", "cors")
         .header("cookie", cookie)
         .body(axum::body::Body::from(json!({ "code": code }).to_string()))
         .unwrap();
     let signed_in = app.send(request).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{signed_in:?}");
+    assert!(signed_in.json["access_token"].is_string());
+    assert!(
+        signed_in.json.get("refresh_token").is_none(),
+        "a page's scripts must not see the refresh token: {signed_in:?}"
+    );
     let cookies: Vec<&str> = signed_in
         .headers
         .get_all("set-cookie")
