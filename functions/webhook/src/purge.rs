@@ -1,7 +1,8 @@
 //! Retention (`dashboard-webhook purge`, a daily Cloud Run job; daily in-process under `dashboard
 //! up`): deletes done jobs and stored deliveries past [`Retention::days`], dead jobs not replayed within
 //! [`Retention::dead_job_days`], and the deliveries no tenant owns beyond the newest
-//! [`Retention::unrouted_kept`] of each installation. The runtime role sees one tenant at a time, so
+//! [`Retention::unrouted_kept`] of each installation, and what sign-in leaves behind once it has
+//! ended (sessions, MFA steps, emailed links, provider states: migration 0029). The runtime role sees one tenant at a time, so
 //! this goes through the `queue.` and `lookup.` functions of migration 0022, one bounded batch per
 //! call, each in its own short transaction.
 
@@ -24,6 +25,8 @@ pub struct Purged {
     pub deliveries: u64,
     /// Deliveries stored outside every tenant.
     pub unrouted: u64,
+    /// Ended sessions, expired MFA steps, emailed links and provider sign-in states.
+    pub sign_ins: u64,
 }
 
 /// Deletes, across tenants, everything past its retention. Jobs go first, so that the deliveries
@@ -53,11 +56,16 @@ pub async fn purge(db: &Db, retention: &Retention) -> anyhow::Result<Purged> {
                 .bind(limit)
         })
         .await?,
+        sign_ins: in_batches(db, "sign-in records", |limit| {
+            sqlx::query_scalar("select lookup.purge_sign_in_records($1)").bind(limit)
+        })
+        .await?,
     };
     tracing::info!(
         jobs = purged.jobs,
         deliveries = purged.deliveries,
         unrouted = purged.unrouted,
+        sign_ins = purged.sign_ins,
         retention.days = retention.days,
         retention.dead_job_days = retention.dead_job_days,
         retention.unrouted_kept = retention.unrouted_kept,

@@ -210,3 +210,70 @@ async fn the_runtime_role_deletes_nothing_it_cannot_see_but_through_the_purge(ad
     let purged = purge(&db, &Retention::default()).await.unwrap();
     assert_eq!((purged.deliveries, purged.unrouted), (1, 1));
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn ended_sessions_and_expired_sign_in_steps_are_purged_and_live_ones_kept(admin: PgPool) {
+    let account: Uuid = sqlx::query_scalar(
+        "insert into app.accounts (email) values ('alice@example.test') returning id",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    for (hash, ends) in [("ended", "-1 hour"), ("live", "+6 days")] {
+        sqlx::query(
+            "insert into app.sessions (account_id, refresh_token_hash, family_id, expires_at)
+             values ($1, convert_to($2, 'utf8'), gen_random_uuid(), now() + $3::interval)",
+        )
+        .bind(account)
+        .bind(hash)
+        .bind(ends)
+        .execute(&admin)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into app.email_tokens (token_hash, account_id, purpose, email, expires_at)
+             values (convert_to($2, 'utf8'), $1, 'verify_email', 'alice@example.test',
+                     now() + $3::interval - interval '1 day')",
+        )
+        .bind(account)
+        .bind(hash)
+        .bind(ends)
+        .execute(&admin)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into app.mfa_challenges (id, account_id, expires_at)
+             values (gen_random_uuid(), $1, now() + $2::interval - interval '1 day')",
+        )
+        .bind(account)
+        .bind(ends)
+        .execute(&admin)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into app.oauth_states (state_hash, expires_at)
+             values (convert_to($1, 'utf8'), now() + $2::interval)",
+        )
+        .bind(hash)
+        .bind(ends)
+        .execute(&admin)
+        .await
+        .unwrap();
+    }
+    let db = testing::runtime_db(&admin);
+    let purged = purge(&db, &Retention::default()).await.unwrap();
+    assert_eq!(purged.sign_ins, 4, "one of each kind");
+    let left: Vec<String> = names(
+        &admin,
+        "select convert_from(refresh_token_hash, 'utf8') from app.sessions
+         union all select convert_from(token_hash, 'utf8') from app.email_tokens
+         union all select convert_from(state_hash, 'utf8') from app.oauth_states",
+    )
+    .await;
+    assert_eq!(left, ["live", "live", "live"]);
+    let challenges: i64 = sqlx::query_scalar("select count(*) from app.mfa_challenges")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(challenges, 1);
+}

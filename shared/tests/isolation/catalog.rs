@@ -197,6 +197,7 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("lookup", "organizations_requiring_mfa", "dashboard_lookup"),
             ("lookup", "purge_deliveries", "dashboard_lookup"),
             ("queue", "purge_jobs", "dashboard_queue"),
+            ("lookup", "purge_sign_in_records", "dashboard_lookup"),
             ("lookup", "purge_unrouted_deliveries", "dashboard_lookup"),
             ("lookup", "record_organization_deletion", "dashboard_lookup"),
             ("lookup", "record_unrouted_delivery", "dashboard_lookup"),
