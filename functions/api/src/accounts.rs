@@ -2,7 +2,7 @@
 //! `dashboard user add`, an accepted invitation — so that each path makes the same rows.
 
 use dashboard_shared::{
-    Db, Error, TenantId,
+    AccountTx, Db, Error, TenantId,
     domain::{Email, Role},
 };
 use serde_json::json;
@@ -106,4 +106,33 @@ pub async fn add_member(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Revokes every personal API token the account of `tx` created, in every organization it belongs
+/// to, inside `tx` (the tenant is set for each and cleared afterwards): after a password reset,
+/// whoever held the account may have minted some. Returns how many were revoked.
+pub async fn revoke_api_tokens_everywhere(tx: &mut AccountTx) -> Result<u64, Error> {
+    let account = tx.account_id();
+    let tenants: Vec<Uuid> = sqlx::query_scalar("select tenant_id from lookup.memberships_of($1)")
+        .bind(account)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut revoked = 0;
+    for tenant in tenants {
+        sqlx::query("select set_config('app.tenant_id', $1::text, true)")
+            .bind(tenant)
+            .execute(&mut **tx)
+            .await?;
+        revoked += sqlx::query(
+            "update api_tokens set revoked_at = now() where created_by = $1 and revoked_at is null",
+        )
+        .bind(account)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    sqlx::query("select set_config('app.tenant_id', '', true)")
+        .execute(&mut **tx)
+        .await?;
+    Ok(revoked)
 }

@@ -130,6 +130,7 @@ pub async fn confirm(
     .execute(&mut *tx)
     .await?;
     session::revoke_all(&mut tx).await?;
+    crate::accounts::revoke_api_tokens_everywhere(&mut tx).await?;
     security_event(&mut tx, "password.reset").await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -14,6 +14,18 @@ async fn a_reset_link_works_once_unlocks_the_account_and_signs_out_every_session
         .unwrap();
     let old = app.sign_in(account).await;
     let old_access = token_issued_ago(&app, account, 1, 1);
+    // A personal API token minted before the reset (by whoever held the account).
+    app.create_org(&old.access_token, "acme").await;
+    let minted = app
+        .call(
+            Method::POST,
+            "/api/v2/orgs/acme/tokens",
+            Some(&old.access_token),
+            Some(json!({ "name": "left behind" })),
+        )
+        .await;
+    assert_eq!(minted.status, StatusCode::CREATED, "{minted:?}");
+    let api_token = text(&minted.json["token"]).to_owned();
     sqlx::query("update app.accounts set failed_sign_ins = 100, last_failed_at = now() - interval '1 day' where id = $1")
         .bind(account)
         .execute(&app.admin)
@@ -82,6 +94,14 @@ async fn a_reset_link_works_once_unlocks_the_account_and_signs_out_every_session
         user.status,
         StatusCode::UNAUTHORIZED,
         "access tokens are cut off"
+    );
+    let with_api_token = app
+        .call(Method::GET, "/api/v2/orgs/acme", Some(&api_token), None)
+        .await;
+    assert_eq!(
+        with_api_token.status,
+        StatusCode::UNAUTHORIZED,
+        "API tokens minted before the reset are revoked"
     );
 
     assert_eq!(
