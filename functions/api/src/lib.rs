@@ -29,6 +29,8 @@ pub struct AppState {
     pub db: Db,
     /// Settings and keys.
     pub config: Arc<ApiConfig>,
+    /// Access tokens this instance verified recently.
+    pub verified: auth::verified::VerifiedTokens,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
         Self {
             db,
             config: Arc::new(config),
+            verified: auth::verified::VerifiedTokens::default(),
         }
     }
 }

@@ -20,7 +20,7 @@ use http::{header::AUTHORIZATION, request::Parts};
 use sqlx::{Arguments as _, postgres::PgArguments};
 use uuid::Uuid;
 
-use super::{keys::TokenType, opaque, permission::Permission, session::AccessClaims};
+use super::{opaque, permission::Permission, session::AccessClaims};
 use crate::AppState;
 
 /// How recent a proof of identity sensitive changes need (P7: 10 minutes).
@@ -90,7 +90,7 @@ async fn verify(
         Permission::Public => Ok(None),
         Permission::SignedIn => {
             let token = bearer.ok_or(Error::Unauthorized)?;
-            let claims = access_claims(state, token)?;
+            let claims = access_claims(state, token).await?;
             let verified = Verified {
                 account: claims.sub,
                 credential: Credential::Session(claims),
@@ -108,7 +108,7 @@ async fn verify(
             let (verified, tx) = if token.starts_with(opaque::API_TOKEN_PREFIX) {
                 api_token_member(state, token, slug).await?
             } else {
-                session_member(state, access_claims(state, token)?, slug).await?
+                session_member(state, access_claims(state, token).await?, slug).await?
             };
             let role = verified
                 .org
@@ -133,11 +133,12 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn access_claims(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
+async fn access_claims(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
     state
-        .config
-        .keys
-        .verify::<AccessClaims>(TokenType::Access, token)
+        .verified
+        .access_claims(&state.config.keys, token)
+        .await
+        .map(|claims| (*claims).clone())
         .ok_or(Error::Unauthorized)
 }
 

@@ -14,6 +14,7 @@ pub mod session;
 pub mod signin;
 pub mod throttle;
 pub mod totp;
+pub mod verified;
 
 use axum::{
     Json,
