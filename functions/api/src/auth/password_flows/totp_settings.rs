@@ -130,13 +130,13 @@ pub async fn confirm(
 ) -> Result<Response, Error> {
     account.require_recent_auth()?;
     let id = account.tx.account_id();
-    let row: (Option<Vec<u8>>, bool) = sqlx::query_as(
-        "select mfa_secret_encrypted, mfa_enabled from accounts where id = $1 for update",
+    let row: (Option<Vec<u8>>, bool, String) = sqlx::query_as(
+        "select mfa_secret_encrypted, mfa_enabled, email from accounts where id = $1 for update",
     )
     .bind(id)
     .fetch_one(&mut *account.tx)
     .await?;
-    let (Some(sealed), false) = row else {
+    let (Some(sealed), false, email) = row else {
         return Err(Error::Conflict(
             "nothing to confirm: start with POST /api/v2/user/mfa/totp".into(),
         ));
@@ -173,6 +173,18 @@ pub async fn confirm(
     .await?;
     security_event(&mut account.tx, "mfa.enabled").await?;
     account.tx.commit().await?;
+    // Whoever holds the mailbox learns of it, in case it was not them.
+    let notice = crate::auth::mail::Mail {
+        to: email,
+        subject: "Two-factor sign-in was turned on for your Dashboard account".into(),
+        text: format!(
+            "Two-factor sign-in was just turned on for your account, and every other session was \
+             signed out. If this was not you, reset your password at {} at once.",
+            state.config.public_url
+        ),
+        link: None,
+    };
+    super::links::deliver(&state.config.mailer, notice).await;
     let mut tokens = tokens;
     let jar = cookies::deliver(jar, &headers, false, &mut tokens);
     Ok((

@@ -223,3 +223,24 @@ async fn a_browser_gives_the_mfa_token_in_its_cookie_and_gets_the_refresh_cookie
         "{cookies:?}"
     );
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn turning_on_two_factor_is_mailed_to_the_account(admin: PgPool) {
+    let (app, mail) = app_with_mail(admin).await;
+    let email = "ivy@example.test";
+    let account = account_with_password(&app, email, PASSWORD).await;
+    let access = app.sign_in(account).await.access_token;
+    enable_mfa(&app, &access).await;
+    let notice = mail.next_message().await.unwrap();
+    assert_eq!(notice.to, [email]);
+    assert!(
+        notice.subject.contains("Two-factor sign-in was turned on"),
+        "{}",
+        notice.subject
+    );
+    assert!(
+        notice.text.contains("reset your password"),
+        "{}",
+        notice.text
+    );
+}
