@@ -225,13 +225,10 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_owasp_parameters() {
         let passwords = Passwords::default();
-        let started = std::time::Instant::now();
         let hash = passwords
             .hash(&secret("correct horse battery staple"))
             .await
             .unwrap();
-        // Reported, not asserted (`cargo test … -- --nocapture`).
-        println!("argon2 hash took {:?}", started.elapsed());
         assert_eq!(parameters(&hash), ("argon2id".into(), 19, 19_456, 2, 1));
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -307,6 +304,14 @@ mod tests {
         }
     }
 
+    /// Polls `future` once: whether it is still pending.
+    async fn still_pending<F: Future + Unpin>(future: &mut F) -> bool {
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut *future).poll(cx).is_pending())
+        })
+        .await
+    }
+
     #[tokio::test]
     async fn a_hash_waits_for_a_free_permit() {
         let passwords = Passwords::new(1);
@@ -314,18 +319,26 @@ mod tests {
             .acquire_owned()
             .await
             .unwrap();
-        let hashing = tokio::spawn({
-            let passwords = passwords.clone();
-            async move {
-                passwords
-                    .hash(&secret("correct horse battery staple"))
-                    .await
-            }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        assert!(!hashing.is_finished(), "the hash ran without a permit");
+        let password = secret("correct horse battery staple");
+        let mut hashing = Box::pin(passwords.hash(&password));
+        assert!(
+            still_pending(&mut hashing).await,
+            "a hash finished without a permit"
+        );
         drop(held);
-        assert!(hashing.await.unwrap().is_ok());
+        // Polled again, the hash takes the freed permit and keeps it while it runs.
+        assert!(still_pending(&mut hashing).await);
+        assert_eq!(
+            passwords.permits.available_permits(),
+            0,
+            "the hash runs without a permit"
+        );
+        assert!(hashing.await.is_ok());
+        assert_eq!(
+            passwords.permits.available_permits(),
+            1,
+            "the permit comes back"
+        );
     }
 
     #[test]
