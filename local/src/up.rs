@@ -156,6 +156,9 @@ pub fn all_functions(
         .merge(dashboard_linker::routes(linker))
         .merge(health::router(db))
         .fallback(serve::not_found)
+        .layer(axum::middleware::map_response(
+            dashboard_shared::error::problem_for_plain_errors,
+        ))
         .layer(telemetry::request_trace_layer())
 }
 

@@ -116,19 +116,53 @@ impl IntoResponse for Error {
             Self::Unavailable(source) => tracing::warn!(error = %source, "dependency unavailable"),
             _ => {}
         }
-        let body = Problem {
-            r#type: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail: self.to_string(),
-        };
-        let mut response = (status, Json(body)).into_response();
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        response
+        problem(status, self.to_string())
     }
+}
+
+/// A problem+json answer with `status` and `detail`.
+fn problem(status: StatusCode, detail: String) -> Response {
+    let body = Problem {
+        r#type: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+/// The longest plain-text error answer rewritten by [`problem_for_plain_errors`].
+const PLAIN_ERROR_LIMIT: usize = 4096;
+
+/// Response middleware (`axum::middleware::map_response`): an error answered in plain text — the
+/// rejections of axum's own extractors (a body that is not JSON or lacks a field, a path id that is
+/// not a UUID, a method not allowed) — is answered in the one problem+json shape instead, with the
+/// same status and its text as the detail.
+pub async fn problem_for_plain_errors(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_none_or(|value| value.starts_with("text/plain"));
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), PLAIN_ERROR_LIMIT)
+        .await
+        .map(|text| String::from_utf8_lossy(&text).trim().to_owned())
+        .unwrap_or_default();
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    problem(status, detail)
 }
 
 #[cfg(test)]

@@ -82,11 +82,15 @@ pub async fn shutdown_signal() {
 }
 
 /// A function's deployable router: its own `routes`, the `/healthz` and `/readyz` probes, a
-/// problem+json 404 for anything else, and the request-tracing layer.
+/// problem+json 404 for anything else, every error in that one shape, and the request-tracing
+/// layer.
 pub fn service(routes: Router, db: Db) -> Router {
     routes
         .merge(health::router(db))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(
+            crate::error::problem_for_plain_errors,
+        ))
         .layer(telemetry::request_trace_layer())
 }
 

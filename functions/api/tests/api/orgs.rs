@@ -83,3 +83,68 @@ async fn a_viewer_reads_the_organization_and_a_removed_member_no_longer_does(adm
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_malformed_body_or_path_is_answered_in_the_one_problem_shape(admin: PgPool) {
+    use tower::ServiceExt as _;
+    let app = TestApp::new(admin);
+    let (_, token) = app.person("alice@example.test").await;
+    app.create_org(&token, "acme").await;
+    let service = dashboard_api::router(app.state.clone());
+    let send = |method: &str, path: &str, content_type: &str, body: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let cases = [
+        (
+            send("POST", "/api/v2/orgs", "application/json", "{not json"),
+            400,
+            "JSON",
+        ),
+        (
+            send(
+                "POST",
+                "/api/v2/orgs",
+                "application/json",
+                r#"{"name":"x"}"#,
+            ),
+            422,
+            "slug",
+        ),
+        (
+            send("POST", "/api/v2/orgs", "text/plain", "slug=x"),
+            415,
+            "application/json",
+        ),
+        (
+            send(
+                "DELETE",
+                "/api/v2/orgs/acme/members/not-a-uuid",
+                "application/json",
+                "",
+            ),
+            400,
+            "UUID",
+        ),
+    ];
+    for (request, status, says) in cases {
+        let response = service.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["status"], status);
+        assert!(body["detail"].as_str().unwrap().contains(says), "{body}");
+    }
+}
