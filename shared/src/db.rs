@@ -277,6 +277,25 @@ impl AccountTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    /// Binds the transaction to `tenant` as well, until [`AccountTx::leave_tenant`]: for a change
+    /// the person makes in each of their organizations at once (an audit record, revoking their
+    /// tokens). Row-level security still shows only that tenant's rows.
+    pub async fn enter_tenant(&mut self, tenant: TenantId) -> Result<(), sqlx::Error> {
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map(|_| ())
+    }
+
+    /// Unbinds the tenant [`AccountTx::enter_tenant`] set: no tenant's rows are visible again.
+    pub async fn leave_tenant(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("select set_config('app.tenant_id', '', true)")
+            .execute(&mut *self.tx)
+            .await
+            .map(|_| ())
+    }
 }
 
 impl Deref for AccountTx {

@@ -113,16 +113,9 @@ pub async fn add_member(
 /// whoever held the account may have minted some. Returns how many were revoked.
 pub async fn revoke_api_tokens_everywhere(tx: &mut AccountTx) -> Result<u64, Error> {
     let account = tx.account_id();
-    let tenants: Vec<Uuid> = sqlx::query_scalar("select tenant_id from lookup.memberships_of($1)")
-        .bind(account)
-        .fetch_all(&mut **tx)
-        .await?;
     let mut revoked = 0;
-    for tenant in tenants {
-        sqlx::query("select set_config('app.tenant_id', $1::text, true)")
-            .bind(tenant)
-            .execute(&mut **tx)
-            .await?;
+    for tenant in organizations_of(tx).await? {
+        tx.enter_tenant(tenant).await?;
         revoked += sqlx::query(
             "update api_tokens set revoked_at = now() where created_by = $1 and revoked_at is null",
         )
@@ -131,8 +124,16 @@ pub async fn revoke_api_tokens_everywhere(tx: &mut AccountTx) -> Result<u64, Err
         .await?
         .rows_affected();
     }
-    sqlx::query("select set_config('app.tenant_id', '', true)")
-        .execute(&mut **tx)
-        .await?;
+    tx.leave_tenant().await?;
     Ok(revoked)
+}
+
+/// The organizations the account of `tx` belongs to.
+pub async fn organizations_of(tx: &mut AccountTx) -> Result<Vec<TenantId>, Error> {
+    let account = tx.account_id();
+    let tenants: Vec<Uuid> = sqlx::query_scalar("select tenant_id from lookup.memberships_of($1)")
+        .bind(account)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(tenants.into_iter().map(TenantId::from_uuid).collect())
 }

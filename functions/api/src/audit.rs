@@ -45,15 +45,8 @@ pub async fn record_for_account(
     details: Value,
 ) -> Result<(), Error> {
     let account = tx.account_id();
-    let tenants: Vec<Uuid> = sqlx::query_scalar("select tenant_id from lookup.memberships_of($1)")
-        .bind(account)
-        .fetch_all(&mut **tx)
-        .await?;
-    for tenant in tenants {
-        sqlx::query("select set_config('app.tenant_id', $1::text, true)")
-            .bind(tenant)
-            .execute(&mut **tx)
-            .await?;
+    for tenant in crate::accounts::organizations_of(tx).await? {
+        tx.enter_tenant(tenant).await?;
         sqlx::query(
             "insert into audit_log (actor_account_id, action, target_type, target_id, details)
              values ($1, $2, 'account', $1::text, $3)",
@@ -64,8 +57,6 @@ pub async fn record_for_account(
         .execute(&mut **tx)
         .await?;
     }
-    sqlx::query("select set_config('app.tenant_id', '', true)")
-        .execute(&mut **tx)
-        .await?;
+    tx.leave_tenant().await?;
     Ok(())
 }

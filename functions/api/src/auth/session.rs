@@ -59,6 +59,15 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
+    /// The proof of identity this session carries (when and how), for a new session that must not
+    /// count as a fresher proof than this one.
+    pub fn proof(&self) -> Proof {
+        Proof {
+            auth_time: DateTime::from_timestamp(self.auth_time, 0).unwrap_or(DateTime::UNIX_EPOCH),
+            amr: self.amr.clone(),
+        }
+    }
+
     /// Whether the person signed in with a second factor or through a provider that vouches for it.
     pub fn has_second_factor(&self) -> bool {
         self.amr.iter().any(|m| m == amr::MFA || m == amr::OTP)

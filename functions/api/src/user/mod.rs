@@ -1,6 +1,6 @@
 //! The signed-in person: their profile and the organizations they belong to.
 
-use axum::{Json, extract::State, routing::get};
+use axum::{Json, routing::get};
 use chrono::{DateTime, Utc};
 use dashboard_shared::Error;
 use http::Method;
@@ -8,7 +8,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    AppState,
     auth::{context::Account, permission::Permission},
     routes::Route,
 };
@@ -70,10 +69,7 @@ pub struct OrgMembership {
 }
 
 /// `GET /api/v2/user/orgs`.
-async fn organizations(
-    State(_state): State<AppState>,
-    mut account: Account,
-) -> Result<Json<Vec<OrgMembership>>, Error> {
+async fn organizations(mut account: Account) -> Result<Json<Vec<OrgMembership>>, Error> {
     let orgs = list_organizations(&mut account.tx).await?;
     Ok(Json(orgs))
 }

@@ -145,11 +145,11 @@ pub async fn change_password(
         .bind(hash)
         .execute(&mut *account.tx)
         .await?;
-    let mut proof = proof_with(&account.claims.amr, &methods);
-    if methods.is_empty() {
-        proof.auth_time = chrono::DateTime::from_timestamp(account.claims.auth_time, 0)
-            .unwrap_or(proof.auth_time);
-    }
+    let proof = if methods.is_empty() {
+        account.claims.proof()
+    } else {
+        proof_with(&account.claims.amr, &methods)
+    };
     let keys = &state.config.keys;
     let tokens = replace_sessions(&mut account.tx, keys, &proof, user_agent(&headers)).await?;
     security_event(&mut account.tx, "password.changed").await?;

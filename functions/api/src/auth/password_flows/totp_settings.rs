@@ -19,13 +19,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{proof_with, replace_sessions, security_event, tokens_response, user_agent};
+use super::{replace_sessions, security_event, tokens_response, user_agent};
 use crate::{
     AppState,
     auth::{
         context::Account,
         cookies,
-        session::{Proof, Tokens, amr},
+        session::{Tokens, amr},
         totp,
     },
 };
@@ -157,13 +157,10 @@ pub async fn confirm(
     let recovery_codes = replace_recovery_codes(&mut account.tx).await?;
     // The new factor is now part of this session, but enrolling it proves nothing about who is
     // calling: the session keeps the time of its last real proof.
-    let mut proof = proof_with(&account.claims.amr, &[amr::OTP]);
-    proof.auth_time =
-        chrono::DateTime::from_timestamp(account.claims.auth_time, 0).ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!(
-                "an access token's auth_time is out of range"
-            ))
-        })?;
+    let mut proof = account.claims.proof();
+    if !proof.amr.iter().any(|method| method == amr::OTP) {
+        proof.amr.push(amr::OTP.to_owned());
+    }
     let tokens = replace_sessions(
         &mut account.tx,
         &state.config.keys,
@@ -230,11 +227,7 @@ pub async fn disable(
         .bind(id)
         .execute(&mut *account.tx)
         .await?;
-    let proof = Proof {
-        auth_time: chrono::DateTime::from_timestamp(account.claims.auth_time, 0)
-            .unwrap_or_else(Utc::now),
-        amr: account.claims.amr.clone(),
-    };
+    let proof = account.claims.proof();
     let tokens = replace_sessions(
         &mut account.tx,
         &state.config.keys,
