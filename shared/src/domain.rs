@@ -30,9 +30,12 @@ impl fmt::Display for TenantId {
     }
 }
 
-/// A person's role in an organization, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A person's role in an organization, strongest first. Stored as its lowercase name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including billing and deleting the organization.
     Owner,

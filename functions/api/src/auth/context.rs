@@ -153,7 +153,7 @@ const ENTER_AS_MEMBER: &str = "
 #[derive(sqlx::FromRow)]
 struct MembershipRow {
     tenant_id: Uuid,
-    role: String,
+    role: Role,
     require_mfa: bool,
     tokens_valid_after: DateTime<Utc>,
     disabled: bool,
@@ -193,7 +193,7 @@ async fn session_member(
         org: Some(OrgGrant {
             tenant: TenantId::from_uuid(row.tenant_id),
             slug: slug.to_owned(),
-            role: parse_role(&row.role)?,
+            role: row.role,
         }),
         credential: Credential::Session(claims),
     };
@@ -213,8 +213,8 @@ struct ApiTokenRow {
     slug: String,
     token_id: Uuid,
     account_id: Option<Uuid>,
-    token_role: String,
-    member_role: Option<String>,
+    token_role: Role,
+    member_role: Option<Role>,
     expires_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
     revoked: bool,
@@ -272,7 +272,7 @@ async fn api_token_member(
             }
         });
     }
-    let role = parse_role(&row.token_role)?.max(parse_role(&member_role)?);
+    let role = row.token_role.max(member_role);
     let verified = Verified {
         account,
         credential: Credential::ApiToken(row.token_id),
@@ -304,11 +304,6 @@ fn mfa_required() -> Error {
         "this organization requires two-factor authentication: turn it on and sign in with it"
             .into(),
     )
-}
-
-fn parse_role(raw: &str) -> Result<Role, Error> {
-    raw.parse()
-        .map_err(|error: String| Error::Internal(anyhow::anyhow!(error)))
 }
 
 fn undeclared() -> Error {

@@ -238,12 +238,10 @@ async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<Uuid>, Error> {
 /// with (an API token's cap) and their membership's, which a concurrent change may have lowered —
 /// and it must still allow managing members.
 async fn current_role(tx: &mut TenantTx, (account, claimed): (Uuid, Role)) -> Result<Role, Error> {
-    let role: Option<String> =
-        sqlx::query_scalar("select role from memberships where account_id = $1")
-            .bind(account)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let role = parse_role(&role.ok_or(Error::Forbidden)?)?.max(claimed);
+    let role = role_of(tx, account, false)
+        .await?
+        .ok_or(Error::Forbidden)?
+        .max(claimed);
     if !OrgPermission::ManageMembers.allows(role) {
         return Err(Error::Forbidden);
     }
@@ -253,22 +251,26 @@ async fn current_role(tx: &mut TenantTx, (account, claimed): (Uuid, Role)) -> Re
 /// Whether `account` is an owner here (read before the locks, to decide whether the change needs
 /// a recent proof; the rules are checked again under the locks).
 async fn target_is_owner(tx: &mut TenantTx, account: Uuid) -> Result<bool, Error> {
-    let role: Option<String> =
-        sqlx::query_scalar("select role from memberships where account_id = $1")
-            .bind(account)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(role.as_deref() == Some("owner"))
+    Ok(role_of(tx, account, false).await? == Some(Role::Owner))
+}
+
+/// `account`'s role here, if a member; with `lock`, their membership row stays locked until the
+/// transaction ends.
+async fn role_of(tx: &mut TenantTx, account: Uuid, lock: bool) -> Result<Option<Role>, Error> {
+    let sql = if lock {
+        "select role from memberships where account_id = $1 for update"
+    } else {
+        "select role from memberships where account_id = $1"
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(account)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Locks `account`'s membership and reads its role; another organization's member is not found.
 async fn lock_member(tx: &mut TenantTx, account: Uuid) -> Result<Role, Error> {
-    let role: Option<String> =
-        sqlx::query_scalar("select role from memberships where account_id = $1 for update")
-            .bind(account)
-            .fetch_optional(&mut **tx)
-            .await?;
-    parse_role(&role.ok_or(Error::NotFound)?)
+    role_of(tx, account, true).await?.ok_or(Error::NotFound)
 }
 
 fn only_owners_touch_owners(actor: Role) -> Result<(), Error> {
@@ -285,10 +287,4 @@ fn last_owner() -> Error {
     Error::Conflict(
         "an organization keeps at least one owner: make someone else owner first".into(),
     )
-}
-
-/// A role as stored.
-pub(crate) fn parse_role(raw: &str) -> Result<Role, Error> {
-    raw.parse()
-        .map_err(|error: String| Error::Internal(anyhow::anyhow!(error)))
 }

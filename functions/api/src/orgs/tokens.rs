@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::members::parse_role;
 use crate::{
     audit,
     auth::{
@@ -141,12 +140,12 @@ pub async fn create_api_token(
             "expires_in_days must be 1 to {MAX_EXPIRY_DAYS}"
         )));
     }
-    let own: Option<String> =
+    let own: Option<Role> =
         sqlx::query_scalar("select role from memberships where account_id = $1")
             .bind(creator)
             .fetch_optional(&mut **tx)
             .await?;
-    let own = parse_role(&own.ok_or(Error::NotFound)?)?;
+    let own = own.ok_or(Error::NotFound)?;
     let role = role.unwrap_or(own.max(Role::Admin));
     if role == Role::Owner {
         return Err(Error::Unprocessable(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{members::parse_role, read_organization};
+use super::read_organization;
 use crate::{
     AppState, audit,
     auth::{
@@ -61,7 +61,7 @@ pub struct Invitation {
     /// The invited address.
     pub email: String,
     /// The role it grants.
-    pub role: String,
+    pub role: Role,
     /// Who invited.
     pub invited_by: Option<Uuid>,
     /// When.
@@ -114,7 +114,8 @@ async fn create(
         text: format!(
             "You are invited to join {} as {}. Sign in with this address (verified), then follow \
              this link; it works once, within 7 days:",
-            org.name, invitation.role
+            org.name,
+            invitation.role.as_str()
         ),
         link: Some(format!(
             "{}/invitations/accept?token={token}",
@@ -248,7 +249,7 @@ pub async fn revoke_invitation(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(Error::NotFound)?;
-    if !actor.includes(parse_role(&invitation.role)?) {
+    if !actor.includes(invitation.role) {
         return Err(Error::ForbiddenBecause(
             "only owners revoke an invitation to be owner".into(),
         ));
