@@ -2,7 +2,10 @@
 //! with task counts and completion, and its recent commits with their links — read through the API's
 //! tenant-scoped queries ([`dashboard_api::read`]), not a second implementation.
 
-use dashboard_api::read::{self, CommitSummary, ProjectNode};
+use dashboard_api::{
+    api::projects::{db::project_tree, model::ProjectNode},
+    read::{self, CommitSummary},
+};
 use serde_json::json;
 
 use crate::system::System;
@@ -33,7 +36,7 @@ async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
     let tenant = system.tenant(&args.tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
     let totals = read::totals(&mut tx).await?;
-    let projects = read::project_tree(&mut tx).await?;
+    let projects = project_tree(&mut tx, None).await?;
     let commits = read::recent_commits(&mut tx, args.commits).await?;
     tx.commit().await?;
     if args.json {

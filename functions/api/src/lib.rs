@@ -5,9 +5,11 @@
 //! Every endpoint comes from the route table ([`routes::table`]) with the permission it needs.
 
 pub mod accounts;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod openapi;
 pub mod orgs;
 pub mod read;
 pub mod routes;

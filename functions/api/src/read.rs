@@ -1,5 +1,5 @@
-//! The tenant-scoped reads the API serves and `dashboard show` prints: the tenant's totals, its
-//! project tree with task counts and completion, and its recent commits with their links. Each runs
+//! The tenant-scoped reads the API serves and `dashboard show` prints: the tenant's totals and its
+//! recent commits with their links (the project tree is `api::projects::db::project_tree`). Each runs
 //! in a [`TenantTx`], so row-level security alone decides what is visible.
 
 use std::collections::HashMap;
@@ -24,39 +24,6 @@ pub struct Totals {
     pub commits: i64,
     /// Commit–task links in force (not suggestions, not removed).
     pub links: i64,
-}
-
-/// One project and those inside it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProjectNode {
-    /// The project's id.
-    pub id: Uuid,
-    /// The repository it is in (`owner/name`).
-    pub repository: String,
-    /// Its directory in the repository (`""` at the root).
-    pub path: String,
-    /// What found it: `cargo`, `npm`, `tasklist`, `git-submodule`, …
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Its name, when the manifest gives one.
-    pub name: Option<String>,
-    /// Its version, when the manifest gives one.
-    pub version: Option<String>,
-    /// Its tasks.
-    pub tasks: i32,
-    /// Of which done.
-    pub tasks_done: i32,
-    /// `tasks_done / tasks`, `None` without tasks.
-    pub completion: Option<f64>,
-    /// The projects inside it.
-    pub children: Vec<ProjectNode>,
-}
-
-impl ProjectNode {
-    /// This project and every one inside it.
-    pub fn count(&self) -> usize {
-        1 + self.children.iter().map(ProjectNode::count).sum::<usize>()
-    }
 }
 
 /// A commit and what it is linked to.
@@ -114,61 +81,6 @@ pub async fn totals(tx: &mut TenantTx) -> Result<Totals, sqlx::Error> {
     )
     .fetch_one(&mut **tx)
     .await
-}
-
-#[derive(sqlx::FromRow)]
-struct ProjectRow {
-    id: Uuid,
-    parent_id: Option<Uuid>,
-    repository: String,
-    path: String,
-    kind: String,
-    name: Option<String>,
-    version: Option<String>,
-    task_count: i32,
-    tasks_done: i32,
-}
-
-/// The project tree of every repository: roots first, children in path order.
-pub async fn project_tree(tx: &mut TenantTx) -> Result<Vec<ProjectNode>, sqlx::Error> {
-    let rows: Vec<ProjectRow> = sqlx::query_as(
-        "select p.id, p.parent_id, r.full_name as repository, p.path, p.type as kind, p.name, p.version,
-                p.task_count, p.tasks_done
-         from projects p join repositories r on r.id = p.repository_id
-         where p.removed_at is null and not r.archived
-         order by r.full_name, p.path, p.type",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let present: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut children: HashMap<Option<Uuid>, Vec<ProjectRow>> = HashMap::new();
-    for row in rows {
-        // A parent that vanished leaves its children at the top, not lost.
-        let parent = row.parent_id.filter(|p| present.contains(p));
-        children.entry(parent).or_default().push(row);
-    }
-    fn build(
-        parent: Option<Uuid>,
-        children: &mut HashMap<Option<Uuid>, Vec<ProjectRow>>,
-    ) -> Vec<ProjectNode> {
-        let rows = children.remove(&parent).unwrap_or_default();
-        rows.into_iter()
-            .map(|row| ProjectNode {
-                children: build(Some(row.id), children),
-                completion: (row.task_count > 0)
-                    .then(|| f64::from(row.tasks_done) / f64::from(row.task_count)),
-                id: row.id,
-                repository: row.repository,
-                path: row.path,
-                kind: row.kind,
-                name: row.name,
-                version: row.version,
-                tasks: row.task_count,
-                tasks_done: row.tasks_done,
-            })
-            .collect()
-    }
-    Ok(build(None, &mut children))
 }
 
 #[derive(sqlx::FromRow)]

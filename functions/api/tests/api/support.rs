@@ -35,7 +35,8 @@ pub struct Reply {
 }
 
 impl TestApp {
-    /// The api function on `admin`'s database, with fresh keys.
+    /// The api function as deployed (probes, tracing, error shapes) on `admin`'s database, with
+    /// fresh keys.
     pub fn new(admin: PgPool) -> Self {
         Self::with_config(admin, ApiConfig::generated(PUBLIC_URL))
     }
@@ -45,7 +46,7 @@ impl TestApp {
         let state = AppState::new(runtime_db(&admin), config);
         // In-process requests have no peer; the per-address limiter of the auth routes needs one.
         let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40_000));
-        let router = dashboard_api::routes(state.clone())
+        let router = dashboard_api::router(state.clone())
             .layer(axum::extract::connect_info::MockConnectInfo(peer));
         Self {
             admin,

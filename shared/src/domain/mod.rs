@@ -1,10 +1,16 @@
 //! Small domain types shared by every function, parsed at the edge so that the rest of the code
 //! only ever sees valid values.
 
+mod states;
+
 use std::{borrow::Cow, fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use states::{
+    JobStatus, LinkMethod, LinkRelation, LinkState, Provider, TaskSource, TaskStatus,
+};
 
 /// The id of a tenant (an organization). Every tenant-scoped transaction is opened with one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
