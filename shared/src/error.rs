@@ -45,6 +45,10 @@ pub enum Error {
     /// The request body's content type is not accepted here.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Another service we called on the caller's behalf (GitHub) failed or answered in a way the
+    /// caller cannot fix: the message says what it answered (never a secret).
+    #[error("{0}")]
+    BadGateway(String),
     /// A dependency (the database) is down; the caller may retry.
     #[error("service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -76,6 +80,7 @@ impl Error {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -114,6 +119,7 @@ impl IntoResponse for Error {
         match &self {
             Self::Internal(source) => tracing::error!(error = ?source, "request failed"),
             Self::Unavailable(source) => tracing::warn!(error = %source, "dependency unavailable"),
+            Self::BadGateway(detail) => tracing::warn!(detail, "an upstream service failed"),
             _ => {}
         }
         problem(status, self.to_string())

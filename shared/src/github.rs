@@ -19,6 +19,8 @@ use crate::config::{ConfigError, Env};
 
 /// GitHub's API version header value.
 const API_VERSION: &str = "2022-11-28";
+/// The largest answer read from GitHub's API (a compare page of 100 commits is far smaller).
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The App's identity and an HTTP client.
 #[derive(Clone)]
@@ -132,13 +134,17 @@ pub enum Permission {
     PullRequests,
     /// Listing and redelivering a repository hook's deliveries.
     RepositoryHooks,
+    /// The repositories' names, ids and settings (every token has it).
+    Metadata,
 }
 
 /// What an installation token may reach: the body of `POST /app/installations/{id}/access_tokens`
-/// (`repository_ids` and `permissions`, as GitHub documents it).
+/// (`repository_ids` and `permissions`, as GitHub documents it; no ids: every repository of the
+/// installation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenScope {
-    repository_ids: [i64; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    repository_ids: Vec<i64>,
     permissions: BTreeMap<Permission, &'static str>,
 }
 
@@ -146,7 +152,7 @@ impl TokenScope {
     /// Read access to `permissions` on the one repository with GitHub id `repository_id`.
     pub fn read(repository_id: i64, permissions: &[Permission]) -> Self {
         Self {
-            repository_ids: [repository_id],
+            repository_ids: vec![repository_id],
             permissions: permissions.iter().map(|p| (*p, "read")).collect(),
         }
     }
@@ -155,8 +161,17 @@ impl TokenScope {
     /// no read-only way to ask for a redelivery).
     pub fn repository_hooks(repository_id: i64) -> Self {
         Self {
-            repository_ids: [repository_id],
+            repository_ids: vec![repository_id],
             permissions: BTreeMap::from([(Permission::RepositoryHooks, "write")]),
+        }
+    }
+
+    /// The names and ids of every repository the installation can reach, nothing more (what
+    /// listing them needs).
+    pub fn metadata() -> Self {
+        Self {
+            repository_ids: Vec::new(),
+            permissions: BTreeMap::from([(Permission::Metadata, "read")]),
         }
     }
 }
@@ -202,6 +217,11 @@ impl GitHubApp {
             api: api.trim_end_matches('/').to_owned(),
             http,
         })
+    }
+
+    /// The same App making its requests through `http` (a caller's own policy: redirects, timeouts).
+    pub fn with_client(self, http: reqwest::Client) -> Self {
+        Self { http, ..self }
     }
 
     /// The App's JWT: issued a minute ago (clock drift), valid for nine more minutes.
@@ -363,28 +383,45 @@ impl GitHubApp {
             Ok(response)
         } else {
             let url = response.url().path().to_owned();
-            let body = response.text().await.unwrap_or_default();
+            let body = read_bounded(response).await.unwrap_or_default();
             anyhow::bail!(
                 "GitHub API {url} answered {status}: {}",
-                body.chars().take(300).collect::<String>()
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
             )
         }
     }
 }
 
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> anyhow::Result<T> {
-    let bytes = response
-        .bytes()
-        .await
-        .context("reading a GitHub API response failed")?;
+    let bytes = read_bounded(response).await?;
     if bytes.is_empty() {
         return serde_json::from_slice(b"null").context("empty GitHub API response");
     }
     serde_json::from_slice(&bytes).context("unexpected GitHub API response")
 }
 
+/// The body of `response`, refused beyond [`MAX_RESPONSE_BYTES`].
+async fn read_bounded(mut response: reqwest::Response) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .context("reading a GitHub API response failed")?
+    {
+        anyhow::ensure!(
+            bytes.len() + chunk.len() <= MAX_RESPONSE_BYTES,
+            "a GitHub API response is larger than {MAX_RESPONSE_BYTES} bytes"
+        );
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 /// The `rel="next"` URL of a `Link` header.
-fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
     let link = headers.get(reqwest::header::LINK)?.to_str().ok()?;
     link.split(',').find_map(|part| {
         let (url, rel) = part.split_once(';')?;

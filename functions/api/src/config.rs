@@ -3,7 +3,7 @@
 //! keys, the key that seals TOTP secrets, password hashing (`PASSWORD_HASH_CONCURRENCY`), mail
 //! (`SMTP_URL`, `MAIL_FROM`) and the per-address limit of the auth routes
 //! (`AUTH_RATE_LIMIT_PER_MINUTE`, `TRUST_FORWARDED_FOR`). The sign-in providers read their own
-//! variables (`auth::oauth::providers`).
+//! variables (`auth::oauth::providers`), and so do the GitHub connections (`api::github::settings`).
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -13,6 +13,7 @@ use dashboard_shared::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::api::github::GitHubSettings;
 use crate::auth::{
     keys::SigningKeys, mail::Mailer, oauth::providers::Providers, password::Passwords,
     throttle::AddressLimiter,
@@ -42,6 +43,9 @@ pub struct ApiConfig {
     pub limiter: AddressLimiter,
     /// The sign-in providers whose variables are set (`auth::oauth::providers`).
     pub providers: Providers,
+    /// Where GitHub is, our repository webhooks' URL and the GitHub App of the install flow
+    /// (`api::github::settings`).
+    pub github: GitHubSettings,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -97,6 +101,7 @@ impl ApiConfig {
         };
         let limiter =
             AddressLimiter::from_env(env).map_err(config_error("AUTH_RATE_LIMIT_PER_MINUTE"))?;
+        let github = GitHubSettings::from_lookup(env, &public_url)?;
         Ok(Self {
             public_url,
             keys: Arc::new(keys),
@@ -105,6 +110,7 @@ impl ApiConfig {
             mailer,
             limiter,
             providers: Providers::from_lookup(env)?,
+            github,
         })
     }
 }

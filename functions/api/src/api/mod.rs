@@ -4,6 +4,7 @@
 //! list shares — cursor pages, entity tags, problem+json — live beside them.
 
 pub mod etag;
+pub mod github;
 pub mod pagination;
 pub mod projects;
 
@@ -14,7 +15,10 @@ use crate::routes::Route;
 
 /// Every data route.
 pub fn routes() -> Vec<Route> {
-    [projects::routes()].into_iter().flatten().collect()
+    [projects::routes(), github::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// An error, as every route answers one (RFC 9457 `application/problem+json`).

@@ -22,6 +22,8 @@ pub enum TokenType {
     Access,
     /// The step between a correct password and tokens when MFA is on (T6).
     MfaPending,
+    /// The `state` of a GitHub App install flow, bound to a person, an organization and a browser.
+    GitHubInstall,
 }
 
 impl TokenType {
@@ -29,6 +31,7 @@ impl TokenType {
         match self {
             Self::Access => "at+jwt",
             Self::MfaPending => "mfa+jwt",
+            Self::GitHubInstall => "github-install+jwt",
         }
     }
 }

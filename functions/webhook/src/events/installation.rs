@@ -1,8 +1,9 @@
 //! The installation lifecycle, in the tenant that owns the installation: uninstalling detaches its
 //! repositories and forgets it, suspending stops its tracked repositories and unsuspending resumes
 //! only those, and the repositories added to or removed from its selection are attached or
-//! detached. Each change is one statement over the tenant's rows of that installation, and the rows
-//! it leaves tracked are rescanned.
+//! detached (and, when the organization follows the installation's selection, the added ones it
+//! lacked are connected). Each change is one statement over the tenant's rows of that
+//! installation, and the rows it leaves tracked are rescanned.
 
 use dashboard_shared::TenantTx;
 use serde_json::Value;
@@ -41,7 +42,8 @@ pub(super) async fn event(
 }
 
 /// Repositories added to the installation's selection are attached to it (and resume if they had
-/// been detached); removed ones are detached.
+/// been detached), and, when the organization follows the installation's selection, the ones it
+/// did not have are connected; removed ones are detached.
 pub(super) async fn repositories(
     tx: &mut TenantTx,
     action: &str,
@@ -60,7 +62,89 @@ pub(super) async fn repositories(
         .map(|repos| repos.iter().filter_map(|r| r["id"].as_i64()).collect())
         .unwrap_or_default();
     let reason = format!("installation_repositories_{action}");
-    change(tx, sql, installation, Some(&ids), &reason).await
+    let mut effect = change(tx, sql, installation, Some(&ids), &reason).await?;
+    if action == "added" {
+        let connected = connect_followed(tx, installation, payload, &reason).await?;
+        effect.jobs += connected.jobs;
+        effect.changes += connected.changes;
+    }
+    Ok(effect)
+}
+
+/// When the installation follows its selection, connects the added repositories the organization
+/// does not have yet (as many as its plan allows; the others are logged) and scans them. Their
+/// clone URL is made from the installation account's web origin, which the payload carries.
+async fn connect_followed(
+    tx: &mut TenantTx,
+    installation: i64,
+    payload: &Value,
+    reason: &str,
+) -> Result<Effect, sqlx::Error> {
+    let follows: Option<bool> =
+        sqlx::query_scalar("select follow_selection from installations where installation_id = $1")
+            .bind(installation)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let origin = payload["installation"]["account"]["html_url"]
+        .as_str()
+        .and_then(|url| web_origin(url));
+    let (Some(true), Some(origin)) = (follows, origin) else {
+        return Ok(Effect::default());
+    };
+    let (connected, limit): (i64, i32) = sqlx::query_as(
+        "select (select count(*) from repositories where not archived), max_repositories
+         from tenants where id = $1",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut room = usize::try_from(i64::from(limit) - connected).unwrap_or(0);
+    let mut effect = Effect::default();
+    let added = payload["repositories_added"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for repo in &added {
+        let (Some(id), Some(full_name)) = (repo["id"].as_i64(), repo["full_name"].as_str()) else {
+            continue;
+        };
+        if room == 0 {
+            tracing::warn!(
+                installation.id = installation,
+                repository = full_name,
+                limit,
+                "the plan's repository limit is reached: an added repository is not connected"
+            );
+            continue;
+        }
+        let inserted: Option<Uuid> = sqlx::query_scalar(
+            "insert into repositories (provider, provider_repo_id, installation_id, full_name, clone_url)
+             values ('github', $1, $2, $3, $4)
+             on conflict (tenant_id, provider, provider_repo_id) do nothing
+             returning id",
+        )
+        .bind(id)
+        .bind(installation)
+        .bind(full_name)
+        .bind(format!("{origin}/{full_name}.git"))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(repository) = inserted {
+            room -= 1;
+            effect.changes += 1;
+            effect.jobs += rescan(tx, repository, reason).await?;
+        }
+    }
+    Ok(effect)
+}
+
+/// `https://host[:port]` of an account's `html_url` (`https://github.com/octocat`), if https.
+fn web_origin(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    host.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+        .then(|| format!("https://{host}"))
 }
 
 /// Detaches the installation's rows (those with GitHub ids `$2`, or all): no delivery reaches them

@@ -352,3 +352,59 @@ async fn a_repository_hook_delivery_about_an_archived_repository_causes_nothing(
         .unwrap();
     assert_eq!(stored, "ignored");
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_followed_installation_connects_the_repositories_added_to_it_up_to_the_plan(
+    admin: PgPool,
+) {
+    let app = TestApp::new(admin.clone());
+    let a = testing::create_tenant(&admin, "tenant-a").await;
+    testing::create_installation(&admin, a, 1).await;
+    let mut added: Value =
+        serde_json::from_slice(&fixture("installation_repositories/added.payload.json")).unwrap();
+    added["installation"]["id"] = json!(1);
+    added["repositories_added"] = json!([
+        { "id": 11, "full_name": "Codertocat/One", "private": false },
+        { "id": 12, "full_name": "Codertocat/Two", "private": true },
+        { "id": 13, "full_name": "Codertocat/Three", "private": false },
+        { "id": 14, "full_name": "Codertocat/Four", "private": false },
+    ]);
+
+    deliver(&app, "installation_repositories", &added).await;
+    assert_eq!(
+        app.count("select count(*) from app.repositories").await,
+        0,
+        "an installation whose selection is not followed connects nothing by itself"
+    );
+
+    sqlx::query("update app.installations set follow_selection = true")
+        .execute(&admin)
+        .await
+        .unwrap();
+    deliver(&app, "installation_repositories", &added).await;
+    let rows: Vec<(String, String, Option<i64>, bool)> = sqlx::query_as(
+        "select full_name, clone_url, installation_id, archived from app.repositories order by provider_repo_id",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    // The free plan allows three repositories: the fourth waits.
+    assert_eq!(
+        rows,
+        [
+            ("Codertocat/One", "https://github.com/Codertocat/One.git"),
+            ("Codertocat/Two", "https://github.com/Codertocat/Two.git"),
+            (
+                "Codertocat/Three",
+                "https://github.com/Codertocat/Three.git"
+            ),
+        ]
+        .map(|(name, url)| (name.to_owned(), url.to_owned(), Some(1), false))
+    );
+    assert_eq!(queued(&admin, a).await, ["scan_repository"; 3]);
+
+    // Delivered again: nothing twice.
+    finish_jobs(&admin).await;
+    deliver(&app, "installation_repositories", &added).await;
+    assert_eq!(app.count("select count(*) from app.repositories").await, 3);
+}

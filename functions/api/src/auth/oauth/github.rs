@@ -4,7 +4,7 @@
 
 use dashboard_shared::Error;
 use oauth2::PkceCodeChallenge;
-use secrecy::ExposeSecret as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::{
@@ -72,6 +72,22 @@ impl GitHub {
         )?)
     }
 
+    /// Exchanges the code for the person's access token (for a GitHub App's user authorization, a
+    /// user access token: what it reaches is asked of the API afterwards).
+    pub async fn access_token(
+        &self,
+        http: &Http,
+        provider: &Provider,
+        redirect: &str,
+        code: &str,
+        verifier: &str,
+    ) -> Result<SecretString, Error> {
+        let (authorize, token) = self.endpoints();
+        let at = endpoints(&authorize, &token);
+        let grant = client::exchange(http, provider, &at, redirect, code, verifier).await?;
+        Ok(grant.access_token)
+    }
+
     /// Exchanges the code, then reads who signed in.
     pub async fn sign_in(
         &self,
@@ -81,10 +97,10 @@ impl GitHub {
         code: &str,
         verifier: &str,
     ) -> Result<Person, Error> {
-        let (authorize, token) = self.endpoints();
-        let at = endpoints(&authorize, &token);
-        let grant = client::exchange(http, provider, &at, redirect, code, verifier).await?;
-        let bearer = Some(grant.access_token.expose_secret());
+        let access_token = self
+            .access_token(http, provider, redirect, code, verifier)
+            .await?;
+        let bearer = Some(access_token.expose_secret());
         let user: User = http
             .get_json(&format!("{}/user", self.api_url), bearer, GITHUB_JSON)
             .await

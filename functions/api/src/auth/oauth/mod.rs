@@ -7,14 +7,14 @@
 //! when the account has MFA, to `/signin/mfa` with the MFA token in a 5-minute `__Host-mfa` cookie.
 
 mod cache;
-mod client;
-mod flow;
-mod github;
+pub(crate) mod client;
+pub(crate) mod flow;
+pub(crate) mod github;
 mod identities;
 mod link;
 mod oidc;
 pub mod providers;
-mod transport;
+pub(crate) mod transport;
 
 use ::http::Method;
 use axum::{

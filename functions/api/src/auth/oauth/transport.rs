@@ -25,11 +25,16 @@ pub struct Http {
 impl Http {
     /// A client with the policy above; nothing is contacted until the first request.
     pub fn new() -> anyhow::Result<Self> {
+        Self::named("dashboard-sign-in")
+    }
+
+    /// A client with the policy above that sends `user_agent` (GitHub's API requires one).
+    pub fn named(user_agent: &str) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent("dashboard-sign-in")
+            .user_agent(user_agent)
             .build()
             .context("failed to build the providers' HTTP client")?;
         Ok(Self { client })
@@ -82,6 +87,43 @@ impl Http {
         }
         let body = read_bounded(response).await?;
         serde_json::from_slice(&body).with_context(|| format!("GET {url}: unexpected JSON"))
+    }
+}
+
+/// An answer read in full (and bounded): any status, its headers, its body.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status.
+    pub status: reqwest::StatusCode,
+    /// The headers (`Link` for pages).
+    pub headers: reqwest::header::HeaderMap,
+    /// The body, at most [`MAX_BODY`].
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    /// A request of `method` to `url` on this client, to send with [`Http::fetch`].
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends `request` and reads its answer whatever the status; only failing to talk (or an answer
+    /// over [`MAX_BODY`]) is an error.
+    pub async fn fetch(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Answer> {
+        let response = request.send().await.context("the request failed")?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_bounded(response).await?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// The underlying client (for a library that sends its own requests under this policy).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 }
 
