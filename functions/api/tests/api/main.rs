@@ -2,6 +2,8 @@
 //! area.
 
 mod api_tokens;
+mod github_connect;
+mod github_fake;
 mod github_signin;
 mod identities;
 mod invitations;

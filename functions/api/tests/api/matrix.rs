@@ -57,6 +57,10 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
 /// `team`, if any) would name them.
 async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path: &str) -> String {
     let mut concrete = path.replace("{org}", &team.slug);
+    if concrete.contains("{installation_id}") {
+        let installation = installation(app, team).await;
+        concrete = concrete.replace("{installation_id}", &installation.to_string());
+    }
     if concrete.contains("{account_id}") {
         concrete = concrete.replace("{account_id}", &team.subject.id.to_string());
     }
@@ -103,6 +107,19 @@ async fn sample_data(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .unwrap();
     tx.commit().await.unwrap();
     (repository, project)
+}
+
+/// A GitHub App installation connected to `team`: its id.
+async fn installation(app: &TestApp, team: &Team) -> i64 {
+    sqlx::query_scalar(
+        "insert into app.installations (tenant_id, installation_id)
+         select $1, coalesce(max(installation_id), 0) + 1 from app.installations
+         returning installation_id",
+    )
+    .bind(team.tenant)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap()
 }
 
 async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {

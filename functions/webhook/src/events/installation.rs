@@ -87,7 +87,7 @@ async fn connect_followed(
             .await?;
     let origin = payload["installation"]["account"]["html_url"]
         .as_str()
-        .and_then(|url| web_origin(url));
+        .and_then(web_origin);
     let (Some(true), Some(origin)) = (follows, origin) else {
         return Ok(Effect::default());
     };

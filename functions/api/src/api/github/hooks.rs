@@ -39,6 +39,7 @@ pub const POLL_INTERVAL_SECONDS: i32 = 3600;
     request_body = WebhookConnection,
     responses(
         (status = 201, description = "Connected: its webhook exists on GitHub, its first poll is queued", body = ConnectedRepository),
+        (status = 400, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already connected; over the plan's repository limit (named); GitHub refused the webhook (its words)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`full_name` not owner/name or not shown to the token; `token` empty, refused by GitHub or not allowed to create webhooks", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "GitHub failed; the detail says how", body = Problem, content_type = "application/problem+json"),

@@ -61,8 +61,10 @@ pub(super) async fn list(
     request_body = InstallationChange,
     responses(
         (status = 200, body = Installation),
+        (status = 400, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such installation in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Over the plan's repository limit (the detail names it), or no GitHub App", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`follow_selection` missing or not a boolean, or another field", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "GitHub failed; the detail says how", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -116,7 +118,7 @@ pub(super) async fn available(
     let github = &state.config.github;
     let mut reachable =
         client::installation_repositories(github, github.app()?, installation_id).await?;
-    reachable.sort_by(|a, b| a.full_name.to_lowercase().cmp(&b.full_name.to_lowercase()));
+    reachable.sort_by_key(|r| r.full_name.to_lowercase());
     Ok(Json(
         reachable
             .into_iter()
@@ -144,6 +146,7 @@ pub(super) async fn available(
     request_body = RepositoryChoice,
     responses(
         (status = 200, description = "The installation's connected repositories", body = [ConnectedRepository]),
+        (status = 400, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such installation in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The installation follows its selection on GitHub; over the plan's repository limit (named); no GitHub App", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`repositories`: a name that is not owner/name or that the installation does not reach, or too many", body = Problem, content_type = "application/problem+json"),
