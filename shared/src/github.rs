@@ -457,6 +457,18 @@ mod tests {
     }
 
     #[test]
+    fn a_metadata_scope_names_no_repository_and_a_read_scope_one() {
+        assert_eq!(
+            serde_json::to_value(TokenScope::metadata()).unwrap(),
+            serde_json::json!({ "permissions": { "metadata": "read" } })
+        );
+        assert_eq!(
+            serde_json::to_value(TokenScope::read(7, &[Permission::Contents])).unwrap(),
+            serde_json::json!({ "repository_ids": [7], "permissions": { "contents": "read" } })
+        );
+    }
+
+    #[test]
     fn a_bad_private_key_is_named() {
         let error =
             GitHubApp::new(1, &SecretString::from("not a key"), "http://localhost").unwrap_err();
