@@ -22,7 +22,7 @@ resource "google_project_iam_member" "build" {
 
 # Deploying a revision that runs as an account needs actAs on that account.
 resource "google_service_account_iam_member" "acts_as_runtime" {
-  for_each           = toset(var.runtime_service_accounts)
+  for_each           = var.runtime_service_accounts
   service_account_id = "projects/${var.project_id}/serviceAccounts/${each.value}"
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.build.email}"

@@ -42,8 +42,8 @@ variable "approvers" {
 }
 
 variable "runtime_service_accounts" {
-  description = "The services' and jobs' accounts the build deploys revisions as."
-  type        = list(string)
+  description = "Name => email of the services' and jobs' accounts the build deploys revisions as."
+  type        = map(string)
 }
 
 variable "webhook_secret_id" {

@@ -9,23 +9,23 @@ module "build" {
   tag_pattern       = var.environment == "prod" ? "^v.*$" : null
   approval_required = var.environment == "prod"
   approvers         = var.approvers
-  webhook_secret_id = module.secrets.ids["github-webhook-secret"]
+  webhook_secret_id = module.secrets.names["github-webhook-secret"]
   registry_url      = module.registry.url
   webhook_url       = module.webhook.uri
   api_url           = module.api.uri
   github_app_id     = var.github_app_id
 
-  runtime_service_accounts = [
-    module.webhook.service_account_email,
-    module.api.service_account_email,
-    module.scanner.service_account_email,
-    module.linker.service_account_email,
-    module.migrate.service_account_email,
-    module.reconcile.service_account_email,
-    module.purge.service_account_email,
-    module.poll_due.service_account_email,
-    module.resync.service_account_email,
-  ]
+  runtime_service_accounts = {
+    webhook   = module.webhook.service_account_email
+    api       = module.api.service_account_email
+    scanner   = module.scanner.service_account_email
+    linker    = module.linker.service_account_email
+    migrate   = module.migrate.service_account_email
+    reconcile = module.reconcile.service_account_email
+    purge     = module.purge.service_account_email
+    poll-due  = module.poll_due.service_account_email
+    resync    = module.resync.service_account_email
+  }
 }
 
 module "monitoring" {

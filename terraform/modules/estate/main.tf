@@ -52,7 +52,7 @@ locals {
   )
   secret = {
     for id in keys(local.secrets) : id => {
-      secret  = module.secrets.ids[id]
+      secret  = module.secrets.names[id]
       version = lookup(var.secret_versions, id, "1")
     }
   }
@@ -70,7 +70,7 @@ locals {
   github_env = { GITHUB_APP_ID = var.github_app_id }
   previous_webhook_secret = var.previous_webhook_secret_version == null ? {} : {
     GITHUB_WEBHOOK_SECRET_PREVIOUS = {
-      secret  = module.secrets.ids["github-webhook-secret"]
+      secret  = module.secrets.names["github-webhook-secret"]
       version = var.previous_webhook_secret_version
     }
   }
@@ -113,7 +113,7 @@ module "registry" {
   source     = "../registry"
   project_id = var.project_id
   region     = var.region
-  writers    = [module.build.service_account_email]
+  writers    = { build = module.build.service_account_email }
 }
 
 module "mirrors" {
@@ -121,7 +121,7 @@ module "mirrors" {
   project_id = var.project_id
   region     = var.region
   name       = "${var.project_id}-mirrors"
-  users      = [module.scanner.service_account_email]
+  users      = { scanner = module.scanner.service_account_email }
 }
 
 # Identities that call the private services: Pub/Sub's push requests and Cloud Scheduler.
@@ -212,7 +212,7 @@ module "scanner" {
   network_id          = module.network.network_id
   subnetwork_id       = module.network.subnetwork_id
   network_tags        = [module.network.scanner_tag]
-  invokers            = [google_service_account.push.email]
+  invokers            = { push = google_service_account.push.email }
   deletion_protection = var.deletion_protection
 
   env = merge(local.common_env, local.queue_env, local.github_env, local.pool["scanner"], {
@@ -228,20 +228,23 @@ module "scanner" {
 }
 
 module "linker" {
-  source              = "../service"
-  project_id          = var.project_id
-  region              = var.region
-  name                = "linker"
-  public              = false
-  image               = local.image["linker"]
-  max_instances       = var.services["linker"].max_instances
-  concurrency         = var.services["linker"].concurrency
-  timeout_seconds     = var.services["linker"].timeout_seconds
-  cpu                 = var.services["linker"].cpu
-  memory              = var.services["linker"].memory
-  network_id          = module.network.network_id
-  subnetwork_id       = module.network.subnetwork_id
-  invokers            = [google_service_account.push.email, google_service_account.scheduler.email]
+  source          = "../service"
+  project_id      = var.project_id
+  region          = var.region
+  name            = "linker"
+  public          = false
+  image           = local.image["linker"]
+  max_instances   = var.services["linker"].max_instances
+  concurrency     = var.services["linker"].concurrency
+  timeout_seconds = var.services["linker"].timeout_seconds
+  cpu             = var.services["linker"].cpu
+  memory          = var.services["linker"].memory
+  network_id      = module.network.network_id
+  subnetwork_id   = module.network.subnetwork_id
+  invokers = {
+    push      = google_service_account.push.email
+    scheduler = google_service_account.scheduler.email
+  }
   deletion_protection = var.deletion_protection
 
   env = merge(local.common_env, local.queue_env, local.github_env, local.pool["linker"])
@@ -268,13 +271,13 @@ module "queue" {
 
   # Whoever enqueues: deliveries (webhook), scans that relink and rescans (scanner, poll-due,
   # resync), ingestion and the sweeper (linker).
-  publishers = [
-    module.webhook.service_account_email,
-    module.scanner.service_account_email,
-    module.linker.service_account_email,
-    module.poll_due.service_account_email,
-    module.resync.service_account_email,
-  ]
+  publishers = {
+    webhook  = module.webhook.service_account_email
+    scanner  = module.scanner.service_account_email
+    linker   = module.linker.service_account_email
+    poll-due = module.poll_due.service_account_email
+    resync   = module.resync.service_account_email
+  }
 }
 
 locals {

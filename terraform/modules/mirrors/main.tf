@@ -36,7 +36,7 @@ resource "google_storage_bucket" "mirrors" {
 }
 
 resource "google_storage_bucket_iam_member" "users" {
-  for_each = toset(var.users)
+  for_each = var.users
   bucket   = google_storage_bucket.mirrors.name
   role     = "roles/storage.objectUser"
   member   = "serviceAccount:${each.value}"

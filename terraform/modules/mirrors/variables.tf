@@ -14,6 +14,6 @@ variable "name" {
 }
 
 variable "users" {
-  description = "Service account emails that read and write mirrors (the scanner's)."
-  type        = list(string)
+  description = "Who => service account email that reads and writes mirrors (the scanner's)."
+  type        = map(string)
 }

@@ -82,7 +82,7 @@ resource "google_pubsub_subscription_iam_member" "agent_acks_forwarded" {
 }
 
 resource "google_pubsub_topic_iam_member" "publishers" {
-  for_each = toset(var.publishers)
+  for_each = var.publishers
   project  = var.project_id
   topic    = google_pubsub_topic.jobs.name
   role     = "roles/pubsub.publisher"

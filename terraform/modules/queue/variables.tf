@@ -59,6 +59,6 @@ variable "max_backoff_seconds" {
 }
 
 variable "publishers" {
-  description = "Service account emails that publish jobs to this queue."
-  type        = list(string)
+  description = "Who => service account email that publishes jobs to this queue."
+  type        = map(string)
 }

@@ -40,7 +40,7 @@ resource "google_artifact_registry_repository" "app" {
 }
 
 resource "google_artifact_registry_repository_iam_member" "writers" {
-  for_each   = toset(var.writers)
+  for_each   = var.writers
   project    = var.project_id
   location   = var.region
   repository = google_artifact_registry_repository.app.name

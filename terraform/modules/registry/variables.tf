@@ -15,7 +15,7 @@ variable "name" {
 }
 
 variable "writers" {
-  description = "Service account emails that push images (Cloud Build's)."
-  type        = list(string)
-  default     = []
+  description = "Who => service account email that pushes images (Cloud Build's)."
+  type        = map(string)
+  default     = {}
 }

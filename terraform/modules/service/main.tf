@@ -121,7 +121,7 @@ resource "google_cloud_run_v2_service" "this" {
 
 # Who may call a private service: the push subscription's and the scheduler's accounts.
 resource "google_cloud_run_v2_service_iam_member" "invokers" {
-  for_each = toset(var.invokers)
+  for_each = var.invokers
   project  = var.project_id
   location = var.region
   name     = google_cloud_run_v2_service.this.name

@@ -91,9 +91,9 @@ variable "network_tags" {
 }
 
 variable "invokers" {
-  description = "Service account emails granted run.invoker on this service."
-  type        = list(string)
-  default     = []
+  description = "Who => service account email granted run.invoker on this service (static keys: emails are only known after apply)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "deletion_protection" {

@@ -364,7 +364,7 @@ fn every_identity_is_one_of_ours_never_a_default_service_account() {
             }
         }
     }
-    // What the modules receive as an account, alone or in a list of grantees, is one we create.
+    // What the modules receive as an account, alone or among grantees, is one we create.
     let ours = |value: &str| {
         value.starts_with("google_service_account.")
             || (value.starts_with("module.") && value.ends_with(".service_account_email"))
@@ -384,11 +384,16 @@ fn every_identity_is_one_of_ours_never_a_default_service_account() {
             ]
             .contains(&key)
             {
-                let hcl::Expression::Array(items) = a.expr() else {
-                    panic!("{}: {key} is a list", call.address());
+                // Keyed by role (for_each needs keys known before the accounts exist).
+                let hcl::Expression::Object(grantees) = a.expr() else {
+                    panic!("{}: {key} is a map of accounts", call.address());
                 };
-                for item in items {
-                    assert!(ours(&text(item)), "{}: {key} has {item}", call.address());
+                for account in grantees.values() {
+                    assert!(
+                        ours(&text(account)),
+                        "{}: {key} has {account}",
+                        call.address()
+                    );
                 }
             }
         }
