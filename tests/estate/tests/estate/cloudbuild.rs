@@ -119,6 +119,9 @@ fn the_tests_run_scripts_test_against_postgres_on_the_cloudbuild_network() {
         .collect();
     assert!(args.contains(&"--network=cloudbuild"), "{args:?}");
     let name = args.iter().find_map(|a| a.strip_prefix("--name=")).unwrap();
+    // The tests log in as the migrations' runtime role too, which has no password: the container
+    // trusts its network, or the test step gives that role's password.
+    let trusted = args.contains(&"POSTGRES_HOST_AUTH_METHOD=trust");
     let test = step(&pipeline, "test");
     assert!(
         test["script"]
@@ -131,6 +134,16 @@ fn the_tests_run_scripts_test_against_postgres_on_the_cloudbuild_network() {
     assert!(
         env(test, "DATABASE_URL").contains(&format!("@{name}:5432/")),
         "DATABASE_URL points at the {name} container"
+    );
+    let app_password = test["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|entry| entry.starts_with("DATABASE_APP_PASSWORD="));
+    assert!(
+        trusted || app_password,
+        "the runtime role cannot log in to the {name} container: {args:?}"
     );
     // Images wait for the tests, the deploy for the migration.
     assert_eq!(step(&pipeline, "images")["waitFor"][0], "test");
