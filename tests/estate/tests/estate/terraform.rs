@@ -580,7 +580,8 @@ fn every_environment_runs_the_estate_and_the_estate_runs_the_policy() {
         let backend = crate::read(&format!("terraform/environments/{env}/backend.tf"));
         assert!(backend.contains("backend \"gcs\""), "{env}: state in GCS");
     }
-    // Pins: the google provider >= 6, < 8 and Terraform >= 1.6 wherever they are declared.
+    // Pins: the google provider >= 6.8 (invoker_iam_disabled), < 8 and Terraform >= 1.6 wherever
+    // they are declared.
     for file in &files {
         if let Some(terraform) = block(&file.body, &["terraform"]) {
             if let Some(version) = attr(terraform, "required_version") {
@@ -588,7 +589,7 @@ fn every_environment_runs_the_estate_and_the_estate_runs_the_policy() {
             }
             if let Some(google) = attr_at(terraform, &["required_providers", "google"]) {
                 assert!(
-                    google.contains("\">= 6, < 8\""),
+                    google.contains("\">= 6.8, < 8\""),
                     "{}: {google}",
                     file.path.display()
                 );
