@@ -503,6 +503,13 @@ fn the_dashboard_shows_requests_latency_errors_instances_queues_and_the_database
         serde_json::from_str(&crate::read("terraform/modules/monitoring/dashboard.json")).unwrap();
     let mut filters = Vec::new();
     collect_filters(&dashboard, &mut filters);
+    // Monitoring reads one metric type per query: `metric.type="…"`, never a prefix or a list.
+    for (filter, _) in &filters {
+        assert!(
+            filter.matches("metric.type=\"").count() == 1 && !filter.contains("starts_with"),
+            "a chart's filter names one metric type: {filter}"
+        );
+    }
     let by_service = |metric: &str, extra: &str| {
         filters.iter().any(|(filter, group_by)| {
             filter.contains(metric)
