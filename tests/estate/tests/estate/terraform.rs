@@ -158,10 +158,10 @@ fn every_cloud_run_service_scales_from_zero_to_a_bounded_max_with_probes_and_its
             Some("var.public"),
             "{at}"
         );
-        assert!(
-            attr(body, "ingress").is_some_and(|i| text(i).contains("var.public")
-                && text(i).contains("INGRESS_TRAFFIC_INTERNAL_ONLY")),
-            "{at}: ingress"
+        assert_eq!(
+            attr(body, "ingress").map(text).as_deref(),
+            Some("var.public ? \"INGRESS_TRAFFIC_ALL\" : \"INGRESS_TRAFFIC_INTERNAL_ONLY\""),
+            "{at}: ingress from anywhere only when public"
         );
         // Cloud Build owns the image.
         let ignored = attr_at(body, &["lifecycle", "ignore_changes"]).unwrap_or_default();
@@ -306,6 +306,17 @@ fn cloud_sql_has_pitr_no_public_ip_deletion_protection_and_an_explicit_edition()
         .unwrap();
         if let Some(value) = attr(&tfvars, "deletion_protection") {
             assert_eq!(text(value), "true", "{env}");
+        }
+        // High availability in prod.
+        if env == "prod" {
+            let Some(hcl::Expression::Object(database)) = attr(&tfvars, "database") else {
+                panic!("{env}: database settings");
+            };
+            let availability = database
+                .iter()
+                .find(|(key, _)| key.to_string() == "availability_type")
+                .map(|(_, value)| text(value));
+            assert_eq!(availability.as_deref(), Some("\"REGIONAL\""), "{env}: HA");
         }
     }
 }
