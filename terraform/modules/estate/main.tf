@@ -161,10 +161,11 @@ module "webhook" {
   deletion_protection = var.deletion_protection
 
   env = merge(local.common_env, local.queue_env, local.github_env, local.pool["webhook"])
+  # Not the App's private key: the public webhook only verifies and stores deliveries; the
+  # reconcile job, which reads them back from GitHub as the App, has its own account.
   secret_env = merge({
     DATABASE_URL           = local.secret["database-url"]
     GITHUB_WEBHOOK_SECRET  = local.secret["github-webhook-secret"]
-    GITHUB_APP_PRIVATE_KEY = local.secret["github-app-private-key"]
     SECRETS_ENCRYPTION_KEY = local.secret["secrets-encryption-key"]
   }, local.previous_webhook_secret)
 }
