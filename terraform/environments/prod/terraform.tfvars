@@ -22,12 +22,13 @@ database = {
   retained_backups               = 8
 }
 
-# Budget: 5x4 + 8x10 + 5x2 + 5x5 + 5 jobs x 2 = 145 <= 160 (200 x 0.8).
+# Budget: 5x4 + 8x10 + 5x4 + 4x6 + 5 jobs x 2 = 154 <= 160 (200 x 0.8). The queue consumers
+# (scanner, linker) hold two connections per concurrent push: the job's claim and its work.
 services = {
   webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10, cpu = "1", memory = "512Mi" }
   api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30, cpu = "1", memory = "1Gi" }
-  scanner = { max_instances = 5, concurrency = 2, pool_size = 2, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
-  linker  = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 120, cpu = "1", memory = "1Gi" }
+  scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
+  linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "1Gi" }
 }
 
 jobs = {

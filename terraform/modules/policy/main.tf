@@ -25,6 +25,13 @@ locals {
     [for name, j in var.jobs : "${name} ${j.pool_size}"],
   ))
   consumers_missing = [for name, q in var.queues : "${name} -> ${q.consumer}" if !contains(keys(var.services), q.consumer)]
+  # A push consumer holds one connection for the claim of each job it runs (the job row stays
+  # locked in that transaction until the job ends, shared::jobs) and takes another for the job's
+  # own work: with fewer than two per concurrent push, a full instance waits on its own pool.
+  consumer_pools_short = [
+    for name, q in var.queues : "${q.consumer}: pool ${try(var.services[q.consumer].pool_size, "?")} < 2 x concurrency ${try(var.services[q.consumer].concurrency, "?")}"
+    if try(var.services[q.consumer].pool_size < 2 * var.services[q.consumer].concurrency, false)
+  ]
   timeouts_mismatched = [
     for name, q in var.queues : "${name}: ${q.consumer} timeout ${try(var.services[q.consumer].timeout_seconds, "?")}s, ack deadline ${q.ack_deadline_seconds}s"
     if try(var.services[q.consumer].timeout_seconds, q.ack_deadline_seconds) != q.ack_deadline_seconds
@@ -53,6 +60,10 @@ resource "terraform_data" "queue_consumers" {
     precondition {
       condition     = length(local.timeouts_mismatched) == 0
       error_message = "${var.environment}: a consumer's request timeout must equal its subscription's ack deadline: ${join("; ", local.timeouts_mismatched)}."
+    }
+    precondition {
+      condition     = length(local.consumer_pools_short) == 0
+      error_message = "${var.environment}: a queue consumer needs two connections per concurrent push (the job's claim and its work): ${join("; ", local.consumer_pools_short)}."
     }
   }
 }

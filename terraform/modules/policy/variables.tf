@@ -52,10 +52,11 @@ variable "services" {
     condition     = alltrue([for s in values(var.services) : s.pool_size >= 1 && s.pool_size <= 100])
     error_message = "Every service's pool_size is between 1 and 100."
   }
-  # More connections than concurrent requests would sit idle, held from the budget.
+  # At most two connections per concurrent request (a push consumer's claim and its work, see
+  # main.tf); more would sit idle, held from the budget.
   validation {
-    condition     = alltrue([for s in values(var.services) : s.pool_size <= s.concurrency])
-    error_message = "A service's pool_size may not exceed its concurrency."
+    condition     = alltrue([for s in values(var.services) : s.pool_size <= 2 * s.concurrency])
+    error_message = "A service's pool_size may not exceed twice its concurrency."
   }
   validation {
     condition     = alltrue([for s in values(var.services) : s.timeout_seconds >= 1 && s.timeout_seconds <= 3600])

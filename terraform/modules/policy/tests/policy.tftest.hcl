@@ -11,8 +11,8 @@ variables {
   services = {
     webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10 }
     api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30 }
-    scanner = { max_instances = 5, concurrency = 2, pool_size = 2, timeout_seconds = 600 }
-    linker  = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 120 }
+    scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600 }
+    linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120 }
   }
   jobs = {
     migrate   = { pool_size = 2 }
@@ -31,7 +31,7 @@ run "the_baseline_fits_its_budget" {
   command = plan
 
   assert {
-    condition     = output.connections_used == 5 * 4 + 8 * 10 + 5 * 2 + 5 * 5 + 5 * 2
+    condition     = output.connections_used == 5 * 4 + 8 * 10 + 5 * 4 + 4 * 6 + 5 * 2
     error_message = "connections_used sums max instances x pool size per service, plus the jobs' pools"
   }
   assert {
@@ -43,21 +43,21 @@ run "the_baseline_fits_its_budget" {
 run "one_connection_over_the_budget_fails" {
   command = plan
   variables {
-    database = { max_connections = 181, transaction_log_retention_days = 7, retained_backups = 8 }
+    database = { max_connections = 192, transaction_log_retention_days = 7, retained_backups = 8 }
   }
-  # 145 used, floor(181 x 0.8) = 144: one over.
+  # 154 used, floor(192 x 0.8) = 153: one over.
   expect_failures = [terraform_data.connection_budget]
 }
 
 run "a_budget_exactly_full_is_allowed" {
   command = plan
   variables {
-    database = { max_connections = 182, transaction_log_retention_days = 7, retained_backups = 8 }
+    database = { max_connections = 193, transaction_log_retention_days = 7, retained_backups = 8 }
   }
-  # floor(182 x 0.8) = 145.
+  # floor(193 x 0.8) = 154.
   assert {
     condition     = output.connections_used == output.connections_limit
-    error_message = "the baseline uses exactly 145 of 145"
+    error_message = "the baseline uses exactly 154 of 154"
   }
 }
 
@@ -67,8 +67,8 @@ run "more_api_instances_exceed_the_budget" {
     services = {
       webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10 }
       api     = { max_instances = 20, concurrency = 80, pool_size = 10, timeout_seconds = 30 }
-      scanner = { max_instances = 5, concurrency = 2, pool_size = 2, timeout_seconds = 600 }
-      linker  = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 120 }
+      scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600 }
+      linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120 }
     }
   }
   expect_failures = [terraform_data.connection_budget]
@@ -87,17 +87,49 @@ run "unbounded_max_instances_are_refused" {
   expect_failures = [var.services]
 }
 
-run "a_pool_larger_than_concurrency_is_refused" {
+run "a_pool_larger_than_twice_the_concurrency_is_refused" {
   command = plan
   variables {
     services = {
       webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10 }
       api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30 }
-      scanner = { max_instances = 5, concurrency = 2, pool_size = 3, timeout_seconds = 600 }
-      linker  = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 120 }
+      scanner = { max_instances = 5, concurrency = 2, pool_size = 5, timeout_seconds = 600 }
+      linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120 }
     }
   }
   expect_failures = [var.services]
+}
+
+# The linker as first configured: 10 pushes at once, 5 connections. Each push holds one for its
+# claim, so the jobs' own work waits on a pool that never frees.
+run "a_consumer_pool_below_two_connections_per_push_is_refused" {
+  command = plan
+  variables {
+    services = {
+      webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10 }
+      api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30 }
+      scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600 }
+      linker  = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 120 }
+    }
+  }
+  expect_failures = [terraform_data.queue_consumers]
+}
+
+# The same numbers are fine for a service that consumes no queue (one connection per request).
+run "a_pool_below_twice_the_concurrency_is_fine_outside_the_consumers" {
+  command = plan
+  variables {
+    services = {
+      webhook = { max_instances = 5, concurrency = 10, pool_size = 5, timeout_seconds = 10 }
+      api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30 }
+      scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600 }
+      linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120 }
+    }
+  }
+  assert {
+    condition     = output.connections_used == 5 * 5 + 8 * 10 + 5 * 4 + 4 * 6 + 5 * 2
+    error_message = "planned"
+  }
 }
 
 run "a_pool_above_the_functions_range_is_refused" {
