@@ -26,6 +26,9 @@ resource "google_compute_global_address" "services" {
   address_type  = "INTERNAL"
   prefix_length = var.services_prefix_length
   network       = google_compute_network.this.id
+
+  # Google picks a free range for it: after the subnet exists, so that it cannot pick the subnet's.
+  depends_on = [google_compute_subnetwork.run]
 }
 
 resource "google_service_networking_connection" "services" {
