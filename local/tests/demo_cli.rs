@@ -355,7 +355,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         ],
     );
     let relinked = run(data.path(), &["link", "relink", "--tenant", "hookup-app"]);
-    assert!(relinked.contains("1 repositories relinked"), "{relinked}");
+    assert!(relinked.contains("every repository relinked"), "{relinked}");
     let corrected = show(data.path(), "hookup-app");
     let links_of = |title: &str| -> Vec<(String, String)> {
         corrected["commits"]

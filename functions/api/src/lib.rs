@@ -20,7 +20,7 @@ pub mod user;
 use std::sync::Arc;
 
 use axum::Router;
-use dashboard_shared::{Db, serve};
+use dashboard_shared::{Db, jobs::Transport, serve};
 
 pub use config::ApiConfig;
 
@@ -33,16 +33,24 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Access tokens this instance verified recently.
     pub verified: auth::verified::VerifiedTokens,
+    /// How the jobs a request enqueues reach their consumers.
+    pub transport: Transport,
 }
 
 impl AppState {
-    /// The state for `db` and `config`.
+    /// The state for `db` and `config`, announcing jobs over the `postgres` transport.
     pub fn new(db: Db, config: ApiConfig) -> Self {
         Self {
+            transport: Transport::Postgres(db.clone()),
             db,
             config: Arc::new(config),
             verified: auth::verified::VerifiedTokens::default(),
         }
+    }
+
+    /// The same, announcing jobs over `transport`.
+    pub fn with_transport(self, transport: Transport) -> Self {
+        Self { transport, ..self }
     }
 }
 

@@ -26,7 +26,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::{Db, TenantId, TenantTx};
+use crate::{Db, TenantId, TenantTx, domain::JobStatus};
 
 /// The channel workers listen on; the payload is the queue's name.
 pub const NOTIFY_CHANNEL: &str = "dashboard_jobs";
@@ -100,6 +100,73 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>,
         });
     }
     Ok(id)
+}
+
+/// Enqueues `job` like [`enqueue`], or, when the same work is already pending (its dedup key), finds
+/// that job: either way the id of a job that will do it, for the caller to poll.
+pub async fn enqueue_or_find_pending<J: Job>(
+    tx: &mut TenantTx,
+    job: &J,
+) -> Result<Uuid, sqlx::Error> {
+    // The pending job may finish between the two statements: then the next insert succeeds.
+    for _ in 0..3 {
+        if let Some(id) = enqueue(tx, job).await? {
+            return Ok(id);
+        }
+        let pending = sqlx::query_scalar!(
+            r#"select id from jobs
+               where kind = $1 and dedup_key = $2 and status in ($3, $4)"#,
+            J::KIND,
+            job.dedup_key(),
+            JobStatus::Queued.as_str(),
+            JobStatus::Running.as_str(),
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = pending {
+            return Ok(id);
+        }
+    }
+    Err(sqlx::Error::Protocol(format!(
+        "no {} job could be enqueued nor found pending",
+        J::KIND
+    )))
+}
+
+/// A job as the organization that owns it sees it (never its payload).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// The job's id.
+    pub id: Uuid,
+    /// Its kind (`relink_organization`, `scan_repository`, …).
+    pub kind: String,
+    /// Where it stands.
+    pub status: JobStatus,
+    /// How many of its runs failed.
+    pub attempts: i32,
+    /// How many failed runs leave it dead.
+    pub max_attempts: i32,
+    /// Why its last failed run failed (kept after a later success).
+    pub last_error: Option<String>,
+    /// When it was enqueued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When it runs (again), while queued.
+    pub run_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The job `id` of the tenant of `tx` (row-level security hides any other's).
+pub async fn find_job(tx: &mut TenantTx, id: Uuid) -> Result<Option<JobRecord>, sqlx::Error> {
+    sqlx::query_as!(
+        JobRecord,
+        r#"select id, kind, status as "status: JobStatus", attempts, max_attempts, last_error,
+                  created_at, updated_at, run_at
+           from jobs where id = $1"#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// A dead job, as an administrator lists it.

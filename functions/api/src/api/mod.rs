@@ -4,8 +4,10 @@
 //! list shares — cursor pages, entity tags, problem+json — live beside them.
 
 pub mod etag;
+pub mod links;
 pub mod pagination;
 pub mod projects;
+pub mod unlinked;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +16,10 @@ use crate::routes::Route;
 
 /// Every data route.
 pub fn routes() -> Vec<Route> {
-    [projects::routes()].into_iter().flatten().collect()
+    [projects::routes(), links::routes(), unlinked::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// An error, as every route answers one (RFC 9457 `application/problem+json`).
