@@ -4,6 +4,7 @@
 //! it back; relinking runs the linker over every commit of the organization's repositories (or one)
 //! again — the job `POST /api/v2/link-commit-tasks` will enqueue.
 
+use dashboard_api::api::commits::{db::match_sha, model::parse_sha};
 use dashboard_linker::link;
 use dashboard_shared::TenantTx;
 use uuid::Uuid;
@@ -111,21 +112,13 @@ async fn relink(system: &System, tenant: &str, repository: Option<&str>) -> anyh
     Ok(())
 }
 
-/// The commit `given` names: (id, repository, full SHA).
+/// The commit `given` names: (id, repository, full SHA), found as `GET …/commits/{sha}` finds it.
 async fn find_commit(tx: &mut TenantTx, given: &str) -> anyhow::Result<(Uuid, Uuid, String)> {
-    let prefix = given.to_ascii_lowercase();
-    anyhow::ensure!(
-        (7..=40).contains(&prefix.len()) && prefix.chars().all(|c| c.is_ascii_hexdigit()),
-        "`{given}` is not a commit SHA (7 to 40 hex digits)"
-    );
-    let found: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-        "select id, repository_id, sha from commits where sha like $1 || '%' order by sha limit 2",
-    )
-    .bind(&prefix)
-    .fetch_all(&mut **tx)
-    .await?;
+    let prefix = parse_sha(given)
+        .map_err(|_| anyhow::anyhow!("`{given}` is not a commit SHA (7 to 64 hex digits)"))?;
+    let found = match_sha(tx, &prefix, None, 2).await?;
     match found.as_slice() {
-        [one] => Ok(one.clone()),
+        [one] => Ok((one.id, one.repository_id, one.sha.clone())),
         [] => anyhow::bail!("no commit {given} in this organization"),
         _ => anyhow::bail!("{given} names several commits: give more of the SHA"),
     }

@@ -3,9 +3,12 @@
 //! transaction (`db.rs`, compile-checked SQL) and its wire types (`model.rs`). The conventions every
 //! list shares — cursor pages, entity tags, problem+json — live beside them.
 
+pub mod commits;
 pub mod etag;
+pub mod overview;
 pub mod pagination;
 pub mod projects;
+pub mod tasks;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +17,15 @@ use crate::routes::Route;
 
 /// Every data route.
 pub fn routes() -> Vec<Route> {
-    [projects::routes()].into_iter().flatten().collect()
+    [
+        projects::routes(),
+        tasks::routes(),
+        commits::routes(),
+        overview::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// An error, as every route answers one (RFC 9457 `application/problem+json`).
