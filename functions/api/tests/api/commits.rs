@@ -340,7 +340,14 @@ async fn bad_commit_filters_are_problems_naming_the_field(admin: PgPool) {
             "application/problem+json"
         );
         let detail = reply.json["detail"].as_str().unwrap();
-        assert!(detail.starts_with(field), "{query}: {detail}");
+        // Our own checks name the field first; the query string's parser names it after its
+        // preamble.
+        let named = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            detail.starts_with(&format!("{field}: "))
+        } else {
+            detail.contains(&format!("{field}: "))
+        };
+        assert!(named, "{query}: {detail}");
     }
 }
 
@@ -442,7 +449,10 @@ async fn a_sha_naming_several_commits_is_refused_with_their_repositories(admin: 
     insert_commit(&mut tx, upstream, &other, "One", ("A", "a@x.test"), at).await;
     tx.commit().await.unwrap();
     let viewer = Some(team.viewer.token.as_str());
-    let get = |path: String| app.call(Method::GET, &path, viewer, None);
+    let get = |path: String| {
+        let app = &app;
+        async move { app.call(Method::GET, &path, viewer, None).await }
+    };
 
     let prefix = get("/api/v2/orgs/acme/commits/abcdef".to_owned() + "0").await;
     assert_eq!(prefix.status, StatusCode::NOT_FOUND);
