@@ -227,7 +227,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
             c["links"].as_array().unwrap().iter().map(move |l| {
                 (
                     c["title"].as_str().unwrap().to_owned(),
-                    l["task"].as_str().unwrap().to_owned(),
+                    l["task"]["key"].as_str().unwrap().to_owned(),
                     l["method"].as_str().unwrap().to_owned(),
                     l["relation"].as_str().unwrap().to_owned(),
                 )
@@ -308,10 +308,10 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         .find(|c| c["title"] == "Fixes TASK-DEMO-1")
         .expect("the new commit is stored");
     assert_eq!(newest["title"], "Fixes TASK-DEMO-1");
-    assert_eq!(newest["links"][0]["task"], "TASK-DEMO-1");
+    assert_eq!(newest["links"][0]["task"]["key"], "TASK-DEMO-1");
     assert_eq!(newest["links"][0]["method"], "explicit");
     assert_eq!(newest["links"][0]["relation"], "closes");
-    assert_eq!(newest["links"][0]["status"], "done");
+    assert_eq!(newest["links"][0]["task"]["status"], "done");
     assert_eq!(synced["totals"]["tasks_done"], 1);
 
     run(data.path(), &["repo", "sync", "--tenant", "hookup-app"]);
@@ -369,7 +369,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
             .iter()
             .map(|l| {
                 (
-                    l["task"].as_str().unwrap().to_owned(),
+                    l["task"]["key"].as_str().unwrap().to_owned(),
                     l["method"].as_str().unwrap().to_owned(),
                 )
             })

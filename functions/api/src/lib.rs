@@ -11,7 +11,6 @@ pub mod auth;
 pub mod config;
 pub mod openapi;
 pub mod orgs;
-pub mod read;
 pub mod routes;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -3,10 +3,13 @@
 //! transaction (`db.rs`, compile-checked SQL) and its wire types (`model.rs`). The conventions every
 //! list shares — cursor pages, entity tags, problem+json — live beside them.
 
+pub mod commits;
 pub mod etag;
 pub mod links;
+pub mod overview;
 pub mod pagination;
 pub mod projects;
+pub mod tasks;
 pub mod unlinked;
 
 use serde::Serialize;
@@ -16,10 +19,17 @@ use crate::routes::Route;
 
 /// Every data route.
 pub fn routes() -> Vec<Route> {
-    [projects::routes(), links::routes(), unlinked::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        projects::routes(),
+        tasks::routes(),
+        commits::routes(),
+        overview::routes(),
+        links::routes(),
+        unlinked::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// An error, as every route answers one (RFC 9457 `application/problem+json`).

@@ -2,6 +2,7 @@
 //! area.
 
 mod api_tokens;
+mod commits;
 mod github_signin;
 mod identities;
 mod invitations;
@@ -17,6 +18,7 @@ mod query_data;
 mod roles;
 mod signin;
 mod support;
+mod tasks;
 mod team;
 mod tokens;
 mod unlinked;

@@ -89,10 +89,16 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
                 .unwrap();
             tx.commit().await.unwrap();
             job.unwrap()
+        } else if concrete.contains("/tasks/{id}") {
+            sample_task_and_commit(app, team).await.0
         } else {
             panic!("the matrix has no row to name `{{id}}` in {path}: add one to concrete_path");
         };
         concrete = concrete.replace("{id}", &id.to_string());
+    }
+    if concrete.contains("{sha}") {
+        let sha = sample_task_and_commit(app, team).await.1;
+        concrete = concrete.replace("{sha}", &sha[..7]);
     }
     assert!(
         !concrete.contains('{'),
@@ -164,6 +170,29 @@ async fn sample_link(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .unwrap();
     tx.commit().await.unwrap();
     (commit, task)
+
+/// A task and a commit of `team` (in a repository of [`sample_data`]): the task's id and the
+/// commit's SHA.
+async fn sample_task_and_commit(app: &TestApp, team: &Team) -> (Uuid, String) {
+    let (repository, _) = sample_data(app, team).await;
+    let sha = "0123456789abcdef0123456789abcdef01234567".to_owned();
+    let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+    let task: Uuid = sqlx::query_scalar(
+        "insert into tasks (repository_id, source, external_key, title) values ($1, 'tasklist', 'TASK-1', 'One')
+         returning id",
+    )
+    .bind(repository)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("insert into commits (repository_id, sha, message) values ($1, $2, 'One')")
+        .bind(repository)
+        .bind(&sha)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (task, sha)
 }
 
 async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {
