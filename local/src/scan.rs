@@ -135,7 +135,7 @@ fn print_table(projects: &[Project]) {
         println!(
             "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  {}",
             dot(&p.path),
-            p.kind,
+            p.types.join("+"),
             p.name.as_deref().unwrap_or("-"),
             p.version.as_deref().unwrap_or("-"),
             p.todo_count,

@@ -94,7 +94,8 @@ fn print_project(project: &ProjectNode, depth: usize) {
         None => "-".into(),
     };
     let label = format!("{}{label}", "  ".repeat(depth));
-    println!("{label:<56} {:<14} {tasks:>11}", project.kind);
+    // Every ecosystem of the directory, the primary first: `npm+tasklist`.
+    println!("{label:<56} {:<14} {tasks:>11}", project.types.join("+"));
     for child in &project.children {
         print_project(child, depth + 1);
     }
