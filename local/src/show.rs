@@ -113,7 +113,8 @@ fn print_project(project: &ProjectNode, depth: usize) -> std::io::Result<()> {
         None => "-".into(),
     };
     let label = format!("{}{label}", "  ".repeat(depth));
-    outln!("{label:<56} {:<14} {tasks:>11}", project.kind)?;
+    // Every ecosystem of the directory, the primary first: `npm+tasklist`.
+    outln!("{label:<56} {:<14} {tasks:>11}", project.types.join("+"))?;
     for child in &project.children {
         print_project(child, depth + 1)?;
     }

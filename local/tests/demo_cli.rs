@@ -18,7 +18,7 @@ use std::{
 };
 
 use common::git;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn dashboard(data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dashboard"));
@@ -217,8 +217,21 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         }
     }
 
-    // find-me-a-mechanic: commits that close, reference and resemble its tasks.
+    // find-me-a-mechanic: one project at its root, an npm application with its task list, and
+    // commits that close, reference and resemble its tasks.
     let mechanic = show(data.path(), "find-me-a-mechanic");
+    let root = &mechanic["projects"].as_array().unwrap()[..];
+    assert_eq!(root.len(), 1, "{:#}", mechanic["projects"]);
+    assert_eq!(
+        (&root[0]["path"], &root[0]["type"], &root[0]["types"], &root[0]["name"], &root[0]["tasks"]),
+        (
+            &json!(""),
+            &json!("npm"),
+            &json!(["npm", "tasklist"]),
+            &json!("find-me-a-mechanic"),
+            &json!(6)
+        )
+    );
     let links: Vec<(String, String, String, String)> = mechanic["commits"]
         .as_array()
         .unwrap()

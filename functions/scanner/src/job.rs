@@ -303,9 +303,8 @@ fn scan_synced(
     let files = MemTree(
         projects
             .iter()
-            .filter(|p| p.kind == "tasklist")
-            .flat_map(|p| p.manifests.iter())
-            .filter_map(|path| checkout.read(path).map(|bytes| (path.clone(), bytes)))
+            .filter_map(Project::task_list)
+            .filter_map(|path| checkout.read(path).map(|bytes| (path.to_owned(), bytes)))
             .collect(),
     );
     Ok((commit.to_string(), Outcome::Full { projects, files }))

@@ -73,7 +73,7 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
 
     scan().await;
     let projects: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "select path, type, name from app.projects where removed_at is null order by path, type",
+        "select path, type, name from app.projects where removed_at is null order by path",
     )
     .fetch_all(&admin)
     .await

@@ -118,7 +118,7 @@ async fn sample_data(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .await
     .unwrap();
     let project: Uuid = sqlx::query_scalar(
-        "insert into projects (repository_id, path, type, name) values ($1, '', 'npm', 'app')
+        "insert into projects (repository_id, path, type, types, name) values ($1, '', 'npm', '{npm}', 'app')
          returning id",
     )
     .bind(repository)
