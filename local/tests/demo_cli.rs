@@ -223,7 +223,13 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
     let root = &mechanic["projects"].as_array().unwrap()[..];
     assert_eq!(root.len(), 1, "{:#}", mechanic["projects"]);
     assert_eq!(
-        (&root[0]["path"], &root[0]["type"], &root[0]["types"], &root[0]["name"], &root[0]["tasks"]),
+        (
+            &root[0]["path"],
+            &root[0]["type"],
+            &root[0]["types"],
+            &root[0]["name"],
+            &root[0]["tasks"]
+        ),
         (
             &json!(""),
             &json!("npm"),

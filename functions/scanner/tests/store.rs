@@ -192,7 +192,10 @@ async fn a_directory_keeps_its_project_and_tasks_when_its_ecosystems_change(admi
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     let repository = repository(&admin, tenant).await;
     let web = |package: bool| {
-        let mut files = vec![("web/tasklist.md", "---\nname: Web\n---\n- [ ] TASK-W-1 Landing page\n")];
+        let mut files = vec![(
+            "web/tasklist.md",
+            "---\nname: Web\n---\n- [ ] TASK-W-1 Landing page\n",
+        )];
         if package {
             files.push(("web/package.json", r#"{"name": "web"}"#));
         }
@@ -218,7 +221,11 @@ async fn a_directory_keeps_its_project_and_tasks_when_its_ecosystems_change(admi
 
     let with_package = scan(&admin, tenant, repository, &web(true)).await;
     assert_eq!(
-        (with_package.projects, with_package.removed, with_package.tasks_changed),
+        (
+            with_package.projects,
+            with_package.removed,
+            with_package.tasks_changed
+        ),
         (1, 0, false),
         "a package.json beside the task list adds no project"
     );
@@ -315,11 +322,12 @@ async fn manifest_and_task_list_text_with_nul_characters_is_stored_without_them(
     ]);
     let stored = scan(&admin, tenant, repository, &tree).await;
     assert_eq!((stored.projects, stored.tasks), (1, 1));
-    let npm: (String, String, String) =
-        sqlx::query_as("select name, version, description from app.projects where 'npm' = any(types)")
-            .fetch_one(&admin)
-            .await
-            .unwrap();
+    let npm: (String, String, String) = sqlx::query_as(
+        "select name, version, description from app.projects where 'npm' = any(types)",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
     assert_eq!(npm, ("webapp".into(), "1.0".into(), "A shop".into()));
     let title: String = sqlx::query_scalar("select title from app.tasks")
         .fetch_one(&admin)

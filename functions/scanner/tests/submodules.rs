@@ -106,19 +106,24 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
     let ctx = context(&admin, mirrors.path());
     assert_eq!(scan(&ctx, tenant, repository).await, 1);
 
-    let projects: Vec<(String, Vec<String>, Option<String>, Option<String>, i32)> =
-        sqlx::query_as(
-            "select p.path, p.types, p.name, parent.path, p.task_count from app.projects p
+    let projects: Vec<(String, Vec<String>, Option<String>, Option<String>, i32)> = sqlx::query_as(
+        "select p.path, p.types, p.name, parent.path, p.task_count from app.projects p
              left join app.projects parent on parent.id = p.parent_id
              where p.removed_at is null order by p.path",
-        )
-        .fetch_all(&admin)
-        .await
-        .unwrap();
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
     assert_eq!(projects.len(), 1 + CATEGORIES + SUBMODULES, "{projects:#?}");
     assert_eq!(
         projects[0],
-        ("".into(), vec!["tasklist".into()], Some("Master".into()), None, 1)
+        (
+            "".into(),
+            vec!["tasklist".into()],
+            Some("Master".into()),
+            None,
+            1
+        )
     );
     for (path, types, name, parent, tasks) in &projects[1..] {
         let segments: Vec<&str> = path.split('/').collect();
@@ -129,7 +134,11 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
             }
             [category, sub] => {
                 assert_eq!(parent.as_deref(), Some(category), "{path}");
-                assert_eq!(types, &["npm", "tasklist"], "{path}: one project, two ecosystems");
+                assert_eq!(
+                    types,
+                    &["npm", "tasklist"],
+                    "{path}: one project, two ecosystems"
+                );
                 let number = sub.trim_start_matches("sub-");
                 assert_eq!(
                     name.as_deref(),
@@ -183,12 +192,11 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
             .await
             .unwrap();
     assert_eq!(scan(&ctx, tenant, repository).await, 1);
-    let after: Vec<(chrono::DateTime<chrono::Utc>, bool)> = sqlx::query_as(
-        "select updated_at, removed_at is null from app.projects order by path",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap();
+    let after: Vec<(chrono::DateTime<chrono::Utc>, bool)> =
+        sqlx::query_as("select updated_at, removed_at is null from app.projects order by path")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
     assert_eq!(
         after,
         updated.into_iter().map(|u| (u, true)).collect::<Vec<_>>(),

@@ -185,14 +185,86 @@ async fn projects_of_one_directory_merge_into_one_without_losing_tasks_or_links(
     .await
     .unwrap();
     // path, type, name, version, description, manifests, removed, parent (an index of this list).
-    let rows: [(&str, &str, Option<&str>, Option<&str>, Option<&str>, &[&str], bool, Option<usize>); 7] = [
-        ("", "tasklist", Some("Plan"), None, Some("The plan"), &["tasklist.md"], false, None),
-        ("", "npm", Some("app"), Some("1.0.0"), None, &["package.json"], false, None),
-        ("lib", "cargo", Some("lib"), Some("0.1.0"), None, &["lib/Cargo.toml"], true, Some(0)),
-        ("lib", "tasklist", Some("Lib"), None, None, &["lib/tasklist.md"], false, Some(0)),
-        ("web", "npm", Some("web"), None, None, &["web/package.json"], false, Some(1)),
-        ("gone", "tasklist", Some("Gone"), None, None, &["gone/tasklist.md"], true, Some(0)),
-        ("gone", "npm", None, None, None, &["gone/package.json"], true, Some(0)),
+    let rows: [(
+        &str,
+        &str,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        &[&str],
+        bool,
+        Option<usize>,
+    ); 7] = [
+        (
+            "",
+            "tasklist",
+            Some("Plan"),
+            None,
+            Some("The plan"),
+            &["tasklist.md"],
+            false,
+            None,
+        ),
+        (
+            "",
+            "npm",
+            Some("app"),
+            Some("1.0.0"),
+            None,
+            &["package.json"],
+            false,
+            None,
+        ),
+        (
+            "lib",
+            "cargo",
+            Some("lib"),
+            Some("0.1.0"),
+            None,
+            &["lib/Cargo.toml"],
+            true,
+            Some(0),
+        ),
+        (
+            "lib",
+            "tasklist",
+            Some("Lib"),
+            None,
+            None,
+            &["lib/tasklist.md"],
+            false,
+            Some(0),
+        ),
+        (
+            "web",
+            "npm",
+            Some("web"),
+            None,
+            None,
+            &["web/package.json"],
+            false,
+            Some(1),
+        ),
+        (
+            "gone",
+            "tasklist",
+            Some("Gone"),
+            None,
+            None,
+            &["gone/tasklist.md"],
+            true,
+            Some(0),
+        ),
+        (
+            "gone",
+            "npm",
+            None,
+            None,
+            None,
+            &["gone/package.json"],
+            true,
+            Some(0),
+        ),
     ];
     let mut ids: Vec<uuid::Uuid> = Vec::new();
     for (path, kind, name, version, description, manifests, removed, parent) in rows {
@@ -353,7 +425,9 @@ async fn projects_of_one_directory_merge_into_one_without_losing_tasks_or_links(
     .execute(&admin)
     .await;
     assert!(
-        second.is_err_and(|e| e.to_string().contains("projects_tenant_id_repository_id_path_key")),
+        second.is_err_and(|e| e
+            .to_string()
+            .contains("projects_tenant_id_repository_id_path_key")),
         "a directory holds one project"
     );
     let inconsistent = sqlx::query(

@@ -150,8 +150,8 @@ fn sha(digit: char) -> String {
 /// Two repositories of `team`: web with four commits (one closes TASK-1, one is suggested for
 /// it, one was linked and removed), cli with one commit. Returns (web, cli, TASK-1's id).
 async fn arrange(app: &TestApp, team: &Team) -> (Uuid, Uuid, Uuid) {
-    let (web, _) = seed(app, team, "acme/web", &[("", "npm")]).await;
-    let (cli, _) = seed(app, team, "acme/cli", &[("", "cargo")]).await;
+    let (web, _) = seed(app, team, "acme/web", &[("", &["npm"])]).await;
+    let (cli, _) = seed(app, team, "acme/cli", &[("", &["cargo"])]).await;
     let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
     let ada = ("Ada Lovelace", "ada@acme.test");
     let bob = ("Bob", "Bob@Acme.test");

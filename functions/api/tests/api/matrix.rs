@@ -170,6 +170,7 @@ async fn sample_link(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .unwrap();
     tx.commit().await.unwrap();
     (commit, task)
+}
 
 /// A task and a commit of `team` (in a repository of [`sample_data`]): the task's id and the
 /// commit's SHA.

@@ -125,7 +125,10 @@ async fn projects_are_listed_in_pages_linked_by_their_cursor(admin: PgPool) {
         .await;
     assert_eq!(paths(&cargo.json), ["acme/cli:", "acme/web:packages/api"]);
     for (kind, expected) in [
-        ("npm", &["acme/web:", "acme/web:packages/api", "acme/web:packages/ui"][..]),
+        (
+            "npm",
+            &["acme/web:", "acme/web:packages/api", "acme/web:packages/ui"][..],
+        ),
         ("tasklist", &["acme/web:"][..]),
         ("go", &[][..]),
     ] {
@@ -137,7 +140,11 @@ async fn projects_are_listed_in_pages_linked_by_their_cursor(admin: PgPool) {
                 None,
             )
             .await;
-        assert_eq!(paths(&reply.json), expected, "any of a project's types: {kind}");
+        assert_eq!(
+            paths(&reply.json),
+            expected,
+            "any of a project's types: {kind}"
+        );
     }
     let listed: Vec<Value> = {
         let reply = app

@@ -29,10 +29,10 @@ async fn arrange(app: &TestApp, team: &Team) -> Tasks {
         app,
         team,
         "acme/web",
-        &[("", "npm"), ("packages/ui", "npm")],
+        &[("", &["npm"]), ("packages/ui", &["npm"])],
     )
     .await;
-    let (cli, _) = seed(app, team, "acme/cli", &[("", "cargo")]).await;
+    let (cli, _) = seed(app, team, "acme/cli", &[("", &["cargo"])]).await;
     let ui = projects[1];
     let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
     let login = insert_task(

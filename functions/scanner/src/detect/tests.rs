@@ -175,7 +175,10 @@ fn task_lists_are_projects_and_broken_manifests_are_reported() {
         (Some("Master plan"), Some("Everything"))
     );
     let auth = project(&projects, "services/auth", "tasklist");
-    assert_eq!((auth.kind, &auth.types[..]), ("cargo", &["cargo", "tasklist"][..]));
+    assert_eq!(
+        (auth.kind, &auth.types[..]),
+        ("cargo", &["cargo", "tasklist"][..])
+    );
     assert_eq!(
         auth.name.as_deref(),
         Some("Auth service"),
