@@ -106,7 +106,9 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
     let ctx = context(&admin, mirrors.path());
     assert_eq!(scan(&ctx, tenant, repository).await, 1);
 
-    let projects: Vec<(String, Vec<String>, Option<String>, Option<String>, i32)> = sqlx::query_as(
+    // (path, types, name, parent's path, task count)
+    type ProjectRow = (String, Vec<String>, Option<String>, Option<String>, i32);
+    let projects: Vec<ProjectRow> = sqlx::query_as(
         "select p.path, p.types, p.name, parent.path, p.task_count from app.projects p
              left join app.projects parent on parent.id = p.parent_id
              where p.removed_at is null order by p.path",
