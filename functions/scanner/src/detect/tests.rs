@@ -223,7 +223,14 @@ fn a_directory_of_several_ecosystems_is_one_project_named_by_its_strongest_manif
         ("notes/Makefile", "all:\n"),
     ]);
     let projects = detect(&tree);
-    let summary: Vec<(&str, &str, Vec<&str>, Option<&str>, Option<&str>)> = projects
+    type Summary<'a> = (
+        &'a str,
+        &'a str,
+        Vec<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let summary: Vec<Summary<'_>> = projects
         .iter()
         .map(|p| {
             (
