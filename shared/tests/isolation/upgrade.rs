@@ -169,6 +169,19 @@ type MergedRow = (
     Option<String>,
 );
 
+/// A project row of the schema before one project per directory: path, type, name, version,
+/// description, manifests, removed, parent (an index into the same list).
+type OldProjectRow = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static [&'static str],
+    bool,
+    Option<usize>,
+);
+
 #[sqlx::test(migrations = false)]
 async fn projects_of_one_directory_merge_into_one_without_losing_tasks_or_links(admin: PgPool) {
     MIGRATOR
@@ -184,17 +197,7 @@ async fn projects_of_one_directory_merge_into_one_without_losing_tasks_or_links(
     .fetch_one(&admin)
     .await
     .unwrap();
-    // path, type, name, version, description, manifests, removed, parent (an index of this list).
-    let rows: [(
-        &str,
-        &str,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        &[&str],
-        bool,
-        Option<usize>,
-    ); 7] = [
+    let rows: [OldProjectRow; 7] = [
         (
             "",
             "tasklist",
