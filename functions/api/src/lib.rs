@@ -12,6 +12,7 @@ pub mod config;
 pub mod openapi;
 pub mod orgs;
 pub mod read;
+pub mod reference;
 pub mod routes;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -7,6 +7,7 @@ mod identities;
 mod invitations;
 mod matrix;
 mod oidc_signin;
+mod openapi;
 mod org_settings;
 mod orgs;
 mod passwords;
