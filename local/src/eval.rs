@@ -3,6 +3,7 @@
 //! variant, with the service's own decision and default settings, and the protocol's fold-tuned
 //! figure beside it.
 
+use crate::output::outln;
 use std::path::PathBuf;
 
 use dashboard_linker::{evaluate::evaluate_dir, similarity::Settings};
@@ -42,20 +43,34 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 (project.clone(), variants.into())
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        outln!("{}", serde_json::to_string_pretty(&output)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<12} {:<18} {:>6} {:>6} {:>6} {:>6}   fold-tuned: {:>6} {:>6} {:>6}",
-        "PROJECT", "VARIANT", "P", "R", "F1", "AUC", "P", "R", "F1"
-    );
+        "PROJECT",
+        "VARIANT",
+        "P",
+        "R",
+        "F1",
+        "AUC",
+        "P",
+        "R",
+        "F1"
+    )?;
     for (project, variants) in &results {
         for (variant, e) in variants {
             let (s, t) = (e.service, e.fold_tuned);
-            println!(
+            outln!(
                 "{project:<12} {variant:<18} {:>6.3} {:>6.3} {:>6.3} {:>6.3}               {:>6.3} {:>6.3} {:>6.3}",
-                s.precision, s.recall, s.f1, s.auc, t.precision, t.recall, t.f1
-            );
+                s.precision,
+                s.recall,
+                s.f1,
+                s.auc,
+                t.precision,
+                t.recall,
+                t.f1
+            )?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! it back; relinking runs the linker over every commit of the organization's repositories (or one)
 //! again — the job `POST /api/v2/link-commit-tasks` will enqueue.
 
+use crate::output::outln;
 use dashboard_linker::link;
 use dashboard_shared::TenantTx;
 use uuid::Uuid;
@@ -66,12 +67,12 @@ async fn add_or_remove(system: &System, pair: &PairArgs, add: bool) -> anyhow::R
     if add {
         link::add_manual_link(&mut tx, commit, task, None).await?;
         tx.commit().await?;
-        println!("{short} → {key}: linked by hand");
+        outln!("{short} → {key}: linked by hand")?;
     } else {
         let removed = link::remove_link(&mut tx, commit, task).await?;
         anyhow::ensure!(removed, "{short} has no link to {key}");
         tx.commit().await?;
-        println!("{short} → {key}: removed (relinking will not bring it back)");
+        outln!("{short} → {key}: removed (relinking will not bring it back)")?;
     }
     Ok(())
 }
@@ -107,7 +108,7 @@ async fn relink(system: &System, tenant: &str, repository: Option<&str>) -> anyh
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    println!("{slug}: {enqueued} repositories relinked; {links} links, {suggested} suggestions");
+    outln!("{slug}: {enqueued} repositories relinked; {links} links, {suggested} suggestions")?;
     Ok(())
 }
 

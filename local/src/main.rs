@@ -8,6 +8,7 @@
 mod demo;
 mod eval;
 mod link;
+mod output;
 mod postgres;
 mod repo;
 mod scan;
@@ -22,6 +23,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 use dashboard_shared::{config::LogFormat, db::MIGRATOR, serve, telemetry};
+use output::outln;
 use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Parser)]
@@ -81,7 +83,12 @@ enum DbCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    serve::exit_code(run(Cli::parse()).await)
+    let result = run(Cli::parse()).await;
+    // Nobody reads what is left to print (`dashboard show | head`): stop quietly.
+    if result.as_ref().is_err_and(output::is_closed_pipe) {
+        return ExitCode::SUCCESS;
+    }
+    serve::exit_code(result)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -110,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 postgres::Auth::Password
             };
-            println!("{}", postgres::Cluster::new(&dir, auth)?.start("postgres")?);
+            outln!("{}", postgres::Cluster::new(&dir, auth)?.start("postgres")?)?;
             Ok(())
         }
         Command::Db(DbCommand::Stop { dir }) => {

@@ -3,6 +3,7 @@
 //! runs through the jobs the services run (a poll, a scan, linking), drained here before the command
 //! returns, so what it prints is what the dashboard shows.
 
+use crate::output::outln;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -327,7 +328,7 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
     }
     let summary = summary(&mut tx, id).await?;
     tx.commit().await?;
-    println!(
+    outln!(
         "{} {} ({:.1} s): {summary}",
         if new {
             "connected"
@@ -336,7 +337,7 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
         },
         remote.name,
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }
 
@@ -369,9 +370,9 @@ async fn sync(system: &System, tenant: &str, repository: Option<&str>) -> anyhow
         match last_failure(&mut tx, *id).await? {
             Some(error) => {
                 failed += 1;
-                println!("{name}: could not be fetched: {error}");
+                outln!("{name}: could not be fetched: {error}")?;
             }
-            None => println!("{name}: {}", summary(&mut tx, *id).await?),
+            None => outln!("{name}: {}", summary(&mut tx, *id).await?)?,
         }
     }
     tx.commit().await?;
@@ -402,7 +403,7 @@ async fn remove(system: &System, tenant: &str, repository: &str) -> anyhow::Resu
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    println!("removed {}", removed[0].1);
+    outln!("removed {}", removed[0].1)?;
     Ok(())
 }
 
@@ -501,23 +502,29 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
     let rows = repositories(&mut tx, None).await?;
     tx.commit().await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no repositories (add one with `dashboard repo add --tenant SLUG URL|PATH`)");
+        outln!("no repositories (add one with `dashboard repo add --tenant SLUG URL|PATH`)")?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} URL",
-        "NAME", "PROVIDER", "BRANCH", "PROJECTS", "TASKS", "COMMITS", "LAST POLLED"
-    );
+        "NAME",
+        "PROVIDER",
+        "BRANCH",
+        "PROJECTS",
+        "TASKS",
+        "COMMITS",
+        "LAST POLLED"
+    )?;
     for r in rows {
         let polled = r.last_polled_at.map_or_else(
             || "never".into(),
             |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
         );
-        println!(
+        outln!(
             "{:<28} {:<8} {:<10} {:>8} {:>8} {:>8}  {:<20} {}",
             r.name,
             r.provider,
@@ -527,9 +534,9 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
             r.commits,
             polled,
             r.url
-        );
+        )?;
         for note in r.notes() {
-            println!("  {note}");
+            outln!("  {note}")?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! again on the next scan; submodules come from a checkout's `.git/modules` when they are there, else
 //! from mirrors of their URLs. A progress bar shows on stderr when it is a terminal.
 
+use crate::output::{errln, outln};
 use std::{
     io::IsTerminal as _,
     path::{Path, PathBuf},
@@ -108,18 +109,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "projects": projects,
             "skipped": checkout.skipped(),
         });
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        outln!("{}", serde_json::to_string_pretty(&output)?)?;
         return Ok(());
     }
-    print_table(&projects);
+    print_table(&projects)?;
     for skipped in checkout.skipped() {
-        eprintln!("skipped: {skipped}");
+        errln!("skipped: {skipped}")?;
     }
-    eprintln!("{} projects at {}", projects.len(), checkout.commit());
+    errln!("{} projects at {}", projects.len(), checkout.commit())?;
     Ok(())
 }
 
-fn print_table(projects: &[Project]) {
+fn print_table(projects: &[Project]) -> std::io::Result<()> {
     let dot = |p: &str| {
         if p.is_empty() {
             ".".to_owned()
@@ -127,12 +128,17 @@ fn print_table(projects: &[Project]) {
             p.to_owned()
         }
     };
-    println!(
+    outln!(
         "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  MEMBER OF",
-        "PATH", "TYPE", "NAME", "VERSION", "TODO", "FIXME"
-    );
+        "PATH",
+        "TYPE",
+        "NAME",
+        "VERSION",
+        "TODO",
+        "FIXME"
+    )?;
     for p in projects {
-        println!(
+        outln!(
             "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  {}",
             dot(&p.path),
             p.kind,
@@ -141,11 +147,12 @@ fn print_table(projects: &[Project]) {
             p.todo_count,
             p.fixme_count,
             p.member_of.as_deref().map_or("-".to_owned(), dot),
-        );
+        )?;
         for problem in &p.problems {
-            eprintln!("warning: {}: {problem}", dot(&p.path));
+            errln!("warning: {}: {problem}", dot(&p.path))?;
         }
     }
+    Ok(())
 }
 
 /// The `origin` remote's URL of a local repository (to resolve relative submodule URLs).

@@ -2,6 +2,7 @@
 //! with task counts and completion, and its recent commits with their links — read through the API's
 //! tenant-scoped queries ([`dashboard_api::read`]), not a second implementation.
 
+use crate::output::outln;
 use dashboard_api::{
     api::projects::{db::project_tree, model::ProjectNode},
     read::{self, CommitSummary},
@@ -46,10 +47,10 @@ async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
             "projects": projects,
             "commits": commits,
         });
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        outln!("{}", serde_json::to_string_pretty(&output)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{}: {} repositories, {} projects, {} tasks ({} done), {} commits, {} links",
         args.tenant,
         totals.repositories,
@@ -58,23 +59,23 @@ async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
         totals.tasks_done,
         totals.commits,
         totals.links
-    );
+    )?;
     if !projects.is_empty() {
-        println!("\n{:<56} {:<14} {:>11}", "PROJECT", "TYPE", "TASKS DONE");
+        outln!("\n{:<56} {:<14} {:>11}", "PROJECT", "TYPE", "TASKS DONE")?;
         for project in &projects {
-            print_project(project, 0);
+            print_project(project, 0)?;
         }
     }
     if !commits.is_empty() {
-        println!("\nRECENT COMMITS");
+        outln!("\nRECENT COMMITS")?;
         for commit in &commits {
-            print_commit(commit);
+            print_commit(commit)?;
         }
     }
     Ok(())
 }
 
-fn print_project(project: &ProjectNode, depth: usize) {
+fn print_project(project: &ProjectNode, depth: usize) -> std::io::Result<()> {
     let place = if project.path.is_empty() {
         project.repository.clone()
     } else {
@@ -94,22 +95,23 @@ fn print_project(project: &ProjectNode, depth: usize) {
         None => "-".into(),
     };
     let label = format!("{}{label}", "  ".repeat(depth));
-    println!("{label:<56} {:<14} {tasks:>11}", project.kind);
+    outln!("{label:<56} {:<14} {tasks:>11}", project.kind)?;
     for child in &project.children {
-        print_project(child, depth + 1);
+        print_project(child, depth + 1)?;
     }
+    Ok(())
 }
 
-fn print_commit(commit: &CommitSummary) {
+fn print_commit(commit: &CommitSummary) -> std::io::Result<()> {
     let short = &commit.sha[..commit.sha.len().min(8)];
-    println!(
+    outln!(
         "{short}  {}  {}  {}",
         commit.at.format("%Y-%m-%d"),
         commit.repository,
         commit.title
-    );
+    )?;
     for link in &commit.links {
-        println!(
+        outln!(
             "          -> {} {:?} [{} {} {:.2}{}]",
             link.task,
             link.title,
@@ -121,6 +123,7 @@ fn print_commit(commit: &CommitSummary) {
             } else {
                 format!(", {}", link.state)
             }
-        );
+        )?;
     }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! The system on this machine, as every local command reaches it: the database (our own cluster in
-//! `.dashboard/postgres`, or `$DASHBOARD_DATA_DIR/postgres`, unless `DATABASE_URL` names a server),
-//! migrated and seeded; the functions' contexts over the `postgres` transport; and the key that
+//! `.dashboard/postgres` of the current directory, or `$DASHBOARD_DATA_DIR/postgres`, unless
+//! `DATABASE_URL` names a server), migrated and seeded; the functions' contexts over the `postgres` transport; and the key that
 //! seals repository credentials (`SECRETS_ENCRYPTION_KEY`, else a key kept in the data directory).
 //!
 //! A command run while `dashboard up` is running shares its cluster and leaves it running; one run
@@ -168,16 +168,14 @@ impl System {
     }
 }
 
-/// Where the local system keeps its state.
+/// Where the local system keeps its state: `DASHBOARD_DATA_DIR`, else `.dashboard` in the current
+/// directory — like `.git`, each checkout or project folder (and a container's working directory)
+/// has its own, and an installed binary needs no source tree. Made absolute, so logs and the
+/// cluster's own processes see one path whatever their working directory.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("DASHBOARD_DATA_DIR").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(".dashboard")
-        },
-        PathBuf::from,
-    )
+    let dir = std::env::var_os("DASHBOARD_DATA_DIR")
+        .map_or_else(|| PathBuf::from(".dashboard"), PathBuf::from);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// `SECRETS_ENCRYPTION_KEY`, or the key kept in the data directory (made on first use).

@@ -3,6 +3,7 @@
 //! audited) and printed alone on stdout, for scripts: `curl -H "Authorization: Bearer $(dashboard
 //! token create …)"`.
 
+use crate::output::outln;
 use dashboard_api::{accounts, orgs::tokens::create_api_token};
 use dashboard_shared::domain::{Email, Role};
 
@@ -41,7 +42,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     let system = System::open().await?;
     let result = create(&system, &args).await;
     system.close().await?;
-    println!("{}", result?);
+    outln!("{}", result?)?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! password from a file and, optionally, a role in an organization — so a newcomer can sign in and
 //! call the API right after `dashboard up`. Through the API crate's own account functions.
 
+use crate::output::outln;
 use anyhow::Context as _;
 use dashboard_api::{
     accounts::{self, NewAccount},
@@ -82,13 +83,13 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
     if let (Some(slug), Some(role)) = (&args.tenant, args.role) {
         let tenant = system.tenant(slug).await?;
         accounts::add_member(&system.db, tenant, account, role, None).await?;
-        println!(
+        outln!(
             "{} is {} of {slug} (account {account})",
             email.as_str(),
             role.as_str()
-        );
+        )?;
     } else {
-        println!("{} has account {account}", email.as_str());
+        outln!("{} has account {account}", email.as_str())?;
     }
     Ok(())
 }

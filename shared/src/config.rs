@@ -18,10 +18,16 @@ pub enum ConfigError {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
     /// Cloud Logging's structured JSON, one object per line (`tracing-stackdriver`).
-    Json,
+    Json {
+        /// `GOOGLE_CLOUD_PROJECT`: the project whose Cloud Trace a request's trace id belongs to.
+        /// With it, each entry written inside a traced request carries
+        /// `logging.googleapis.com/trace` (`projects/P/traces/T`), which Cloud Logging correlates
+        /// on; without it, the trace id stays a span field only.
+        trace_project: Option<String>,
+    },
     /// Human-readable lines, for a terminal.
     Text,
 }
@@ -68,18 +74,47 @@ impl Config {
 }
 
 impl LogFormat {
-    /// `LOG_FORMAT` if set, else JSON on Cloud Run (`K_SERVICE` set) and text elsewhere.
+    /// `LOG_FORMAT` if set, else JSON on Cloud Run (`K_SERVICE` set) and text elsewhere; for JSON,
+    /// the trace project from `GOOGLE_CLOUD_PROJECT`.
     pub fn from_lookup(env: &Env) -> Result<Self, ConfigError> {
+        let json = || {
+            Ok(Self::Json {
+                trace_project: trace_project(env)?,
+            })
+        };
         match env.get("LOG_FORMAT").as_deref() {
-            Some("json") => Ok(Self::Json),
+            Some("json") => json(),
             Some("text") => Ok(Self::Text),
             Some(other) => Err(ConfigError::Invalid {
                 name: "LOG_FORMAT",
                 reason: format!("expected `json` or `text`, got `{other}`"),
             }),
-            None if env.get("K_SERVICE").is_some() => Ok(Self::Json),
+            None if env.get("K_SERVICE").is_some() => json(),
             None => Ok(Self::Text),
         }
+    }
+}
+
+/// `GOOGLE_CLOUD_PROJECT`, when set: a project id (6 to 30 lowercase letters, digits and hyphens,
+/// starting with a letter), which goes verbatim into every log entry's trace field.
+fn trace_project(env: &Env) -> Result<Option<String>, ConfigError> {
+    let Some(project) = env.get("GOOGLE_CLOUD_PROJECT") else {
+        return Ok(None);
+    };
+    let project = project.trim();
+    let valid = (6..=30).contains(&project.len())
+        && project.starts_with(|c: char| c.is_ascii_lowercase())
+        && !project.ends_with('-')
+        && project
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(Some(project.to_owned()))
+    } else {
+        Err(ConfigError::Invalid {
+            name: "GOOGLE_CLOUD_PROJECT",
+            reason: format!("`{project}` is not a project id"),
+        })
     }
 }
 
@@ -231,7 +266,9 @@ mod tests {
         let on_cloud_run = Env::from_pairs(&[("K_SERVICE", "api")]);
         assert_eq!(
             LogFormat::from_lookup(&on_cloud_run).unwrap(),
-            LogFormat::Json
+            LogFormat::Json {
+                trace_project: None
+            }
         );
         let forced = Env::from_pairs(&[("K_SERVICE", "api"), ("LOG_FORMAT", "text")]);
         assert_eq!(LogFormat::from_lookup(&forced).unwrap(), LogFormat::Text);
@@ -242,6 +279,28 @@ mod tests {
                 .to_string()
                 .contains("LOG_FORMAT")
         );
+    }
+
+    #[test]
+    fn json_logs_carry_the_trace_project_from_google_cloud_project() {
+        let env = Env::from_pairs(&[
+            ("K_SERVICE", "api"),
+            ("GOOGLE_CLOUD_PROJECT", "dash-prod-1"),
+        ]);
+        assert_eq!(
+            LogFormat::from_lookup(&env).unwrap(),
+            LogFormat::Json {
+                trace_project: Some("dash-prod-1".into())
+            }
+        );
+        for bad in ["Dash", "abc", "dash/../x", "dash-prod-", "\"x\"-project"] {
+            let env = Env::from_pairs(&[("LOG_FORMAT", "json"), ("GOOGLE_CLOUD_PROJECT", bad)]);
+            let error = LogFormat::from_lookup(&env).unwrap_err().to_string();
+            assert!(error.contains("GOOGLE_CLOUD_PROJECT"), "{bad}: {error}");
+        }
+        // Text logs have no trace field: the variable is not even read.
+        let text = Env::from_pairs(&[("LOG_FORMAT", "text"), ("GOOGLE_CLOUD_PROJECT", "Bad")]);
+        assert_eq!(LogFormat::from_lookup(&text).unwrap(), LogFormat::Text);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+../../modules/estate/variables.tf

@@ -1,0 +1,46 @@
+# Staging: no secret here, ever (they are Secret Manager versions, docs/deploy.md). The numbers
+# below are checked offline by modules/policy (scripts/test) and on every plan.
+
+project_id        = "dashboard-staging"
+region            = "europe-west1"
+environment       = "staging"
+public_url        = "https://staging.dashboard.example.com"
+mail_from         = "Dashboard staging <no-reply@staging.dashboard.example.com>"
+github_app_id     = "000000"
+source_repository = "example/dashboard"
+build_repository  = "projects/dashboard-staging/locations/europe-west1/connections/github/repositories/dashboard"
+
+notification_channels = []
+
+database = {
+  tier                           = "db-custom-1-3840"
+  availability_type              = "ZONAL"
+  max_connections                = 100
+  disk_size_gb                   = 10
+  transaction_log_retention_days = 7
+  retained_backups               = 8
+}
+
+# Budget: 2x2 + 2x5 + 2x4 + 2x6 + 5 jobs x 2 = 44 <= 80 (100 x 0.8). The queue consumers
+# (scanner, linker) hold two connections per concurrent push: the job's claim and its work.
+services = {
+  webhook = { max_instances = 2, concurrency = 80, pool_size = 2, timeout_seconds = 10, cpu = "1", memory = "512Mi" }
+  api     = { max_instances = 2, concurrency = 80, pool_size = 5, timeout_seconds = 30, cpu = "1", memory = "512Mi" }
+  scanner = { max_instances = 2, concurrency = 2, pool_size = 4, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
+  linker  = { max_instances = 2, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "512Mi" }
+}
+
+jobs = {
+  migrate   = { pool_size = 2 } # fixed by `dashboard migrate`
+  reconcile = { pool_size = 2 }
+  purge     = { pool_size = 2 }
+  poll-due  = { pool_size = 2 }
+  resync    = { pool_size = 2 }
+}
+
+queues = {
+  scan = { consumer = "scanner", ack_deadline_seconds = 600, max_delivery_attempts = 5, min_backoff_seconds = 10, max_backoff_seconds = 600 }
+  link = { consumer = "linker", ack_deadline_seconds = 120, max_delivery_attempts = 5, min_backoff_seconds = 10, max_backoff_seconds = 600 }
+}
+
+secret_versions = {}
