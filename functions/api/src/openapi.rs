@@ -128,40 +128,7 @@ fn describe_conventions(
     path: &str,
     permission: Permission,
 ) {
-    let who = match permission {
-        Permission::Public => None,
-        Permission::SignedIn => Some(
-            "Needs a signed-in person: an access token from signing in (API tokens are for \
-             organization routes only)."
-                .to_owned(),
-        ),
-        Permission::Org(needed) => Some(format!(
-            "Needs the role {} or stronger in the organization (an access token, or an API token \
-             of the organization).",
-            needed.least_role().as_str()
-        )),
-    };
-    if let Some(who) = who {
-        operation.security = Some(vec![SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
-        let description = operation.description.take().unwrap_or_default();
-        operation.description = Some(format!("{description}\n\n{who}").trim().into());
-        add_problem(
-            operation,
-            "401",
-            "No valid credentials (missing, expired or revoked)",
-        );
-    }
-    if matches!(permission, Permission::Org(_)) {
-        add_problem(operation, "403", "The caller's role does not allow this");
-        add_problem(
-            operation,
-            "404",
-            "No organization with this slug among the caller's",
-        );
-    }
+    describe_caller(operation, permission);
     if path.starts_with(AUTH_PREFIX) {
         let mut answer = problem("Too many requests from this address or on this account");
         answer.headers.insert(
@@ -192,6 +159,40 @@ fn describe_conventions(
     }
     if method == Method::GET {
         tag_reads(operation, paged);
+    }
+}
+
+/// Who may call: the bearer scheme, a sentence, and the 401/403/404 of the check.
+fn describe_caller(operation: &mut Operation, permission: Permission) {
+    let who = match permission {
+        Permission::Public => return,
+        Permission::SignedIn => "Needs a signed-in person: an access token from signing in (API \
+                                 tokens are for organization routes only)."
+            .to_owned(),
+        Permission::Org(needed) => format!(
+            "Needs the role {} or stronger in the organization (an access token, or an API token \
+             of the organization).",
+            needed.least_role().as_str()
+        ),
+    };
+    operation.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    let description = operation.description.take().unwrap_or_default();
+    operation.description = Some(format!("{description}\n\n{who}").trim().into());
+    add_problem(
+        operation,
+        "401",
+        "No valid credentials (missing, expired or revoked)",
+    );
+    if matches!(permission, Permission::Org(_)) {
+        add_problem(operation, "403", "The caller's role does not allow this");
+        add_problem(
+            operation,
+            "404",
+            "No organization with this slug among the caller's",
+        );
     }
 }
 
