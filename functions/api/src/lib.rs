@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod openapi;
 pub mod orgs;
+pub mod reference;
 pub mod routes;
 #[cfg(feature = "test-support")]
 pub mod testing;

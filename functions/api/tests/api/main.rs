@@ -9,6 +9,7 @@ mod invitations;
 mod links;
 mod matrix;
 mod oidc_signin;
+mod openapi;
 mod org_settings;
 mod orgs;
 mod passwords;
