@@ -309,7 +309,8 @@ async fn a_scan_stores_at_most_the_plans_max_projects_and_reports_the_rest(admin
     assert_eq!(kept, ["", "a"], "the first two by path: the root, then a");
     assert_eq!(problems.len(), 1);
     assert!(
-        problems[0].contains("5 projects found") && problems[0].contains("at most 2"),
+        problems[0].starts_with("5 projects found; the free plan allows 2 projects (max_projects)")
+            && problems[0].ends_with("so the first 2 by path are kept"),
         "{problems:?}"
     );
 

@@ -4,8 +4,11 @@
 //! list shares — cursor pages, entity tags, problem+json — live beside them.
 
 pub mod etag;
+pub mod jobs;
 pub mod pagination;
+pub mod plan;
 pub mod projects;
+pub mod repositories;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +17,15 @@ use crate::routes::Route;
 
 /// Every data route.
 pub fn routes() -> Vec<Route> {
-    [projects::routes()].into_iter().flatten().collect()
+    [
+        projects::routes(),
+        repositories::routes(),
+        jobs::routes(),
+        plan::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// An error, as every route answers one (RFC 9457 `application/problem+json`).

@@ -3,7 +3,10 @@
 //! signed-in account whose verified address is the invited one.
 
 use axum::{Json, extract::State};
-use dashboard_shared::{Db, Error, TenantId, TenantTx};
+use dashboard_shared::{
+    Db, Error, TenantId, TenantTx,
+    plan::{self, Limit},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -123,6 +126,8 @@ async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<String, E
                 .into(),
         ));
     }
+    // The invitation held its seat since it was made; a plan lowered since may have none left.
+    plan::ensure_room(tx, Limit::Members, 0).await?;
     let inserted = sqlx::query(
         "insert into memberships (account_id, role) values ($1, $2) on conflict do nothing",
     )

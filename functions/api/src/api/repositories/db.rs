@@ -1,0 +1,491 @@
+//! Repositories on the caller's tenant transaction: connecting a git remote (the remote policy, the
+//! plan's limit, the credential sealed to the tenant and repository, its first poll), listing them
+//! with their sync health, syncing one now, changing its poll interval, disconnecting it. The API
+//! and `dashboard repo …` both call these.
+
+use std::ops::RangeInclusive;
+
+use dashboard_shared::{
+    Error, TenantTx,
+    crypto::{SecretBox, git_credential_context},
+    domain::Provider,
+    jobs::{self, JobCounts},
+    plan::{self, Limit},
+    remote::{Remote, RemotePolicy},
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use uuid::Uuid;
+
+use super::model::{
+    LastScan, NewRepository, Repository, RepositoryFilter, RepositoryKey, SyncHealth, SyncState,
+};
+use crate::api::{
+    contains_pattern,
+    pagination::{MAX_LIMIT, PageRequest},
+};
+
+/// How often a `git` remote may be polled, in seconds (the column's check).
+pub const POLL_INTERVAL_SECONDS: RangeInclusive<i32> = 30..=86_400;
+/// The poll interval of a remote connected without one: five minutes.
+pub const DEFAULT_POLL_INTERVAL_SECONDS: i32 = 300;
+
+/// What a private remote wants (its `Debug` shows no secret).
+#[derive(Debug)]
+pub enum Credential {
+    /// An access token for an HTTPS remote, with the user name to send.
+    Token {
+        /// The user name sent with it (`git` when `None`).
+        username: Option<String>,
+        /// The token.
+        token: SecretString,
+    },
+    /// An SSH private key for an ssh remote.
+    SshKey(SecretString),
+}
+
+/// A checked request to connect a remote.
+#[derive(Debug)]
+pub struct Connection {
+    /// The remote, accepted by the policy.
+    pub remote: Remote,
+    /// Its credential, if it needs one.
+    pub credential: Option<Credential>,
+    /// How often to poll it.
+    pub poll_interval_seconds: i32,
+}
+
+impl Connection {
+    /// Checks `new` under `policy`: each refusal is a 422 naming its field first.
+    pub fn parse(policy: RemotePolicy, new: NewRepository) -> Result<Self, Error> {
+        let invalid = |field: &str, why: &str| Error::Unprocessable(format!("{field}: {why}"));
+        let url = new.url.trim();
+        if url.is_empty() || url.len() > 2048 {
+            return Err(invalid(
+                "url",
+                "must be a clone URL of 1 to 2048 characters",
+            ));
+        }
+        let mut remote =
+            Remote::parse(policy, url).map_err(|e| invalid("url", &format!("{e:#}")))?;
+        if let Some(name) = new.name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 300 || name.chars().any(char::is_control) {
+                return Err(invalid("name", "must be 1 to 300 characters"));
+            }
+            name.clone_into(&mut remote.name);
+        }
+        let credential = match (new.token, new.ssh_key) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("ssh_key", "give a token or an SSH key, not both"));
+            }
+            (Some(token), None) => {
+                let token = token.trim();
+                if token.is_empty() || token.len() > 4096 || !token.chars().all(is_visible) {
+                    return Err(invalid(
+                        "token",
+                        "must be 1 to 4096 visible characters, without spaces",
+                    ));
+                }
+                let username = new.username.map(|u| u.trim().to_owned());
+                if let Some(username) = &username {
+                    if username.is_empty()
+                        || username.len() > 255
+                        || !username.chars().all(is_visible)
+                    {
+                        return Err(invalid(
+                            "username",
+                            "must be 1 to 255 visible characters, without spaces",
+                        ));
+                    }
+                }
+                Some(Credential::Token {
+                    username,
+                    token: SecretString::from(token.to_owned()),
+                })
+            }
+            (None, Some(key)) => {
+                let key = key.trim();
+                if !key.starts_with("-----BEGIN ") || key.len() > 16_384 {
+                    return Err(invalid(
+                        "ssh_key",
+                        "not a private key in OpenSSH or PEM format",
+                    ));
+                }
+                if !remote.is_ssh() {
+                    return Err(invalid(
+                        "ssh_key",
+                        "an SSH key is for ssh remotes (ssh://… or user@host:path)",
+                    ));
+                }
+                if new.username.is_some() {
+                    return Err(invalid("username", "goes with a token, not an SSH key"));
+                }
+                Some(Credential::SshKey(SecretString::from(key.to_owned())))
+            }
+            (None, None) if new.username.is_some() => {
+                return Err(invalid("username", "goes with a token"));
+            }
+            (None, None) => None,
+        };
+        let poll_interval_seconds = match new.poll_interval {
+            Some(seconds) => check_poll_interval(seconds)?,
+            None => DEFAULT_POLL_INTERVAL_SECONDS,
+        };
+        Ok(Self {
+            remote,
+            credential,
+            poll_interval_seconds,
+        })
+    }
+}
+
+/// A printable character that is not a space.
+fn is_visible(c: char) -> bool {
+    !c.is_whitespace() && !c.is_control()
+}
+
+/// `seconds`, if a poll interval may be that (a 422 naming `poll_interval` otherwise).
+pub fn check_poll_interval(seconds: i32) -> Result<i32, Error> {
+    if POLL_INTERVAL_SECONDS.contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(Error::Unprocessable(format!(
+            "poll_interval: must be between {} and {} seconds, not {seconds}",
+            POLL_INTERVAL_SECONDS.start(),
+            POLL_INTERVAL_SECONDS.end()
+        )))
+    }
+}
+
+/// A connected remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connected {
+    /// The repository's id.
+    pub id: Uuid,
+    /// Whether it was connected now (else it was already, and only its credential changed, if
+    /// one was given).
+    pub new: bool,
+    /// The poll that fetches it.
+    pub job: Uuid,
+}
+
+/// Connects `connection`'s remote (once per URL: connecting it again returns the same repository,
+/// with the new credential if one is given) within the plan's repository limit, and enqueues its
+/// poll. The credential is sealed to this tenant and repository.
+pub async fn connect_repository(
+    tx: &mut TenantTx,
+    secrets: &SecretBox,
+    connection: &Connection,
+) -> Result<Connected, Error> {
+    let existing = sqlx::query!(
+        "select id, archived from repositories where provider = 'git' and clone_url = $1",
+        connection.remote.url
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (id, new) = match existing {
+        Some(row) if !row.archived => (row.id, false),
+        Some(row) => {
+            plan::ensure_room(tx, Limit::Repositories, 1).await?;
+            sqlx::query!(
+                "update repositories set archived = false, updated_at = now() where id = $1",
+                row.id
+            )
+            .execute(&mut **tx)
+            .await?;
+            (row.id, true)
+        }
+        None => {
+            plan::ensure_room(tx, Limit::Repositories, 1).await?;
+            let id = sqlx::query_scalar!(
+                "insert into repositories (provider, full_name, clone_url, poll_interval_seconds)
+                 values ($1, $2, $3, $4) returning id",
+                Provider::Git.as_str(),
+                connection.remote.name,
+                connection.remote.url,
+                connection.poll_interval_seconds
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, true)
+        }
+    };
+    if let Some(credential) = &connection.credential {
+        let (kind, username, secret) = match credential {
+            Credential::Token { username, token } => ("token", username.as_deref(), token),
+            Credential::SshKey(key) => ("ssh_key", None, key),
+        };
+        let sealed = secrets.seal(
+            secret.expose_secret().as_bytes(),
+            &git_credential_context(tx.tenant_id().as_uuid(), id),
+        );
+        sqlx::query!(
+            "update repositories set credential_kind = $2, credential_username = $3,
+               credential_encrypted = $4, updated_at = now()
+             where id = $1",
+            id,
+            kind,
+            username,
+            sealed
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    let job = jobs::sync_now(tx, id, Provider::Git).await?;
+    Ok(Connected { id, new, job })
+}
+
+/// A disconnected repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disconnected {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Where it came from.
+    pub provider: Provider,
+}
+
+/// Disconnects repository `id`: its row goes with its projects, tasks, commits and links, and the
+/// jobs still queued for it. `None` when there is no such repository here.
+pub async fn disconnect_repository(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<Disconnected>, Error> {
+    let removed = sqlx::query!(
+        r#"delete from repositories where id = $1
+           returning id, full_name as name, provider as "provider: Provider""#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(removed) = removed else {
+        return Ok(None);
+    };
+    jobs::discard_queued_jobs(tx, id).await?;
+    Ok(Some(Disconnected {
+        id: removed.id,
+        name: removed.name,
+        provider: removed.provider,
+    }))
+}
+
+/// Enqueues a sync of repository `id` now (a poll, or for GitHub a scan): its job, or `None` when
+/// there is no such repository here.
+pub async fn sync_repository(tx: &mut TenantTx, id: Uuid) -> Result<Option<Uuid>, Error> {
+    let provider = sqlx::query_scalar!(
+        r#"select provider as "provider: Provider" from repositories where id = $1 and not archived"#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(provider) = provider else {
+        return Ok(None);
+    };
+    Ok(Some(jobs::sync_now(tx, id, provider).await?))
+}
+
+/// Sets how often repository `id` is polled (`git` remotes only); `false` when there is no such
+/// repository here.
+pub async fn set_poll_interval(tx: &mut TenantTx, id: Uuid, seconds: i32) -> Result<bool, Error> {
+    let seconds = check_poll_interval(seconds)?;
+    let provider = sqlx::query_scalar!(
+        r#"select provider as "provider: Provider" from repositories
+           where id = $1 and not archived for update"#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    match provider {
+        None => Ok(false),
+        Some(Provider::Github) => Err(Error::Unprocessable(
+            "poll_interval: a GitHub repository is synced by its webhook, not polled".into(),
+        )),
+        Some(Provider::Git) => {
+            sqlx::query!(
+                "update repositories set poll_interval_seconds = $2, updated_at = now() where id = $1",
+                id,
+                seconds
+            )
+            .execute(&mut **tx)
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The ids and names of the repositories named `name` (their name or URL).
+pub async fn find_repositories_named(
+    tx: &mut TenantTx,
+    name: &str,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "select id, full_name from repositories
+         where not archived and (full_name = $1 or clone_url = $1)
+         order by full_name, id",
+        name
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.full_name)).collect())
+}
+
+/// A page of repositories matching `filter`, by name and id, each with its sync health.
+pub async fn list_repositories(
+    tx: &mut TenantTx,
+    filter: &RepositoryFilter,
+    page: &PageRequest<RepositoryKey>,
+) -> Result<Vec<Repository>, sqlx::Error> {
+    read_repositories(tx, filter, None, page).await
+}
+
+/// Every repository matching `filter` (all pages), for the command line.
+pub async fn list_all_repositories(
+    tx: &mut TenantTx,
+    filter: &RepositoryFilter,
+) -> Result<Vec<Repository>, sqlx::Error> {
+    let mut all = Vec::new();
+    let mut page = PageRequest {
+        limit: MAX_LIMIT,
+        after: None,
+    };
+    loop {
+        let mut rows = read_repositories(tx, filter, None, &page).await?;
+        let more = rows.len() > MAX_LIMIT as usize;
+        rows.truncate(MAX_LIMIT as usize);
+        page.after = rows.last().map(|r| (r.name.clone(), r.id));
+        all.extend(rows);
+        if !more {
+            return Ok(all);
+        }
+    }
+}
+
+/// Repository `id` with its sync health.
+pub async fn find_repository(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<Repository>, sqlx::Error> {
+    let one = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    let rows = read_repositories(tx, &RepositoryFilter::default(), Some(id), &one).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// The one query behind the list and a single repository.
+async fn read_repositories(
+    tx: &mut TenantTx,
+    filter: &RepositoryFilter,
+    only: Option<Uuid>,
+    page: &PageRequest<RepositoryKey>,
+) -> Result<Vec<Repository>, sqlx::Error> {
+    let q = filter.q.as_deref().map(contains_pattern);
+    let after = page.after.as_ref();
+    let rows = sqlx::query!(
+        r#"select r.id, r.provider as "provider: Provider", r.full_name, r.clone_url,
+                  r.default_branch,
+                  (select count(*) from jsonb_object_keys(r.branch_heads))::int as "branches!",
+                  r.poll_interval_seconds, r.credential_kind is not null as "has_credential!",
+                  (select count(*) from projects p
+                   where p.repository_id = r.id and p.removed_at is null) as "projects!",
+                  (select count(*) from tasks t
+                   where t.repository_id = r.id and t.removed_at is null) as "tasks!",
+                  (select count(*) from tasks t
+                   where t.repository_id = r.id and t.removed_at is null and t.status = 'done')
+                    as "tasks_done!",
+                  (select count(*) from commits c where c.repository_id = r.id) as "commits!",
+                  (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
+                   where c.repository_id = r.id and l.state = 'active') as "links!",
+                  r.created_at, r.last_delivery_at, r.last_polled_at, r.last_scanned_at,
+                  r.last_synced_commit, r.last_scan_duration_ms, r.consecutive_failures,
+                  r.last_error, r.last_failed_at, r.retry_after, r.scan_problems,
+                  case when r.provider = 'git' then
+                    greatest(coalesce(r.last_polled_at + make_interval(secs => r.poll_interval_seconds),
+                                      now()),
+                             coalesce(r.retry_after, now()))
+                  end as next_poll_at
+           from repositories r
+           where not r.archived
+             and ($1::uuid is null or r.id = $1)
+             and ($2::text is null or r.provider = $2)
+             and ($3::text is null or r.full_name ilike $3 or r.clone_url ilike $3)
+             and ($4::bool is null or (r.consecutive_failures > 0) = $4)
+             and ($5::text is null or (r.full_name, r.id) > ($5, $6::uuid))
+           order by r.full_name, r.id
+           limit $7"#,
+        only,
+        filter.provider.map(Provider::as_str),
+        q,
+        filter.failing,
+        after.map(|k| k.0.as_str()),
+        after.map(|k| k.1),
+        page.fetch(),
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let jobs = jobs::count_jobs_by_repository(tx, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let jobs = jobs.get(&r.id).copied().unwrap_or_default();
+            let last_scan = r
+                .last_synced_commit
+                .zip(r.last_scanned_at)
+                .map(|(commit, at)| LastScan {
+                    commit,
+                    at,
+                    duration_ms: r.last_scan_duration_ms,
+                });
+            let state = sync_state(
+                &jobs,
+                r.consecutive_failures,
+                last_scan.is_some() || r.last_polled_at.is_some(),
+            );
+            Repository {
+                id: r.id,
+                provider: r.provider,
+                name: r.full_name,
+                url: r.clone_url,
+                default_branch: r.default_branch,
+                branches: r.branches,
+                poll_interval_seconds: r.poll_interval_seconds,
+                has_credential: r.has_credential,
+                projects: r.projects,
+                tasks: r.tasks,
+                tasks_done: r.tasks_done,
+                commits: r.commits,
+                links: r.links,
+                created_at: r.created_at,
+                health: SyncHealth {
+                    state,
+                    last_delivery_at: r.last_delivery_at,
+                    last_polled_at: r.last_polled_at,
+                    last_scan,
+                    next_poll_at: r.next_poll_at,
+                    jobs,
+                    consecutive_failures: r.consecutive_failures,
+                    last_error: r.last_error,
+                    last_failed_at: r.last_failed_at,
+                    retry_after: r.retry_after,
+                    problems: r.scan_problems,
+                },
+            }
+        })
+        .collect())
+}
+
+/// The one word for a repository's syncing: working now, failing, never fetched, or healthy.
+fn sync_state(jobs: &JobCounts, consecutive_failures: i32, fetched: bool) -> SyncState {
+    if jobs.running > 0 {
+        SyncState::Syncing
+    } else if consecutive_failures > 0 {
+        SyncState::Failing
+    } else if !fetched {
+        SyncState::Pending
+    } else {
+        SyncState::Healthy
+    }
+}
