@@ -255,6 +255,12 @@ impl Remote {
                 Self::local(&path)
             }
             Scheme::Https | Scheme::Http | Scheme::Ssh | Scheme::Git => {
+                // A secret in a query would be stored and shown in clear like user information.
+                anyhow::ensure!(
+                    !matches!(url.scheme, Scheme::Https | Scheme::Http)
+                        || !location.contains(['?', '#']),
+                    "the URL holds a query or fragment: a clone URL has neither (give a token separately)"
+                );
                 anyhow::ensure!(url.host().is_some(), "`{location}` names no host");
                 let path = String::from_utf8_lossy(&url.path);
                 let segments: Vec<&str> = path

@@ -40,6 +40,7 @@ pub async fn count_jobs_by_repository(
              select (l.classid::int8 << 32) | l.objid::int8 as key
              from pg_locks l
              where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+               and l.database = (select oid from pg_database where datname = current_database())
            ),
            counted as (
              select j.payload ->> 'repository' as repository,

@@ -180,6 +180,13 @@ fn a_remote_is_named_by_its_last_two_segments_and_checked_by_the_policy() {
     let scp = Remote::parse(RemotePolicy::Hosted, "git@gitlab.com:group/sub/tool.git").unwrap();
     assert_eq!(scp.name, "sub/tool");
     assert!(scp.is_ssh());
+    let query = Remote::parse(
+        RemotePolicy::Hosted,
+        "https://git.example.com/a/b.git?private_token=glpat-1",
+    )
+    .unwrap_err();
+    assert!(query.to_string().contains("query"), "{query}");
+    assert!(!query.to_string().contains("glpat"), "{query}");
     let bare = Remote::parse(RemotePolicy::Hosted, "https://git.example.com/").unwrap_err();
     assert_eq!(
         bare.to_string(),

@@ -2,6 +2,7 @@
 //! area.
 
 mod api_tokens;
+mod dead_jobs;
 mod github_signin;
 mod identities;
 mod invitations;
@@ -10,9 +11,11 @@ mod oidc_signin;
 mod org_settings;
 mod orgs;
 mod passwords;
+mod plans;
 mod projects;
 mod providers_support;
 mod query_data;
+mod repositories;
 mod roles;
 mod signin;
 mod support;

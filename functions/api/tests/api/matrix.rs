@@ -47,6 +47,8 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("PATCH", "{account_id}") => json!({ "role": "viewer" }),
         ("POST", "invitations") => json!({ "email": "new@example.test", "role": "viewer" }),
         ("POST", "tokens") => json!({ "name": "ci" }),
+        ("POST", "repositories") => json!({ "url": "https://git.example.test/acme/new.git" }),
+        ("PATCH", "{id}") => json!({ "poll_interval": 600 }),
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     };
@@ -71,6 +73,8 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
             sample_data(app, team).await.0
         } else if concrete.contains("/projects/{id}") {
             sample_data(app, team).await.1
+        } else if concrete.contains("/jobs/{id}") {
+            dead_job(app, team).await
         } else {
             panic!("the matrix has no row to name `{{id}}` in {path}: add one to concrete_path");
         };
@@ -103,6 +107,18 @@ async fn sample_data(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .unwrap();
     tx.commit().await.unwrap();
     (repository, project)
+}
+
+/// A dead job of `team`.
+async fn dead_job(app: &TestApp, team: &Team) -> Uuid {
+    sqlx::query_scalar(
+        "insert into app.jobs (tenant_id, queue, kind, status, attempts)
+         values ($1, 'link', 'link_commits', 'dead', 5) returning id",
+    )
+    .bind(team.tenant)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap()
 }
 
 async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {

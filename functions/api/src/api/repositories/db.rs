@@ -402,9 +402,8 @@ async fn read_repositories(
                   r.last_synced_commit, r.last_scan_duration_ms, r.consecutive_failures,
                   r.last_error, r.last_failed_at, r.retry_after, r.scan_problems,
                   case when r.provider = 'git' then
-                    greatest(coalesce(r.last_polled_at + make_interval(secs => r.poll_interval_seconds),
-                                      now()),
-                             coalesce(r.retry_after, now()))
+                    greatest(r.last_polled_at + make_interval(secs => r.poll_interval_seconds),
+                             r.retry_after)
                   end as next_poll_at
            from repositories r
            where not r.archived

@@ -69,7 +69,9 @@ pub struct SyncHealth {
     pub last_polled_at: Option<DateTime<Utc>>,
     /// The last finished scan, if any.
     pub last_scan: Option<LastScan>,
-    /// When the next poll falls due (`git`; later while backing off after failures).
+    /// When the next scheduled poll falls due (`git`): the last poll and the interval, or later
+    /// while backing off after failures; absent before the first poll (queued on connect) and
+    /// for GitHub repositories, which their webhook keeps in sync.
     pub next_poll_at: Option<DateTime<Utc>>,
     /// Its jobs: queued, running, dead (dead ones an administrator may replay).
     pub jobs: JobCounts,
