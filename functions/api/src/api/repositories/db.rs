@@ -1,161 +1,29 @@
-//! Repositories on the caller's tenant transaction: connecting a git remote (the remote policy, the
-//! plan's limit, the credential sealed to the tenant and repository, its first poll), listing them
+//! Repositories on the caller's tenant transaction: connecting a git remote (checked by
+//! [`Connection::parse`]; within the plan's limit, the credential sealed to the tenant and
+//! repository, its first poll queued), listing them
 //! with their sync health, syncing one now, changing its poll interval, disconnecting it. The API
 //! and `dashboard repo …` both call these.
 
-use std::ops::RangeInclusive;
-
+use chrono::{DateTime, Utc};
 use dashboard_shared::{
     Error, TenantTx,
     crypto::{SecretBox, git_credential_context},
     domain::Provider,
     jobs::{self, JobCounts},
     plan::{self, Limit},
-    remote::{Remote, RemotePolicy},
 };
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::ExposeSecret as _;
 use uuid::Uuid;
 
-use super::model::{
-    LastScan, NewRepository, Repository, RepositoryFilter, RepositoryKey, SyncHealth, SyncState,
+pub use super::connection::{
+    Connection, Credential, DEFAULT_POLL_INTERVAL_SECONDS, POLL_INTERVAL_SECONDS,
+    check_poll_interval,
 };
+use super::model::{LastScan, Repository, RepositoryFilter, RepositoryKey, SyncHealth, SyncState};
 use crate::api::{
     contains_pattern,
     pagination::{MAX_LIMIT, PageRequest},
 };
-
-/// How often a `git` remote may be polled, in seconds (the column's check).
-pub const POLL_INTERVAL_SECONDS: RangeInclusive<i32> = 30..=86_400;
-/// The poll interval of a remote connected without one: five minutes.
-pub const DEFAULT_POLL_INTERVAL_SECONDS: i32 = 300;
-
-/// What a private remote wants (its `Debug` shows no secret).
-#[derive(Debug)]
-pub enum Credential {
-    /// An access token for an HTTPS remote, with the user name to send.
-    Token {
-        /// The user name sent with it (`git` when `None`).
-        username: Option<String>,
-        /// The token.
-        token: SecretString,
-    },
-    /// An SSH private key for an ssh remote.
-    SshKey(SecretString),
-}
-
-/// A checked request to connect a remote.
-#[derive(Debug)]
-pub struct Connection {
-    /// The remote, accepted by the policy.
-    pub remote: Remote,
-    /// Its credential, if it needs one.
-    pub credential: Option<Credential>,
-    /// How often to poll it.
-    pub poll_interval_seconds: i32,
-}
-
-impl Connection {
-    /// Checks `new` under `policy`: each refusal is a 422 naming its field first.
-    pub fn parse(policy: RemotePolicy, new: NewRepository) -> Result<Self, Error> {
-        let invalid = |field: &str, why: &str| Error::Unprocessable(format!("{field}: {why}"));
-        let url = new.url.trim();
-        if url.is_empty() || url.len() > 2048 {
-            return Err(invalid(
-                "url",
-                "must be a clone URL of 1 to 2048 characters",
-            ));
-        }
-        let mut remote =
-            Remote::parse(policy, url).map_err(|e| invalid("url", &format!("{e:#}")))?;
-        if let Some(name) = new.name {
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 300 || name.chars().any(char::is_control) {
-                return Err(invalid("name", "must be 1 to 300 characters"));
-            }
-            name.clone_into(&mut remote.name);
-        }
-        let credential = match (new.token, new.ssh_key) {
-            (Some(_), Some(_)) => {
-                return Err(invalid("ssh_key", "give a token or an SSH key, not both"));
-            }
-            (Some(token), None) => {
-                let token = token.trim();
-                if token.is_empty() || token.len() > 4096 || !token.chars().all(is_visible) {
-                    return Err(invalid(
-                        "token",
-                        "must be 1 to 4096 visible characters, without spaces",
-                    ));
-                }
-                let username = new.username.map(|u| u.trim().to_owned());
-                if let Some(username) = &username {
-                    if username.is_empty()
-                        || username.len() > 255
-                        || !username.chars().all(is_visible)
-                    {
-                        return Err(invalid(
-                            "username",
-                            "must be 1 to 255 visible characters, without spaces",
-                        ));
-                    }
-                }
-                Some(Credential::Token {
-                    username,
-                    token: SecretString::from(token.to_owned()),
-                })
-            }
-            (None, Some(key)) => {
-                let key = key.trim();
-                if !key.starts_with("-----BEGIN ") || key.len() > 16_384 {
-                    return Err(invalid(
-                        "ssh_key",
-                        "not a private key in OpenSSH or PEM format",
-                    ));
-                }
-                if !remote.is_ssh() {
-                    return Err(invalid(
-                        "ssh_key",
-                        "an SSH key is for ssh remotes (ssh://… or user@host:path)",
-                    ));
-                }
-                if new.username.is_some() {
-                    return Err(invalid("username", "goes with a token, not an SSH key"));
-                }
-                Some(Credential::SshKey(SecretString::from(key.to_owned())))
-            }
-            (None, None) if new.username.is_some() => {
-                return Err(invalid("username", "goes with a token"));
-            }
-            (None, None) => None,
-        };
-        let poll_interval_seconds = match new.poll_interval {
-            Some(seconds) => check_poll_interval(seconds)?,
-            None => DEFAULT_POLL_INTERVAL_SECONDS,
-        };
-        Ok(Self {
-            remote,
-            credential,
-            poll_interval_seconds,
-        })
-    }
-}
-
-/// A printable character that is not a space.
-fn is_visible(c: char) -> bool {
-    !c.is_whitespace() && !c.is_control()
-}
-
-/// `seconds`, if a poll interval may be that (a 422 naming `poll_interval` otherwise).
-pub fn check_poll_interval(seconds: i32) -> Result<i32, Error> {
-    if POLL_INTERVAL_SECONDS.contains(&seconds) {
-        Ok(seconds)
-    } else {
-        Err(Error::Unprocessable(format!(
-            "poll_interval: must be between {} and {} seconds, not {seconds}",
-            POLL_INTERVAL_SECONDS.start(),
-            POLL_INTERVAL_SECONDS.end()
-        )))
-    }
-}
 
 /// A connected remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,7 +251,8 @@ async fn read_repositories(
 ) -> Result<Vec<Repository>, sqlx::Error> {
     let q = filter.q.as_deref().map(contains_pattern);
     let after = page.after.as_ref();
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        RepositoryRow,
         r#"select r.id, r.provider as "provider: Provider", r.full_name, r.clone_url,
                   r.default_branch,
                   (select count(*) from jsonb_object_keys(r.branch_heads))::int as "branches!",
@@ -404,7 +273,7 @@ async fn read_repositories(
                   case when r.provider = 'git' then
                     greatest(r.last_polled_at + make_interval(secs => r.poll_interval_seconds),
                              r.retry_after)
-                  end as next_poll_at
+                  end as "next_poll_at?"
            from repositories r
            where not r.archived
              and ($1::uuid is null or r.id = $1)
@@ -428,52 +297,84 @@ async fn read_repositories(
     let jobs = jobs::count_jobs_by_repository(tx, &ids).await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            let jobs = jobs.get(&r.id).copied().unwrap_or_default();
-            let last_scan = r
-                .last_synced_commit
-                .zip(r.last_scanned_at)
-                .map(|(commit, at)| LastScan {
-                    commit,
-                    at,
-                    duration_ms: r.last_scan_duration_ms,
-                });
-            let state = sync_state(
-                &jobs,
-                r.consecutive_failures,
-                last_scan.is_some() || r.last_polled_at.is_some(),
-            );
-            Repository {
-                id: r.id,
-                provider: r.provider,
-                name: r.full_name,
-                url: r.clone_url,
-                default_branch: r.default_branch,
-                branches: r.branches,
-                poll_interval_seconds: r.poll_interval_seconds,
-                has_credential: r.has_credential,
-                projects: r.projects,
-                tasks: r.tasks,
-                tasks_done: r.tasks_done,
-                commits: r.commits,
-                links: r.links,
-                created_at: r.created_at,
-                health: SyncHealth {
-                    state,
-                    last_delivery_at: r.last_delivery_at,
-                    last_polled_at: r.last_polled_at,
-                    last_scan,
-                    next_poll_at: r.next_poll_at,
-                    jobs,
-                    consecutive_failures: r.consecutive_failures,
-                    last_error: r.last_error,
-                    last_failed_at: r.last_failed_at,
-                    retry_after: r.retry_after,
-                    problems: r.scan_problems,
-                },
-            }
+        .map(|row| {
+            let counts = jobs.get(&row.id).copied().unwrap_or_default();
+            row.into_repository(counts)
         })
         .collect())
+}
+
+/// A repository as [`read_repositories`] reads it.
+struct RepositoryRow {
+    id: Uuid,
+    provider: Provider,
+    full_name: String,
+    clone_url: String,
+    default_branch: Option<String>,
+    branches: i32,
+    poll_interval_seconds: i32,
+    has_credential: bool,
+    projects: i64,
+    tasks: i64,
+    tasks_done: i64,
+    commits: i64,
+    links: i64,
+    created_at: DateTime<Utc>,
+    last_delivery_at: Option<DateTime<Utc>>,
+    last_polled_at: Option<DateTime<Utc>>,
+    last_scanned_at: Option<DateTime<Utc>>,
+    last_synced_commit: Option<String>,
+    last_scan_duration_ms: Option<i32>,
+    consecutive_failures: i32,
+    last_error: Option<String>,
+    last_failed_at: Option<DateTime<Utc>>,
+    retry_after: Option<DateTime<Utc>>,
+    scan_problems: Vec<String>,
+    next_poll_at: Option<DateTime<Utc>>,
+}
+
+impl RepositoryRow {
+    /// The repository with its health, given its jobs.
+    fn into_repository(self, jobs: JobCounts) -> Repository {
+        let last_scan = self
+            .last_synced_commit
+            .zip(self.last_scanned_at)
+            .map(|(commit, at)| LastScan {
+                commit,
+                at,
+                duration_ms: self.last_scan_duration_ms,
+            });
+        let fetched = last_scan.is_some() || self.last_polled_at.is_some();
+        Repository {
+            id: self.id,
+            provider: self.provider,
+            name: self.full_name,
+            url: self.clone_url,
+            default_branch: self.default_branch,
+            branches: self.branches,
+            poll_interval_seconds: self.poll_interval_seconds,
+            has_credential: self.has_credential,
+            projects: self.projects,
+            tasks: self.tasks,
+            tasks_done: self.tasks_done,
+            commits: self.commits,
+            links: self.links,
+            created_at: self.created_at,
+            health: SyncHealth {
+                state: sync_state(&jobs, self.consecutive_failures, fetched),
+                last_delivery_at: self.last_delivery_at,
+                last_polled_at: self.last_polled_at,
+                last_scan,
+                next_poll_at: self.next_poll_at,
+                jobs,
+                consecutive_failures: self.consecutive_failures,
+                last_error: self.last_error,
+                last_failed_at: self.last_failed_at,
+                retry_after: self.retry_after,
+                problems: self.scan_problems,
+            },
+        }
+    }
 }
 
 /// The one word for a repository's syncing: working now, failing, never fetched, or healthy.

@@ -3,6 +3,7 @@
 //! syncing one now, changing its poll interval and disconnecting it. The GitHub App's repositories
 //! come through `api::github`; disconnecting any repository is [`db::disconnect_repository`].
 
+pub mod connection;
 pub mod db;
 pub mod model;
 
