@@ -13,6 +13,8 @@ pub mod health;
 pub mod hook_secrets;
 pub mod jobs;
 pub mod links;
+pub mod plan;
+pub mod remote;
 pub mod serve;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -33,12 +33,12 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Access tokens this instance verified recently.
     pub verified: auth::verified::VerifiedTokens,
-    /// How the jobs a request enqueues reach their consumers.
+    /// How the jobs a request enqueues (a poll, a replayed job) reach their consumer.
     pub transport: Transport,
 }
 
 impl AppState {
-    /// The state for `db` and `config`, announcing jobs over the `postgres` transport.
+    /// The state for `db` and `config`, announcing jobs over `postgres` (one machine, tests).
     pub fn new(db: Db, config: ApiConfig) -> Self {
         Self {
             transport: Transport::Postgres(db.clone()),
@@ -48,9 +48,10 @@ impl AppState {
         }
     }
 
-    /// The same, announcing jobs over `transport`.
-    pub fn with_transport(self, transport: Transport) -> Self {
-        Self { transport, ..self }
+    /// This state with jobs announced over `transport` (deployed: Pub/Sub).
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
     }
 }
 

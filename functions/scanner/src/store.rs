@@ -3,8 +3,8 @@
 //! task list upserted by key, whatever vanished marked removed (never
 //! deleted), and a relink enqueued when tasks changed. Running it twice changes nothing. A task's
 //! status follows its checkbox only when the checkbox changed (`listed_status`), so a task a commit
-//! closed stays done while the list still says `[ ]`. A repository keeps at most its plan's
-//! `max_projects` projects ([`cap_projects`]).
+//! closed stays done while the list still says `[ ]`. An organization keeps at most its plan's
+//! `max_projects` projects over all its repositories ([`cap_projects`]).
 
 use std::collections::HashMap;
 
@@ -12,6 +12,7 @@ use dashboard_shared::{
     TenantTx,
     domain::storable,
     jobs::{self, kinds::RelinkRepository},
+    plan::ProjectRoom,
 };
 use uuid::Uuid;
 
@@ -33,19 +34,17 @@ pub struct Stored {
     pub tasks_changed: bool,
 }
 
-/// Keeps the first `max` projects in path order — parents before what they contain — and returns the
-/// problem to report when there were more.
-pub fn cap_projects(projects: &mut Vec<Project>, max: usize) -> Vec<String> {
+/// Keeps the first projects in path order — parents before what they contain — that fit
+/// in the plan's room for this repository, and returns the problem to report when there were more.
+pub fn cap_projects(projects: &mut Vec<Project>, room: &ProjectRoom) -> Vec<String> {
+    let max = room.room();
     if projects.len() <= max {
         return Vec::new();
     }
     let found = projects.len();
     projects.sort_by(|a, b| a.path.cmp(&b.path));
     projects.truncate(max);
-    vec![format!(
-        "{found} projects found; the plan stores at most {max} per repository (max_projects), \
-         so the first {max} by path are kept"
-    )]
+    vec![room.problem(found)]
 }
 
 /// Stores `projects` (found in `tree` at `commit`) for `repository`.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use states::{
-    JobStatus, LinkMethod, LinkRelation, LinkState, Provider, TaskSource, TaskStatus,
+    JobStatus, LinkMethod, LinkRelation, LinkState, Plan, PlanCounts, Provider, TaskSource,
+    TaskStatus,
 };
 
 /// The id of a tenant (an organization). Every tenant-scoped transaction is opened with one.

@@ -12,10 +12,15 @@
 //! `LISTEN/NOTIFY` with polling as the fallback.
 
 pub mod kinds;
+pub mod manage;
 pub mod pubsub;
 pub mod push;
 mod transport;
 
+pub use manage::{
+    DeadJob, DeadJobKey, JobCounts, Replayed, count_jobs_by_repository, discard_queued_jobs,
+    list_dead_jobs, replay_dead_job, sync_now,
+};
 pub use transport::{EnqueuedJob, JobMessage, Publisher, Transport};
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -167,43 +172,6 @@ pub async fn find_job(tx: &mut TenantTx, id: Uuid) -> Result<Option<JobRecord>, 
     )
     .fetch_optional(&mut **tx)
     .await
-}
-
-/// A dead job, as an administrator lists it.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
-pub struct DeadJob {
-    /// The job's id.
-    pub id: Uuid,
-    /// Its kind.
-    pub kind: String,
-    /// How often it ran.
-    pub attempts: i32,
-    /// The last failure.
-    pub last_error: Option<String>,
-    /// When it last changed.
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// The tenant's dead jobs, newest first.
-pub async fn list_dead_jobs(tx: &mut TenantTx) -> Result<Vec<DeadJob>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, kind, attempts, last_error, updated_at from jobs
-         where status = 'dead' order by updated_at desc limit 500",
-    )
-    .fetch_all(&mut **tx)
-    .await
-}
-
-/// Puts a dead job back in its queue with fresh attempts; false if there is no such dead job.
-pub async fn replay_dead_job(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
-    let replayed = sqlx::query(
-        "update jobs set status = 'queued', attempts = 0, run_at = now(), updated_at = now()
-         where id = $1 and status = 'dead'",
-    )
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(replayed.rows_affected() == 1)
 }
 
 type Runner<C> = Arc<

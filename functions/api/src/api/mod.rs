@@ -7,10 +7,13 @@ pub mod commits;
 pub mod etag;
 pub mod links;
 pub mod overview;
+pub mod jobs;
 pub mod pagination;
+pub mod plan;
 pub mod projects;
 pub mod tasks;
 pub mod unlinked;
+pub mod repositories;
 
 use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
 use utoipa::ToSchema;
@@ -26,6 +29,9 @@ pub fn routes() -> Vec<Route> {
         overview::routes(),
         links::routes(),
         unlinked::routes(),
+        repositories::routes(),
+        jobs::routes(),
+        plan::routes(),
     ]
     .into_iter()
     .flatten()

@@ -12,7 +12,10 @@ pub mod tokens;
 
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
-use dashboard_shared::{Error, TenantId, domain::TenantSlug};
+use dashboard_shared::{
+    Error, TenantId,
+    domain::{Plan, TenantSlug},
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -92,8 +95,8 @@ pub struct Organization {
     pub name: String,
     /// Whether every member must sign in with a second factor.
     pub require_mfa: bool,
-    /// Its plan.
-    pub plan: String,
+    /// Its plan (its limits and usage: `GET /api/v2/orgs/{org}/plan`).
+    pub plan: Plan,
     /// Since when.
     pub created_at: DateTime<Utc>,
 }

@@ -3,6 +3,7 @@
 
 mod api_tokens;
 mod commits;
+mod dead_jobs;
 mod github_signin;
 mod identities;
 mod invitations;
@@ -13,9 +14,11 @@ mod openapi;
 mod org_settings;
 mod orgs;
 mod passwords;
+mod plans;
 mod projects;
 mod providers_support;
 mod query_data;
+mod repositories;
 mod roles;
 mod signin;
 mod support;

@@ -52,6 +52,8 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "tokens") => json!({ "name": "ci" }),
         // The pair `sample_link` links.
         ("POST", "links") => json!({ "commit": SAMPLE_SHA, "task": "TASK-M-1" }),
+        ("POST", "repositories") => json!({ "url": "https://git.example.test/acme/new.git" }),
+        ("PATCH", "{id}") => json!({ "poll_interval": 600 }),
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     };
@@ -83,12 +85,16 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
         } else if concrete.contains("/projects/{id}") {
             sample_data(app, team).await.1
         } else if concrete.contains("/jobs/{id}") {
-            let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
-            let job = jobs::enqueue(&mut tx, &RelinkOrganization {})
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            job.unwrap()
+            if concrete.ends_with("/replay") {
+                dead_job(app, team).await
+            } else {
+                let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+                let job = jobs::enqueue(&mut tx, &RelinkOrganization {})
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                job.unwrap()
+            }
         } else if concrete.contains("/tasks/{id}") {
             sample_task_and_commit(app, team).await.0
         } else {
@@ -194,6 +200,18 @@ async fn sample_task_and_commit(app: &TestApp, team: &Team) -> (Uuid, String) {
         .unwrap();
     tx.commit().await.unwrap();
     (task, sha)
+}
+
+/// A dead job of `team`.
+async fn dead_job(app: &TestApp, team: &Team) -> Uuid {
+    sqlx::query_scalar(
+        "insert into app.jobs (tenant_id, queue, kind, status, attempts)
+         values ($1, 'link', 'link_commits', 'dead', 5) returning id",
+    )
+    .bind(team.tenant)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap()
 }
 
 async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {

@@ -3,7 +3,11 @@
 //! signed-in account whose verified address is the invited one.
 
 use axum::{Json, extract::State};
-use dashboard_shared::{Db, Error, TenantId, TenantTx, domain::Role};
+use dashboard_shared::{
+    Db, Error, TenantId, TenantTx,
+    domain::Role,
+    plan::{self, Limit},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -140,6 +144,8 @@ async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<Role, Err
                 .into(),
         ));
     }
+    // The invitation held its seat since it was made; a plan lowered since may have none left.
+    plan::ensure_room(tx, Limit::Members, 0).await?;
     let inserted = sqlx::query(
         "insert into memberships (account_id, role) values ($1, $2) on conflict do nothing",
     )

@@ -1,6 +1,7 @@
 //! Invitations: an admin or owner invites an address with a role at most their own; the link
 //! (single use, 7 days) goes only by mail — the API never returns it — and is accepted by a
-//! signed-in account whose verified address is the invited one ([`accept`]).
+//! signed-in account whose verified address is the invited one ([`accept`]). A pending invitation
+//! counts against the plan's member limit like a member.
 
 pub mod accept;
 
@@ -9,7 +10,11 @@ use axum::{
     extract::{Path, State},
 };
 use chrono::{DateTime, Utc};
-use dashboard_shared::{Error, TenantTx, domain::Role};
+use dashboard_shared::{
+    Error, TenantTx,
+    domain::Role,
+    plan::{self, Limit},
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -178,6 +183,8 @@ pub async fn create_invitation(
             "this address has a pending invitation: revoke it to send a new one".into()
         }));
     }
+    // A pending invitation holds a seat: members and invitations together stay within the plan.
+    plan::ensure_room(tx, Limit::Members, 1).await?;
     let (token, hash) = opaque::new_token(INVITATION_PREFIX);
     let invitation = sqlx::query_as(concat!(
         "insert into invitations (email, role, token_hash, invited_by, expires_at)
