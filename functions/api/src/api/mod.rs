@@ -5,15 +5,15 @@
 
 pub mod commits;
 pub mod etag;
+pub mod jobs;
 pub mod links;
 pub mod overview;
-pub mod jobs;
 pub mod pagination;
 pub mod plan;
 pub mod projects;
+pub mod repositories;
 pub mod tasks;
 pub mod unlinked;
-pub mod repositories;
 
 use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
 use utoipa::ToSchema;
