@@ -16,12 +16,12 @@ use std::{
 };
 
 use anyhow::Context as _;
-use dashboard_api::{accounts, auth::password::Passwords};
+use dashboard_api::{accounts, api::repositories::model::NewRepository, auth::password::Passwords};
 use dashboard_shared::domain::{Email, Role};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{
-    repo::{self, Remote},
+    repo,
     system::{System, data_dir},
 };
 
@@ -119,10 +119,12 @@ pub async fn install(system: &System) -> anyhow::Result<usize> {
         ),
     ] {
         let tenant = system.tenant(slug).await?;
-        let remote = Remote::parse(&path.to_string_lossy())?;
-        let (_, new) =
-            repo::connect(&system.db, &system.secrets, tenant, &remote, None, 300).await?;
-        connected += usize::from(new);
+        let new = NewRepository {
+            url: path.to_string_lossy().into_owned(),
+            ..NewRepository::default()
+        };
+        let (_, added) = repo::connect(system, tenant, new).await?;
+        connected += usize::from(added.new);
     }
     Ok(connected)
 }

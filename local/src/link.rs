@@ -1,12 +1,13 @@
-//! `dashboard link add|remove|relink`: what a person does to the linker's work until the API serves
-//! it. A link added by hand (`manual`) replaces whatever linked the pair and keeps the linker's
-//! similarity away from the commit; a removed link is kept as `rejected`, so relinking never brings
-//! it back; relinking runs the linker over every commit of the organization's repositories (or one)
-//! again — the job `POST /api/v2/link-commit-tasks` will enqueue.
+//! `dashboard link add|remove|relink`: what a person does to the linker's work, through the same
+//! functions as `POST /api/v2/orgs/{org}/links`, `DELETE …/links/{commit}/{task}` and `POST
+//! …/link-commit-tasks` (`dashboard_api::api::links::db`). A link added by hand (`manual`) replaces
+//! whatever linked the pair and keeps the linker's similarity away from the commit; a removed link
+//! is kept as `rejected`, so relinking never brings it back; relinking runs the linker over every
+//! commit of the organization's repositories (or one) again, here, until the job is done.
 
 use crate::output::outln;
-use dashboard_linker::link;
-use dashboard_shared::TenantTx;
+use dashboard_api::api::links::db as links;
+use dashboard_shared::domain::JobStatus;
 use uuid::Uuid;
 
 use crate::system::System;
@@ -34,10 +35,10 @@ pub struct PairArgs {
     /// The organization's slug.
     #[arg(long)]
     tenant: String,
-    /// The commit: its SHA or an unambiguous prefix of at least 7 hex digits.
+    /// The commit: its SHA or an unambiguous prefix of at least 7 hex digits (or its id).
     commit: String,
-    /// The task: a task-list id or tracker key (`TASK-AUTH-12`, `ENG-3`), or a GitHub issue or pull
-    /// request number of the commit's repository (`#12`).
+    /// The task: a task-list id or tracker key (`TASK-AUTH-12`, `ENG-3`), a GitHub issue or pull
+    /// request number of the commit's repository (`#12`), or its id.
     task: String,
 }
 
@@ -58,18 +59,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 async fn add_or_remove(system: &System, pair: &PairArgs, add: bool) -> anyhow::Result<()> {
     let tenant = system.tenant(&pair.tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let (commit, repository, sha) = find_commit(&mut tx, &pair.commit).await?;
+    let commit = links::find_commit(&mut tx, &pair.commit).await?;
     let key = &pair.task;
-    let task = link::find_task(&mut tx, repository, key)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no task {key} for this commit"))?;
-    let short = &sha[..7];
+    let task = links::find_task(&mut tx, commit.repository_id, key).await?;
+    let short = &commit.sha[..7];
     if add {
-        link::add_manual_link(&mut tx, commit, task, None).await?;
+        links::add_link(&mut tx, None, &commit, task).await?;
         tx.commit().await?;
         outln!("{short} → {key}: linked by hand")?;
     } else {
-        let removed = link::remove_link(&mut tx, commit, task).await?;
+        let removed = links::remove_link(&mut tx, None, commit.id, task).await?;
         anyhow::ensure!(removed, "{short} has no link to {key}");
         tx.commit().await?;
         outln!("{short} → {key}: removed (relinking will not bring it back)")?;
@@ -95,39 +94,26 @@ async fn relink(system: &System, tenant: &str, repository: Option<&str>) -> anyh
             })?,
         ),
     };
-    let enqueued = link::request_relink(&mut tx, chosen).await?;
+    let job = links::request_relink(&mut tx, chosen).await?;
     tx.commit().await?;
     system.settle(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let (links, suggested): (i64, i64) = sqlx::query_as(
-        "select count(*) filter (where l.state = 'active'), count(*) filter (where l.state = 'suggested')
-         from commit_task_links l join commits c on c.id = l.commit_id
-         where $1::uuid is null or c.repository_id = $1",
-    )
-    .bind(chosen)
-    .fetch_one(&mut *tx)
-    .await?;
+    let job = links::find_job(&mut tx, job.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the relink job {} is gone", job.id))?;
+    let (active, suggested) = links::count_links(&mut tx, chosen).await?;
     tx.commit().await?;
-    outln!("{slug}: {enqueued} repositories relinked; {links} links, {suggested} suggestions")?;
-    Ok(())
-}
-
-/// The commit `given` names: (id, repository, full SHA).
-async fn find_commit(tx: &mut TenantTx, given: &str) -> anyhow::Result<(Uuid, Uuid, String)> {
-    let prefix = given.to_ascii_lowercase();
     anyhow::ensure!(
-        (7..=40).contains(&prefix.len()) && prefix.chars().all(|c| c.is_ascii_hexdigit()),
-        "`{given}` is not a commit SHA (7 to 40 hex digits)"
+        job.status == JobStatus::Done,
+        "relinking {}: {}",
+        job.status,
+        job.last_error.as_deref().unwrap_or("no error recorded")
     );
-    let found: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-        "select id, repository_id, sha from commits where sha like $1 || '%' order by sha limit 2",
-    )
-    .bind(&prefix)
-    .fetch_all(&mut **tx)
-    .await?;
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => anyhow::bail!("no commit {given} in this organization"),
-        _ => anyhow::bail!("{given} names several commits: give more of the SHA"),
-    }
+    let scope = if chosen.is_some() {
+        "1 repository"
+    } else {
+        "every repository"
+    };
+    outln!("{slug}: {scope} relinked; {active} links, {suggested} suggestions")?;
+    Ok(())
 }

@@ -1,21 +1,20 @@
-//! `dashboard repo add|list|sync`: connect any git remote the scanner's remote policy allows in local
-//! mode — https, ssh, git://, file://, http to loopback — or a local path to an organization, list its repositories, and poll them now. The work
-//! runs through the jobs the services run (a poll, a scan, linking), drained here before the command
-//! returns, so what it prints is what the dashboard shows.
+//! `dashboard repo add|list|remove|sync`: connect any git remote the remote policy allows in local
+//! mode — https, ssh, git://, file://, http to loopback — or a local path to an organization, list
+//! its repositories, disconnect one, and poll them now. Each is the API's own function
+//! (`dashboard_api::api::repositories::db`, as `POST /api/v2/orgs/{org}/repositories` and the rest
+//! call them); the work runs through the jobs the services run (a poll, a scan, linking), drained
+//! here before the command returns, so what it prints is what the dashboard shows.
 
 use crate::output::outln;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use dashboard_scanner::{mirror, remote::RemotePolicy};
-use dashboard_shared::{
-    Db, TenantId,
-    crypto::{SecretBox, git_credential_context},
-    jobs::{self, kinds::PollRepository},
+use dashboard_api::api::repositories::{
+    db::{self, Connected, Connection},
+    model::{NewRepository, Repository, RepositoryFilter},
 };
-use gix::bstr::ByteSlice as _;
-use secrecy::{ExposeSecret as _, SecretString};
-use uuid::Uuid;
+use dashboard_scanner::mirror;
+use dashboard_shared::{TenantId, TenantTx, domain::Provider, remote::RemotePolicy};
 
 use crate::system::System;
 
@@ -89,180 +88,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     result
 }
 
-/// A remote as it is stored: a URL without secrets, or an absolute path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remote {
-    /// What gix fetches.
-    pub url: String,
-    /// The name shown.
-    pub name: String,
-}
-
-impl Remote {
-    /// Checks `location` and names it.
-    pub fn parse(location: &str) -> anyhow::Result<Self> {
-        let path = Path::new(location);
-        if path.is_dir() {
-            return Self::local(path);
-        }
-        gix::url::parse(location.as_bytes().as_bstr())
-            .map_err(|_| anyhow::anyhow!("`{location}` is neither a directory nor a git URL"))?;
-        // The policy every fetch goes through, in local mode (one implementation).
-        let url = RemotePolicy::Local.check_url(location)?;
-        match url.scheme {
-            gix::url::Scheme::File => {
-                let path = PathBuf::from(url.path.to_str_lossy().into_owned());
-                anyhow::ensure!(path.is_dir(), "no such directory: {}", path.display());
-                Self::local(&path)
-            }
-            gix::url::Scheme::Https
-            | gix::url::Scheme::Http
-            | gix::url::Scheme::Ssh
-            | gix::url::Scheme::Git => {
-                anyhow::ensure!(url.host().is_some(), "`{location}` names no host");
-                let path = url.path.to_str_lossy();
-                let segments: Vec<&str> = path
-                    .trim_matches('/')
-                    .trim_end_matches(".git")
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                anyhow::ensure!(!segments.is_empty(), "`{location}` names no repository");
-                let name = segments[segments.len().saturating_sub(2)..].join("/");
-                Ok(Self {
-                    url: location.to_owned(),
-                    name,
-                })
-            }
-            ref other => anyhow::bail!("`{other}` remotes are not supported"),
-        }
-    }
-
-    /// Whether it is reached over ssh.
-    pub fn is_ssh(&self) -> bool {
-        gix::url::parse(self.url.as_bytes().as_bstr())
-            .is_ok_and(|url| url.scheme == gix::url::Scheme::Ssh)
-    }
-
-    fn local(path: &Path) -> anyhow::Result<Self> {
-        let path = path
-            .canonicalize()
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        mirror::open(&path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().trim_end_matches(".git").to_owned())
-            .unwrap_or_else(|| "repository".into());
-        Ok(Self {
-            url: path.to_string_lossy().into_owned(),
-            name,
-        })
-    }
-}
-
-/// What a private remote wants, as given on the command line.
-pub enum Credential {
-    /// An access token for an HTTPS remote, with the user name to send.
-    Token {
-        /// The user name sent with it (`git` when `None`).
-        username: Option<String>,
-        /// The token.
-        token: SecretString,
-    },
-    /// An SSH private key for an ssh remote.
-    SshKey(SecretString),
-}
-
-/// Connects `remote` to `tenant` (once: connecting it again returns the same repository, with a new
-/// token if one is given) and enqueues its first poll. Returns its id and whether it is new.
-pub async fn connect(
-    db: &Db,
-    secrets: &SecretBox,
-    tenant: TenantId,
-    remote: &Remote,
-    credential: Option<&Credential>,
-    interval_seconds: i32,
-) -> anyhow::Result<(Uuid, bool)> {
-    let mut tx = db.tenant(tenant).await?;
-    let existing: Option<Uuid> =
-        sqlx::query_scalar("select id from repositories where provider = 'git' and clone_url = $1")
-            .bind(&remote.url)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (id, new) = match existing {
-        Some(id) => (id, false),
-        None => {
-            let (connected, limit): (i64, i32) = sqlx::query_as(
-                "select (select count(*) from repositories where not archived), max_repositories
-                 from tenants where id = current_tenant_id()",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            anyhow::ensure!(
-                connected < i64::from(limit),
-                "the organization's plan allows {limit} repositories and {connected} are connected"
-            );
-            let id: Uuid = sqlx::query_scalar(
-                "insert into repositories (provider, full_name, clone_url, poll_interval_seconds)
-                 values ('git', $1, $2, $3) returning id",
-            )
-            .bind(&remote.name)
-            .bind(&remote.url)
-            .bind(interval_seconds)
-            .fetch_one(&mut *tx)
-            .await?;
-            (id, true)
-        }
-    };
-    if let Some(credential) = credential {
-        let (kind, username, secret) = match credential {
-            Credential::Token { username, token } => ("token", username.as_deref(), token),
-            Credential::SshKey(key) => ("ssh_key", None, key),
-        };
-        let sealed = secrets.seal(
-            secret.expose_secret().as_bytes(),
-            &git_credential_context(tenant.as_uuid(), id),
-        );
-        sqlx::query(
-            "update repositories set credential_kind = $2, credential_username = $3,
-               credential_encrypted = $4, updated_at = now()
-             where id = $1",
-        )
-        .bind(id)
-        .bind(kind)
-        .bind(username)
-        .bind(sealed)
-        .execute(&mut *tx)
-        .await?;
-    }
-    poll_now(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok((id, new))
-}
-
-/// Enqueues a poll of `repository`, due now (one waiting to be retried is brought forward).
-async fn poll_now(
-    tx: &mut dashboard_shared::TenantTx,
-    repository: Uuid,
-) -> Result<(), sqlx::Error> {
-    jobs::enqueue(tx, &PollRepository { repository }).await?;
-    sqlx::query(
-        "update jobs set run_at = now() where kind = 'poll_repository' and dedup_key = $1::text
-           and status = 'queued' and run_at > now()",
-    )
-    .bind(repository)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
     let tenant = system.tenant(&args.tenant).await?;
-    let mut remote = Remote::parse(&args.location)?;
-    if let Some(name) = args.name {
-        remote.name = name;
-    }
-    let secret = |file: &Path, what: &str| -> anyhow::Result<SecretString> {
+    let secret = |file: &Path, what: &str| -> anyhow::Result<String> {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the {what} file {}", file.display()))?;
         anyhow::ensure!(
@@ -270,88 +98,99 @@ async fn add(system: &System, args: AddArgs) -> anyhow::Result<()> {
             "the {what} file {} is empty",
             file.display()
         );
-        Ok(SecretString::from(text.trim().to_owned()))
+        Ok(text.trim().to_owned())
     };
-    let credential = match (&args.token_file, &args.ssh_key) {
-        (Some(file), _) => Some(Credential::Token {
-            username: args.username.clone(),
-            token: secret(file, "token")?,
-        }),
-        (None, Some(file)) => {
-            let key = secret(file, "SSH key")?;
-            anyhow::ensure!(
-                key.expose_secret().starts_with("-----BEGIN "),
-                "{} is not a private key in OpenSSH or PEM format",
-                file.display()
-            );
-            anyhow::ensure!(
-                remote.is_ssh(),
-                "an SSH key is for ssh remotes (ssh://… or user@host:path)"
-            );
-            Some(Credential::SshKey(key))
-        }
-        (None, None) => None,
+    let new = NewRepository {
+        url: args.location,
+        name: args.name,
+        token: args
+            .token_file
+            .as_deref()
+            .map(|file| secret(file, "token"))
+            .transpose()?,
+        username: args.username,
+        ssh_key: args
+            .ssh_key
+            .as_deref()
+            .map(|file| secret(file, "SSH key"))
+            .transpose()?,
+        poll_interval: Some(args.interval),
     };
     let started = std::time::Instant::now();
-    let (id, new) = connect(
-        &system.db,
-        &system.secrets,
-        tenant,
-        &remote,
-        credential.as_ref(),
-        args.interval,
-    )
-    .await?;
+    let (name, connected) = connect(system, tenant, new).await?;
     system.settle(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    if let Some(error) = last_failure(&mut tx, id).await? {
-        if new {
+    let repository = db::find_repository(&mut tx, connected.id)
+        .await?
+        .context("the repository is gone")?;
+    if let Some(error) = &repository.health.last_error {
+        if connected.new {
             // Nothing half-connected stays behind.
-            sqlx::query(
-                "delete from jobs where payload->>'repository' = $1::text and status = 'queued'",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("delete from repositories where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            db::disconnect_repository(&mut tx, connected.id).await?;
             tx.commit().await?;
-            anyhow::bail!(
-                "{} could not be fetched, so it was not connected: {error}",
-                remote.name
-            );
+            anyhow::bail!("{name} could not be fetched, so it was not connected: {error}");
         }
         tx.commit().await?;
-        anyhow::bail!("{} could not be fetched: {error}", remote.name);
+        anyhow::bail!("{name} could not be fetched: {error}");
     }
-    let summary = summary(&mut tx, id).await?;
     tx.commit().await?;
     outln!(
-        "{} {} ({:.1} s): {summary}",
-        if new {
+        "{} {name} ({:.1} s): {}",
+        if connected.new {
             "connected"
         } else {
             "already connected, polled"
         },
-        remote.name,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        summary(&repository)
     )?;
     Ok(())
+}
+
+/// Connects `new` to `tenant` as the API does (under the local remote policy) and enqueues its
+/// poll: the repository's name and what connecting did.
+pub async fn connect(
+    system: &System,
+    tenant: TenantId,
+    new: NewRepository,
+) -> anyhow::Result<(String, Connected)> {
+    let connection = check(new)?;
+    let mut tx = system.db.tenant(tenant).await?;
+    let connected = db::connect_repository(&mut tx, &system.secrets, &connection).await?;
+    tx.commit().await?;
+    Ok((connection.remote.name, connected))
+}
+
+/// Checks a connection as the API does (the local remote policy), and that a local path holds a
+/// git repository.
+fn check(new: NewRepository) -> anyhow::Result<Connection> {
+    let connection = Connection::parse(RemotePolicy::Local, new)?;
+    if connection.remote.is_local_path() {
+        mirror::open(Path::new(&connection.remote.url))?;
+    }
+    Ok(connection)
+}
+
+/// The organization's `git` repositories, or the one named (its name or URL).
+async fn git_repositories(
+    tx: &mut TenantTx,
+    named: Option<&str>,
+) -> Result<Vec<Repository>, sqlx::Error> {
+    let filter = RepositoryFilter {
+        provider: Some(Provider::Git),
+        ..RepositoryFilter::default()
+    };
+    let all = db::list_all_repositories(tx, &filter).await?;
+    Ok(all
+        .into_iter()
+        .filter(|r| named.is_none_or(|name| r.name == name || r.url == name))
+        .collect())
 }
 
 async fn sync(system: &System, tenant: &str, repository: Option<&str>) -> anyhow::Result<()> {
     let tenant = system.tenant(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let chosen: Vec<(Uuid, String)> = sqlx::query_as(
-        "select id, full_name from repositories
-         where provider = 'git' and not archived and ($1::text is null or full_name = $1 or clone_url = $1)
-         order by full_name",
-    )
-    .bind(repository)
-    .fetch_all(&mut *tx)
-    .await?;
+    let chosen = git_repositories(&mut tx, repository).await?;
     if chosen.is_empty() {
         anyhow::bail!(match repository {
             Some(name) => format!("no git repository named `{name}` (see `dashboard repo list`)"),
@@ -359,20 +198,23 @@ async fn sync(system: &System, tenant: &str, repository: Option<&str>) -> anyhow
                 "the organization has no git repository (add one with `dashboard repo add`)".into(),
         });
     }
-    for (id, _) in &chosen {
-        poll_now(&mut tx, *id).await?;
+    for repository in &chosen {
+        db::sync_repository(&mut tx, repository.id).await?;
     }
     tx.commit().await?;
     system.settle(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
     let mut failed = 0;
-    for (id, name) in &chosen {
-        match last_failure(&mut tx, *id).await? {
+    for chosen in &chosen {
+        let Some(repository) = db::find_repository(&mut tx, chosen.id).await? else {
+            continue;
+        };
+        match &repository.health.last_error {
             Some(error) => {
                 failed += 1;
-                outln!("{name}: could not be fetched: {error}")?;
+                outln!("{}: could not be fetched: {error}", repository.name)?;
             }
-            None => outln!("{name}: {}", summary(&mut tx, *id).await?)?,
+            None => outln!("{}: {}", repository.name, summary(&repository))?,
         }
     }
     tx.commit().await?;
@@ -387,119 +229,52 @@ async fn sync(system: &System, tenant: &str, repository: Option<&str>) -> anyhow
 async fn remove(system: &System, tenant: &str, repository: &str) -> anyhow::Result<()> {
     let tenant = system.tenant(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let removed: Vec<(Uuid, String)> = sqlx::query_as(
-        "delete from repositories where full_name = $1 or clone_url = $1 returning id, full_name",
-    )
-    .bind(repository)
-    .fetch_all(&mut *tx)
-    .await?;
-    match removed.len() {
-        0 => anyhow::bail!("no repository named `{repository}` (see `dashboard repo list`)"),
-        1 => {}
-        n => anyhow::bail!("{n} repositories are named `{repository}`: name one by its URL"),
-    }
-    sqlx::query("delete from jobs where payload->>'repository' = $1::text and status = 'queued'")
-        .bind(removed[0].0)
-        .execute(&mut *tx)
-        .await?;
+    let named = db::find_repositories_named(&mut tx, repository).await?;
+    let (id, _) = match named.as_slice() {
+        [] => anyhow::bail!("no repository named `{repository}` (see `dashboard repo list`)"),
+        [one] => one,
+        more => anyhow::bail!(
+            "{} repositories are named `{repository}`: name one by its URL",
+            more.len()
+        ),
+    };
+    let removed = db::disconnect_repository(&mut tx, *id)
+        .await?
+        .context("the repository is gone")?;
     tx.commit().await?;
-    outln!("removed {}", removed[0].1)?;
+    outln!("removed {}", removed.name)?;
     Ok(())
 }
 
-/// A repository and what has come of it.
-#[derive(sqlx::FromRow, serde::Serialize)]
-struct Listed {
-    name: String,
-    provider: String,
-    url: String,
-    default_branch: Option<String>,
-    branches: i32,
-    poll_interval_seconds: i32,
-    last_polled_at: Option<chrono::DateTime<chrono::Utc>>,
-    has_credential: bool,
-    projects: i64,
-    tasks: i64,
-    tasks_done: i64,
-    commits: i64,
-    links: i64,
-    /// Failed polls or scans since the last success.
-    consecutive_failures: i32,
-    /// What the last failed one said (`None` once one succeeds).
-    last_error: Option<String>,
-    /// No scheduled poll or resync before then (backing off after failures).
-    retry_after: Option<chrono::DateTime<chrono::Utc>>,
-    /// What the last scan could not take in (projects beyond the plan's cap).
-    scan_problems: Vec<String>,
-}
-
-impl Listed {
-    /// `3 branches, 12 commits, 4 projects, 9 tasks (2 done), 7 links`.
-    fn summary(&self) -> String {
-        format!(
-            "{} branches, {} commits, {} projects, {} tasks ({} done), {} links",
-            self.branches, self.commits, self.projects, self.tasks, self.tasks_done, self.links
-        )
-    }
-
-    /// The lines shown under the repository: its failing state and its scan's problems.
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if let Some(error) = &self.last_error {
-            let next = self.retry_after.map_or_else(String::new, |at| {
-                format!("; next attempt after {}", at.format("%Y-%m-%d %H:%M:%S"))
-            });
-            notes.push(format!(
-                "failing ({} in a row{next}): {error}",
-                self.consecutive_failures
-            ));
-        }
-        notes.extend(self.scan_problems.iter().map(|p| format!("problem: {p}")));
-        notes
-    }
-}
-
-/// The tenant's repositories (or just `only`), by name.
-async fn repositories(
-    tx: &mut dashboard_shared::TenantTx,
-    only: Option<Uuid>,
-) -> Result<Vec<Listed>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.full_name as name, r.provider, r.clone_url as url, r.default_branch,
-                (select count(*) from jsonb_object_keys(r.branch_heads))::int as branches,
-                r.poll_interval_seconds, r.last_polled_at, r.credential_kind is not null as has_credential,
-                (select count(*) from projects p where p.repository_id = r.id and p.removed_at is null) as projects,
-                (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null) as tasks,
-                (select count(*) from tasks t where t.repository_id = r.id and t.removed_at is null
-                   and t.status = 'done') as tasks_done,
-                (select count(*) from commits c where c.repository_id = r.id) as commits,
-                (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
-                   where c.repository_id = r.id and l.state = 'active') as links,
-                r.consecutive_failures, r.last_error, r.retry_after, r.scan_problems
-         from repositories r where not r.archived and ($1::uuid is null or r.id = $1)
-         order by r.full_name, r.clone_url",
+/// `3 branches, 12 commits, 4 projects, 9 tasks (2 done), 7 links`.
+fn summary(r: &Repository) -> String {
+    format!(
+        "{} branches, {} commits, {} projects, {} tasks ({} done), {} links",
+        r.branches, r.commits, r.projects, r.tasks, r.tasks_done, r.links
     )
-    .bind(only)
-    .fetch_all(&mut **tx)
-    .await
 }
 
-/// The summary line of `repository`.
-async fn summary(
-    tx: &mut dashboard_shared::TenantTx,
-    repository: Uuid,
-) -> Result<String, sqlx::Error> {
-    Ok(repositories(tx, Some(repository))
-        .await?
-        .first()
-        .map(Listed::summary)
-        .unwrap_or_default())
+/// The lines shown under a repository: its failing state and its scan's problems.
+fn notes(r: &Repository) -> Vec<String> {
+    let health = &r.health;
+    let mut notes = Vec::new();
+    if let Some(error) = &health.last_error {
+        let next = health.retry_after.map_or_else(String::new, |at| {
+            format!("; next attempt after {}", at.format("%Y-%m-%d %H:%M:%S"))
+        });
+        notes.push(format!(
+            "failing ({} in a row{next}): {error}",
+            health.consecutive_failures
+        ));
+    }
+    notes.extend(health.problems.iter().map(|p| format!("problem: {p}")));
+    notes
 }
 
 async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
     let tenant = system.tenant(tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let rows = repositories(&mut tx, None).await?;
+    let rows = db::list_all_repositories(&mut tx, &RepositoryFilter::default()).await?;
     tx.commit().await?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&rows)?)?;
@@ -520,7 +295,7 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
         "LAST POLLED"
     )?;
     for r in rows {
-        let polled = r.last_polled_at.map_or_else(
+        let polled = r.health.last_polled_at.map_or_else(
             || "never".into(),
             |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
         );
@@ -535,24 +310,11 @@ async fn list(system: &System, tenant: &str, json: bool) -> anyhow::Result<()> {
             polled,
             r.url
         )?;
-        for note in r.notes() {
+        for note in notes(&r) {
             outln!("  {note}")?;
         }
     }
     Ok(())
-}
-
-/// The error of the repository's last poll or scan, if it failed (a success clears it).
-async fn last_failure(
-    tx: &mut dashboard_shared::TenantTx,
-    repository: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
-    let last: Option<Option<String>> =
-        sqlx::query_scalar("select last_error from repositories where id = $1")
-            .bind(repository)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(last.flatten())
 }
 
 /// `30s`, `5m`, `1h` or plain seconds, between 30 s and a day.
@@ -570,7 +332,7 @@ fn parse_interval(text: &str) -> Result<i32, String> {
         _ => None,
     }
     .ok_or_else(|| format!("`{text}` is not an interval like 30s, 5m or 1h"))?;
-    if (30..=86_400).contains(&seconds) {
+    if db::POLL_INTERVAL_SECONDS.contains(&seconds) {
         Ok(seconds)
     } else {
         Err("the interval must be between 30s and 24h".into())
@@ -579,7 +341,22 @@ fn parse_interval(text: &str) -> Result<i32, String> {
 
 #[cfg(test)]
 mod tests {
+    use dashboard_shared::{
+        crypto::{SecretBox, git_credential_context},
+        testing,
+    };
+    use secrecy::ExposeSecret as _;
+    use sqlx::PgPool;
+    use uuid::Uuid;
+
     use super::*;
+
+    fn location(url: &str) -> anyhow::Result<Connection> {
+        check(NewRepository {
+            url: url.to_owned(),
+            ..NewRepository::default()
+        })
+    }
 
     #[test]
     fn intervals_and_remotes_are_checked() {
@@ -589,96 +366,105 @@ mod tests {
         assert!(parse_interval("10s").is_err());
         assert!(parse_interval("5 minutes").is_err());
 
-        let github = Remote::parse("https://github.com/acme/widgets.git").unwrap();
-        assert_eq!(github.name, "acme/widgets");
-        let scp = Remote::parse("git@gitlab.com:group/sub/tool.git").unwrap();
-        assert_eq!(scp.name, "sub/tool");
-        let secret = Remote::parse("https://me:hunter2@example.com/a/b.git").unwrap_err();
+        let github = location("https://github.com/acme/widgets.git").unwrap();
+        assert_eq!(github.remote.name, "acme/widgets");
+        let scp = location("git@gitlab.com:group/sub/tool.git").unwrap();
+        assert_eq!(scp.remote.name, "sub/tool");
+        let secret = location("https://me:hunter2@example.com/a/b.git").unwrap_err();
         assert!(!secret.to_string().contains("hunter2"), "{secret}");
         assert!(secret.to_string().contains("--token-file"));
-        let token = Remote::parse("https://ghp_token123@github.com/a/b.git").unwrap_err();
+        let token = location("https://ghp_token123@github.com/a/b.git").unwrap_err();
         assert!(!token.to_string().contains("ghp_token123"), "{token}");
         assert!(token.to_string().contains("user information"), "{token}");
-        let plain = Remote::parse("http://git.example.com/a/b.git").unwrap_err();
+        let plain = location("http://git.example.com/a/b.git").unwrap_err();
         assert_eq!(
             plain.to_string(),
-            "plain http is only allowed to loopback; use https"
+            "url: plain http is only allowed to loopback; use https"
         );
-        assert!(Remote::parse("http://127.0.0.1:9418/a/b.git").is_ok());
-        let missing = Remote::parse("/no/such/dir").unwrap_err();
+        assert!(location("http://127.0.0.1:9418/a/b.git").is_ok());
+        let missing = location("/no/such/dir").unwrap_err();
         assert!(
             missing.to_string().contains("no such directory"),
             "{missing}"
         );
         let plain = tempfile::tempdir().unwrap();
-        let not_git = Remote::parse(plain.path().to_str().unwrap()).unwrap_err();
+        let not_git = location(plain.path().to_str().unwrap()).unwrap_err();
         assert!(
             not_git.to_string().contains("not a git repository"),
             "{not_git}"
         );
     }
 
+    async fn connect(
+        db: &dashboard_shared::Db,
+        secrets: &SecretBox,
+        tenant: dashboard_shared::TenantId,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<Connected, dashboard_shared::Error> {
+        let connection = Connection::parse(
+            RemotePolicy::Local,
+            NewRepository {
+                url: format!("https://git.example.com/team/{name}.git"),
+                token: token.map(str::to_owned),
+                ..NewRepository::default()
+            },
+        )?;
+        let mut tx = db.tenant(tenant).await?;
+        let connected = db::connect_repository(&mut tx, secrets, &connection).await?;
+        tx.commit().await?;
+        Ok(connected)
+    }
+
     #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
-    async fn the_plan_limits_the_repositories_and_a_token_is_stored_sealed(admin: sqlx::PgPool) {
-        let tenant = dashboard_shared::testing::create_tenant(&admin, "small").await;
+    async fn the_plan_limits_the_repositories_and_a_token_is_stored_sealed(admin: PgPool) {
+        let tenant = testing::create_tenant(&admin, "small").await;
         sqlx::query("update app.tenants set max_repositories = 1 where id = $1")
             .bind(tenant)
             .execute(&admin)
             .await
             .unwrap();
-        let db = dashboard_shared::testing::runtime_db(&admin);
+        let db = testing::runtime_db(&admin);
         let secrets = SecretBox::from_key(&[9; 32]);
-        let remote = |name: &str| Remote {
-            url: format!("https://git.example.com/team/{name}.git"),
-            name: format!("team/{name}"),
-        };
-        let token = Credential::Token {
-            username: None,
-            token: SecretString::from("glpat-sealedToken123".to_owned()),
-        };
-        let (first, new) = connect(&db, &secrets, tenant, &remote("a"), Some(&token), 300)
+        let first = connect(&db, &secrets, tenant, "a", Some("glpat-sealedToken123"))
             .await
             .unwrap();
-        assert!(new);
-        let (again, new) = connect(&db, &secrets, tenant, &remote("a"), None, 300)
-            .await
-            .unwrap();
-        assert_eq!((again, new), (first, false), "connected once per URL");
-        let refused = connect(&db, &secrets, tenant, &remote("b"), None, 300)
-            .await
-            .unwrap_err();
+        assert!(first.new);
+        let again = connect(&db, &secrets, tenant, "a", None).await.unwrap();
+        assert_eq!(
+            (again.id, again.new),
+            (first.id, false),
+            "connected once per URL"
+        );
+        let refused = connect(&db, &secrets, tenant, "b", None).await.unwrap_err();
         assert_eq!(
             refused.to_string(),
-            "the organization's plan allows 1 repositories and 1 are connected"
+            "plan limit reached: the free plan allows 1 repositories (max_repositories) and 1 are connected"
         );
         let (kind, sealed): (String, Vec<u8>) = sqlx::query_as(
             "select credential_kind, credential_encrypted from app.repositories where id = $1",
         )
-        .bind(first)
+        .bind(first.id)
         .fetch_one(&admin)
         .await
         .unwrap();
         assert_eq!(kind, "token");
         assert!(!String::from_utf8_lossy(&sealed).contains("glpat"));
         let opened = secrets
-            .open(&sealed, &git_credential_context(tenant.as_uuid(), first))
+            .open(&sealed, &git_credential_context(tenant.as_uuid(), first.id))
             .unwrap();
         assert_eq!(opened.expose_secret(), "glpat-sealedToken123");
-        let polls: i64 =
-            sqlx::query_scalar("select count(*) from app.jobs where kind = 'poll_repository'")
-                .fetch_one(&admin)
+        let polls: Vec<Uuid> =
+            sqlx::query_scalar("select id from app.jobs where kind = 'poll_repository'")
+                .fetch_all(&admin)
                 .await
                 .unwrap();
-        assert_eq!(polls, 1, "one poll waiting for the repository");
+        assert_eq!(polls, [first.job], "one poll waiting for the repository");
+        assert_eq!(
+            again.job, first.job,
+            "connecting again finds the poll waiting"
+        );
     }
-}
-
-#[cfg(test)]
-mod listing {
-    use dashboard_shared::testing;
-    use sqlx::PgPool;
-
-    use super::*;
 
     #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
     async fn a_failing_repository_lists_its_error_until_an_attempt_succeeds(admin: PgPool) {
@@ -697,31 +483,36 @@ mod listing {
         assert!(finish(&db, tenant, repository, Err(failed)).await.is_err());
 
         let mut tx = db.tenant(tenant).await.unwrap();
-        let listed = repositories(&mut tx, None).await.unwrap();
+        let listed = db::list_all_repositories(&mut tx, &RepositoryFilter::default())
+            .await
+            .unwrap();
         let json = serde_json::to_value(&listed).unwrap();
-        assert_eq!(json[0]["consecutive_failures"], 1);
+        let health = &json[0]["health"];
+        assert_eq!(health["consecutive_failures"], 1);
+        assert_eq!(health["state"], "failing");
         assert_eq!(
-            json[0]["last_error"],
+            health["last_error"],
             "the repository /srv/gone.git does not exist"
         );
-        assert!(json[0]["retry_after"].is_string(), "{json}");
-        let notes = listed[0].notes();
+        assert!(health["retry_after"].is_string(), "{json}");
+        let notes = notes(&listed[0]);
         assert!(
             notes.len() == 1
                 && notes[0].starts_with("failing (1 in a row; next attempt after ")
                 && notes[0].ends_with("): the repository /srv/gone.git does not exist"),
             "{notes:?}"
         );
-        assert!(last_failure(&mut tx, repository).await.unwrap().is_some());
         tx.commit().await.unwrap();
 
         finish(&db, tenant, repository, Ok(())).await.unwrap();
         let mut tx = db.tenant(tenant).await.unwrap();
-        let listed = repositories(&mut tx, None).await.unwrap();
+        let listed = db::list_all_repositories(&mut tx, &RepositoryFilter::default())
+            .await
+            .unwrap();
         let json = serde_json::to_value(&listed).unwrap();
-        assert_eq!(json[0]["consecutive_failures"], 0);
-        assert!(json[0]["last_error"].is_null() && json[0]["retry_after"].is_null());
-        assert!(listed[0].notes().is_empty());
-        assert_eq!(last_failure(&mut tx, repository).await.unwrap(), None);
+        let health = &json[0]["health"];
+        assert_eq!(health["consecutive_failures"], 0);
+        assert!(health["last_error"].is_null() && health["retry_after"].is_null());
+        assert!(super::notes(&listed[0]).is_empty());
     }
 }

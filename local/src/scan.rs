@@ -141,7 +141,7 @@ fn print_table(projects: &[Project]) -> std::io::Result<()> {
         outln!(
             "{:<40} {:<14} {:<30} {:<12} {:>5} {:>5}  {}",
             dot(&p.path),
-            p.kind,
+            p.types.join("+"),
             p.name.as_deref().unwrap_or("-"),
             p.version.as_deref().unwrap_or("-"),
             p.todo_count,

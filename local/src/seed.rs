@@ -1,13 +1,14 @@
 //! The demo organizations of the original plan, created idempotently by `dashboard up`.
 
+use dashboard_shared::domain::Plan;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Slug, name and plan of each demo tenant.
-pub const DEMO_TENANTS: [(&str, &str, &str); 3] = [
-    ("coditect-ai", "CODITECT AI", "enterprise"),
-    ("find-me-a-mechanic", "Find Me A Mechanic", "team"),
-    ("hookup-app", "Hookup App", "free"),
+pub const DEMO_TENANTS: [(&str, &str, Plan); 3] = [
+    ("coditect-ai", "CODITECT AI", Plan::Enterprise),
+    ("find-me-a-mechanic", "Find Me A Mechanic", Plan::Pro),
+    ("hookup-app", "Hookup App", Plan::Free),
 ];
 
 /// A seeded tenant as the start-up log shows it.
@@ -26,19 +27,24 @@ pub struct SeededTenant {
 pub async fn seed_demo_tenants(admin: &PgPool) -> Result<Vec<SeededTenant>, sqlx::Error> {
     let slugs: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.0).collect();
     let names: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.1).collect();
-    let plans: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.2).collect();
+    let plans: Vec<&str> = DEMO_TENANTS.iter().map(|t| t.2.as_str()).collect();
+    let limits: Vec<_> = DEMO_TENANTS.iter().map(|t| t.2.default_limits()).collect();
+    let users: Vec<i64> = limits.iter().map(|l| l.members).collect();
+    let repositories: Vec<i64> = limits.iter().map(|l| l.repositories).collect();
+    let projects: Vec<i64> = limits.iter().map(|l| l.projects).collect();
     sqlx::query(
         "insert into app.tenants (slug, name, subdomain, plan, max_users, max_repositories, max_projects)
-         select slug, name, slug, plan,
-                case plan when 'enterprise' then 500 when 'team' then 25 else 5 end,
-                case plan when 'enterprise' then 500 when 'team' then 25 else 3 end,
-                case plan when 'enterprise' then 5000 when 'team' then 500 else 100 end
-         from unnest($1::text[], $2::text[], $3::text[]) as t (slug, name, plan)
+         select slug, name, slug, plan, max_users, max_repositories, max_projects
+         from unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[])
+           as t (slug, name, plan, max_users, max_repositories, max_projects)
          on conflict (slug) do nothing",
     )
     .bind(&slugs)
     .bind(&names)
     .bind(&plans)
+    .bind(&users)
+    .bind(&repositories)
+    .bind(&projects)
     .execute(admin)
     .await?;
     sqlx::query_as("select id, slug, plan from app.tenants where slug = any($1) order by slug")

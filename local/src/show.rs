@@ -1,12 +1,19 @@
 //! `dashboard show --tenant SLUG [--json] [--commits N]`: an organization's totals, its project tree
 //! with task counts and completion, and its recent commits with their links — read through the API's
-//! tenant-scoped queries ([`dashboard_api::read`]), not a second implementation.
+//! own queries (the overview's totals, the project tree, the first page of the commit list), not a
+//! second implementation.
 
 use crate::output::outln;
-use dashboard_api::{
-    api::projects::{db::project_tree, model::ProjectNode},
-    read::{self, CommitSummary},
+use dashboard_api::api::{
+    commits::{
+        db::list_commits,
+        model::{Commit, CommitQuery},
+    },
+    overview::db::count_totals,
+    pagination::PageRequest,
+    projects::{db::project_tree, model::ProjectNode},
 };
+use dashboard_shared::domain::LinkState;
 use serde_json::json;
 
 use crate::system::System;
@@ -21,8 +28,8 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// How many recent commits to show.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000))]
-    commits: i64,
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=200))]
+    commits: u32,
 }
 
 /// Reads and prints.
@@ -36,9 +43,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
     let tenant = system.tenant(&args.tenant).await?;
     let mut tx = system.db.tenant(tenant).await?;
-    let totals = read::totals(&mut tx).await?;
+    let totals = count_totals(&mut tx).await?;
     let projects = project_tree(&mut tx, None).await?;
-    let commits = read::recent_commits(&mut tx, args.commits).await?;
+    let commits = if args.commits == 0 {
+        Vec::new()
+    } else {
+        let page = PageRequest {
+            limit: args.commits,
+            after: None,
+        };
+        let mut commits = list_commits(&mut tx, &CommitQuery::default(), &page).await?;
+        commits.truncate(args.commits as usize);
+        commits
+    };
     tx.commit().await?;
     if args.json {
         let output = json!({
@@ -51,14 +68,15 @@ async fn show(system: &System, args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     outln!(
-        "{}: {} repositories, {} projects, {} tasks ({} done), {} commits, {} links",
+        "{}: {} repositories, {} projects, {} tasks ({} done), {} commits, {} links, {} suggestions",
         args.tenant,
         totals.repositories,
         totals.projects,
         totals.tasks,
         totals.tasks_done,
         totals.commits,
-        totals.links
+        totals.links,
+        totals.suggestions
     )?;
     if !projects.is_empty() {
         outln!("\n{:<56} {:<14} {:>11}", "PROJECT", "TYPE", "TASKS DONE")?;
@@ -95,30 +113,36 @@ fn print_project(project: &ProjectNode, depth: usize) -> std::io::Result<()> {
         None => "-".into(),
     };
     let label = format!("{}{label}", "  ".repeat(depth));
-    outln!("{label:<56} {:<14} {tasks:>11}", project.kind)?;
+    // Every ecosystem of the directory, the primary first: `npm+tasklist`.
+    outln!("{label:<56} {:<14} {tasks:>11}", project.types.join("+"))?;
     for child in &project.children {
         print_project(child, depth + 1)?;
     }
     Ok(())
 }
 
-fn print_commit(commit: &CommitSummary) -> std::io::Result<()> {
+fn print_commit(commit: &Commit) -> std::io::Result<()> {
     let short = &commit.sha[..commit.sha.len().min(8)];
     outln!(
         "{short}  {}  {}  {}",
-        commit.at.format("%Y-%m-%d"),
+        commit.dated_at.format("%Y-%m-%d"),
         commit.repository,
         commit.title
     )?;
     for link in &commit.links {
+        let why = match (&link.why.reference, &link.why.terms) {
+            (Some(reference), _) => format!(", names {reference}"),
+            (None, Some(terms)) if !terms.is_empty() => format!(", shares {}", terms.join(" ")),
+            _ => String::new(),
+        };
         outln!(
-            "          -> {} {:?} [{} {} {:.2}{}]",
-            link.task,
-            link.title,
+            "          -> {} {:?} [{} {} {:.2}{}{why}]",
+            link.task.key,
+            link.task.title,
             link.method,
             link.relation,
             link.confidence,
-            if link.state == "active" {
+            if link.state == LinkState::Active {
                 String::new()
             } else {
                 format!(", {}", link.state)

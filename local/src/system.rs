@@ -102,6 +102,7 @@ impl System {
             signing_keys: Some(local_signing_keys()?),
             secrets: Some(self.secrets.clone()),
             mail_dir: Some(data_dir().join("mail")),
+            remotes: Some(RemotePolicy::Local),
         };
         Ok(dashboard_api::ApiConfig::from_lookup_with(env, defaults)?)
     }

@@ -18,7 +18,7 @@ use std::{
 };
 
 use common::git;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn dashboard(data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dashboard"));
@@ -217,8 +217,27 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         }
     }
 
-    // find-me-a-mechanic: commits that close, reference and resemble its tasks.
+    // find-me-a-mechanic: one project at its root, an npm application with its task list, and
+    // commits that close, reference and resemble its tasks.
     let mechanic = show(data.path(), "find-me-a-mechanic");
+    let root = &mechanic["projects"].as_array().unwrap()[..];
+    assert_eq!(root.len(), 1, "{:#}", mechanic["projects"]);
+    assert_eq!(
+        (
+            &root[0]["path"],
+            &root[0]["type"],
+            &root[0]["types"],
+            &root[0]["name"],
+            &root[0]["tasks"]
+        ),
+        (
+            &json!(""),
+            &json!("npm"),
+            &json!(["npm", "tasklist"]),
+            &json!("find-me-a-mechanic"),
+            &json!(6)
+        )
+    );
     let links: Vec<(String, String, String, String)> = mechanic["commits"]
         .as_array()
         .unwrap()
@@ -227,7 +246,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
             c["links"].as_array().unwrap().iter().map(move |l| {
                 (
                     c["title"].as_str().unwrap().to_owned(),
-                    l["task"].as_str().unwrap().to_owned(),
+                    l["task"]["key"].as_str().unwrap().to_owned(),
                     l["method"].as_str().unwrap().to_owned(),
                     l["relation"].as_str().unwrap().to_owned(),
                 )
@@ -308,10 +327,10 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         .find(|c| c["title"] == "Fixes TASK-DEMO-1")
         .expect("the new commit is stored");
     assert_eq!(newest["title"], "Fixes TASK-DEMO-1");
-    assert_eq!(newest["links"][0]["task"], "TASK-DEMO-1");
+    assert_eq!(newest["links"][0]["task"]["key"], "TASK-DEMO-1");
     assert_eq!(newest["links"][0]["method"], "explicit");
     assert_eq!(newest["links"][0]["relation"], "closes");
-    assert_eq!(newest["links"][0]["status"], "done");
+    assert_eq!(newest["links"][0]["task"]["status"], "done");
     assert_eq!(synced["totals"]["tasks_done"], 1);
 
     run(data.path(), &["repo", "sync", "--tenant", "hookup-app"]);
@@ -355,7 +374,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
         ],
     );
     let relinked = run(data.path(), &["link", "relink", "--tenant", "hookup-app"]);
-    assert!(relinked.contains("1 repositories relinked"), "{relinked}");
+    assert!(relinked.contains("every repository relinked"), "{relinked}");
     let corrected = show(data.path(), "hookup-app");
     let links_of = |title: &str| -> Vec<(String, String)> {
         corrected["commits"]
@@ -369,7 +388,7 @@ fn up_demo_then_show_and_a_polled_repository_closing_its_task() {
             .iter()
             .map(|l| {
                 (
-                    l["task"].as_str().unwrap().to_owned(),
+                    l["task"]["key"].as_str().unwrap().to_owned(),
                     l["method"].as_str().unwrap().to_owned(),
                 )
             })

@@ -12,6 +12,9 @@ pub mod github;
 pub mod health;
 pub mod hook_secrets;
 pub mod jobs;
+pub mod links;
+pub mod plan;
+pub mod remote;
 pub mod serve;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

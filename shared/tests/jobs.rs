@@ -145,7 +145,7 @@ async fn a_job_that_fails_five_times_is_dead_and_can_be_replayed(admin: PgPool) 
     );
 
     let mut tx = db.tenant(tenant).await.unwrap();
-    let dead = jobs::list_dead_jobs(&mut tx).await.unwrap();
+    let dead = jobs::list_dead_jobs(&mut tx, None, 50).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].id, dead[0].attempts), (id, 5));
     assert!(
@@ -155,9 +155,13 @@ async fn a_job_that_fails_five_times_is_dead_and_can_be_replayed(admin: PgPool) 
             .unwrap()
             .contains("failed on purpose")
     );
-    assert!(jobs::replay_dead_job(&mut tx, id).await.unwrap());
-    assert!(
-        !jobs::replay_dead_job(&mut tx, id).await.unwrap(),
+    assert_eq!(
+        jobs::replay_dead_job(&mut tx, id).await.unwrap(),
+        jobs::Replayed::Queued
+    );
+    assert_eq!(
+        jobs::replay_dead_job(&mut tx, id).await.unwrap(),
+        jobs::Replayed::NotFound,
         "only dead jobs are replayed"
     );
     tx.commit().await.unwrap();

@@ -4,12 +4,15 @@
 //! (`SMTP_URL`, `MAIL_FROM`) and the per-address limit of the auth routes
 //! (`AUTH_RATE_LIMIT_PER_MINUTE`, `TRUST_FORWARDED_FOR`). The sign-in providers read their own
 //! variables (`auth::oauth::providers`), and so do the GitHub connections (`api::github::settings`).
+//! Deployed, git remotes are connected under the hosted remote policy; only the local runner chooses
+//! the local one.
 
 use std::{path::PathBuf, sync::Arc};
 
 use dashboard_shared::{
     config::{ConfigError, Env},
     crypto::SecretBox,
+    remote::RemotePolicy,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -46,6 +49,9 @@ pub struct ApiConfig {
     /// Where GitHub is, our repository webhooks' URL and the GitHub App of the install flow
     /// (`api::github::settings`).
     pub github: GitHubSettings,
+    /// Which git remotes may be connected: deployed, [`RemotePolicy::Hosted`] (public https and
+    /// ssh hosts); `dashboard up` on one machine, [`RemotePolicy::Local`] (also local paths).
+    pub remotes: RemotePolicy,
 }
 
 /// What a variable falls back to when unset. Deployed, nothing does; `dashboard` (one machine)
@@ -60,6 +66,8 @@ pub struct Defaults {
     pub secrets: Option<SecretBox>,
     /// Where mail goes when `SMTP_URL` is unset (deployed: `SMTP_URL` is required).
     pub mail_dir: Option<PathBuf>,
+    /// The remote policy (deployed: [`RemotePolicy::Hosted`]).
+    pub remotes: Option<RemotePolicy>,
 }
 
 impl ApiConfig {
@@ -111,6 +119,7 @@ impl ApiConfig {
             limiter,
             providers: Providers::from_lookup(env)?,
             github,
+            remotes: defaults.remotes.unwrap_or(RemotePolicy::Hosted),
         })
     }
 }
@@ -125,6 +134,7 @@ impl ApiConfig {
                 &dashboard_shared::crypto::random_bytes::<32>(),
             )),
             mail_dir: Some(std::env::temp_dir().join("dashboard-mail")),
+            remotes: None,
         };
         Self::from_lookup_with(&Env::from_pairs(&[]), defaults)
             .expect("generated settings are valid")

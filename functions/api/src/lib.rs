@@ -11,7 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod openapi;
 pub mod orgs;
-pub mod read;
+pub mod reference;
 pub mod routes;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -20,7 +20,7 @@ pub mod user;
 use std::sync::Arc;
 
 use axum::Router;
-use dashboard_shared::{Db, serve};
+use dashboard_shared::{Db, jobs::Transport, serve};
 
 pub use config::ApiConfig;
 
@@ -33,16 +33,25 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Access tokens this instance verified recently.
     pub verified: auth::verified::VerifiedTokens,
+    /// How the jobs a request enqueues (a poll, a replayed job) reach their consumer.
+    pub transport: Transport,
 }
 
 impl AppState {
-    /// The state for `db` and `config`.
+    /// The state for `db` and `config`, announcing jobs over `postgres` (one machine, tests).
     pub fn new(db: Db, config: ApiConfig) -> Self {
         Self {
+            transport: Transport::Postgres(db.clone()),
             db,
             config: Arc::new(config),
             verified: auth::verified::VerifiedTokens::default(),
         }
+    }
+
+    /// This state with jobs announced over `transport` (deployed: Pub/Sub).
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
     }
 }
 

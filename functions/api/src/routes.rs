@@ -98,6 +98,7 @@ pub fn table() -> Vec<Route> {
         crate::orgs::routes(),
         crate::api::routes(),
         crate::openapi::routes(),
+        crate::reference::routes(),
     ]
     .into_iter()
     .flatten()

@@ -40,6 +40,7 @@ pub fn registry() -> Registry<LinkerContext> {
         .register(issues::ingest_issue)
         .register(link::link_commits)
         .register(link::relink_repository)
+        .register(link::relink_organization)
 }
 
 /// The in-process worker of the `postgres` transport (and of the push endpoint).

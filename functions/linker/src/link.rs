@@ -1,5 +1,6 @@
-//! Linking commits to tasks: the `link_commits` job (after a push) and `relink_repository` (after a
-//! scan changed tasks), both through [`link`].
+//! Linking commits to tasks: the `link_commits` job (after a push), `relink_repository` (after a
+//! scan changed tasks, or a person asked) and `relink_organization` (a person asked), all through
+//! [`link`].
 //!
 //! Explicit references ([`crate::references`]) in the message, the branch name and, for the commit
 //! that merged a pull request, its title and body link with confidence 1.0; a closing link whose
@@ -18,10 +19,8 @@ use std::{
 use chrono::{DateTime, Duration, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
-    jobs::{
-        self,
-        kinds::{LinkCommits, RelinkRepository},
-    },
+    jobs::kinds::{LinkCommits, RelinkOrganization, RelinkRepository},
+    links,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -79,70 +78,36 @@ pub async fn relink_repository(
     tenant: TenantId,
     job: RelinkRepository,
 ) -> anyhow::Result<()> {
+    relink(&ctx, tenant, job.repository).await
+}
+
+/// Runs a [`RelinkOrganization`] job for `tenant`: every repository in turn, each in a transaction
+/// of its own (a retry after a failure relinks the finished ones again, changing nothing).
+pub async fn relink_organization(
+    ctx: LinkerContext,
+    tenant: TenantId,
+    _job: RelinkOrganization,
+) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let linked = link(&mut tx, job.repository, None, None, &Settings::default()).await?;
+    let repositories =
+        sqlx::query_scalar!("select id from repositories where not archived order by full_name")
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    for repository in repositories {
+        relink(&ctx, tenant, repository).await?;
+    }
+    Ok(())
+}
+
+/// Links every commit of `repository` again, in a transaction of its own.
+async fn relink(ctx: &LinkerContext, tenant: TenantId, repository: Uuid) -> anyhow::Result<()> {
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let linked = link(&mut tx, repository, None, None, &Settings::default()).await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
-    tracing::info!(repository.id = %job.repository, ?linked, "repository relinked");
+    tracing::info!(repository.id = %repository, ?linked, "repository relinked");
     Ok(())
-}
-
-/// Asks for `repository` (or, with `None`, every repository of the tenant) to be linked again: what
-/// `POST /api/v2/link-commit-tasks` will call. Returns how many jobs were enqueued.
-pub async fn request_relink(
-    tx: &mut TenantTx,
-    repository: Option<Uuid>,
-) -> Result<usize, sqlx::Error> {
-    let repositories: Vec<Uuid> = sqlx::query_scalar(
-        "select id from repositories where not archived and ($1::uuid is null or id = $1)",
-    )
-    .bind(repository)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut enqueued = 0;
-    for repository in repositories {
-        enqueued += usize::from(
-            jobs::enqueue(tx, &RelinkRepository { repository })
-                .await?
-                .is_some(),
-        );
-    }
-    Ok(enqueued)
-}
-
-/// A person links `commit` to `task` by hand (it replaces any other link of the pair).
-pub async fn add_manual_link(
-    tx: &mut TenantTx,
-    commit: Uuid,
-    task: Uuid,
-    by: Option<Uuid>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into commit_task_links (commit_id, task_id, method, confidence, state, created_by)
-         values ($1, $2, 'manual', 1, 'active', $3)
-         on conflict (tenant_id, commit_id, task_id) do update set
-           method = 'manual', confidence = 1, state = 'active', created_by = $3, updated_at = now()",
-    )
-    .bind(commit)
-    .bind(task)
-    .bind(by)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// A person removes the link of `commit` to `task`: it is kept as `rejected`, so that relinking never
-/// brings it back. Returns whether there was one.
-pub async fn remove_link(tx: &mut TenantTx, commit: Uuid, task: Uuid) -> Result<bool, sqlx::Error> {
-    let removed = sqlx::query(
-        "update commit_task_links set state = 'rejected', updated_at = now()
-         where commit_id = $1 and task_id = $2 and state <> 'rejected'",
-    )
-    .bind(commit)
-    .bind(task)
-    .execute(&mut **tx)
-    .await?;
-    Ok(removed.rows_affected() > 0)
 }
 
 #[derive(sqlx::FromRow)]
@@ -445,7 +410,7 @@ async fn resolve(
             _ => None,
         })
         .collect();
-    let by_key = tasks_by_key(tx, repository, &keys).await?;
+    let by_key = links::tasks_by_key(tx, repository, &keys).await?;
     let mut others: HashMap<String, Option<Uuid>> = HashMap::new();
     let mut resolved = Vec::with_capacity(found.len());
     for (_, reference) in found {
@@ -468,7 +433,7 @@ async fn resolve(
                             others.insert(name.clone(), id);
                         }
                         match others[name] {
-                            Some(other) => github_task(tx, other, &number).await?,
+                            Some(other) => links::github_task(tx, other, &number).await?,
                             None => None,
                         }
                     }
@@ -484,61 +449,6 @@ async fn resolve(
         resolved.push(task);
     }
     Ok(resolved)
-}
-
-/// The task a person names for a commit of `repository`: a GitHub issue or pull request number of
-/// that repository (`#12`, `12`), or a task-list id or tracker key (`TASK-AUTH-12`, `ENG-3`) of the
-/// tenant, the commit's own repository first (as references resolve).
-pub async fn find_task(
-    tx: &mut TenantTx,
-    repository: Uuid,
-    named: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    let number = named.strip_prefix('#').unwrap_or(named);
-    if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) {
-        return github_task(tx, repository, number).await;
-    }
-    Ok(tasks_by_key(tx, repository, &[named])
-        .await?
-        .into_values()
-        .next())
-}
-
-/// The task-list tasks of the tenant holding `keys`: where several repositories hold a key,
-/// `repository`'s task first, then the oldest.
-async fn tasks_by_key(
-    tx: &mut TenantTx,
-    repository: Uuid,
-    keys: &[&str],
-) -> Result<HashMap<String, Uuid>, sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let found: Vec<(String, Uuid)> = sqlx::query_as(
-        "select distinct on (external_key) external_key, id from tasks
-         where external_key = any($1) and removed_at is null and source = 'tasklist'
-         order by external_key, (repository_id = $2) desc, created_at",
-    )
-    .bind(keys)
-    .bind(repository)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(found.into_iter().collect())
-}
-
-async fn github_task(
-    tx: &mut TenantTx,
-    repository: Uuid,
-    number: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select id from tasks where repository_id = $1 and source in ('github_issue', 'github_pr')
-         and external_key = $2 and removed_at is null",
-    )
-    .bind(repository)
-    .bind(number)
-    .fetch_optional(&mut **tx)
-    .await
 }
 
 fn describe(target: &Target) -> String {

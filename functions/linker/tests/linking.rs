@@ -4,14 +4,14 @@
 //! closes its task; replaying the jobs or relinking changes nothing; a link a person removed stays
 //! removed and a manual one stays manual.
 
-use dashboard_linker::{LinkerContext, link, worker};
+use dashboard_linker::{LinkerContext, worker};
 use dashboard_shared::{
     Db, TenantId,
     jobs::{
         self, Transport,
-        kinds::{IngestIssue, IngestPush, RelinkRepository},
+        kinds::{IngestIssue, IngestPush, RelinkOrganization, RelinkRepository},
     },
-    testing,
+    links, testing,
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -241,7 +241,10 @@ async fn a_push_ends_with_the_right_links(admin: PgPool) {
     // Replaying the delivery, and relinking the repository, change nothing.
     setup.ingest(delivery).await;
     let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
-    assert_eq!(link::request_relink(&mut tx, None).await.unwrap(), 1);
+    let relink = jobs::enqueue(&mut tx, &RelinkOrganization {})
+        .await
+        .unwrap();
+    assert!(relink.is_some());
     tx.commit().await.unwrap();
     setup.worker().drain().await.unwrap();
     assert_eq!(setup.links().await, links);
@@ -268,15 +271,30 @@ async fn a_push_ends_with_the_right_links(admin: PgPool) {
         ("TASK-AUTH-99", None),
         ("AUTH-12", None),
     ] {
-        let found = link::find_task(&mut tx, setup.repository, name)
+        let found = links::find_named_task(&mut tx, setup.repository, name)
             .await
             .unwrap();
         assert_eq!(found, expected, "{name}");
     }
-    assert!(link::remove_link(&mut tx, c3, issue7).await.unwrap());
-    link::add_manual_link(&mut tx, c5, issue8, None)
-        .await
-        .unwrap();
+    // As `POST …/links` and `DELETE …/links/…` leave them (the API's tests drive those).
+    let rejected = sqlx::query(
+        "update commit_task_links set state = 'rejected' where commit_id = $1 and task_id = $2",
+    )
+    .bind(c3)
+    .bind(issue7)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(rejected.rows_affected(), 1);
+    sqlx::query(
+        "insert into commit_task_links (commit_id, task_id, method, confidence, state)
+         values ($1, $2, 'manual', 1, 'active')",
+    )
+    .bind(c5)
+    .bind(issue8)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     jobs::enqueue(
         &mut tx,
         &RelinkRepository {
@@ -421,7 +439,9 @@ async fn a_merged_pull_request_links_what_its_title_and_body_reference(admin: Pg
     // Relinking again changes nothing.
     let before = setup.links().await;
     let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
-    link::request_relink(&mut tx, None).await.unwrap();
+    jobs::enqueue(&mut tx, &RelinkOrganization {})
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     setup.worker().drain().await.unwrap();
     assert_eq!(setup.links().await, before);

@@ -4,7 +4,8 @@
 //! and stays visible as `last_error`; a success clears it.
 //!
 //! The lock is a PostgreSQL advisory lock, so it holds across Cloud Run instances sharing the
-//! database: `pg_try_advisory_xact_lock` in a tenant transaction kept open while the attempt works
+//! database (and a repository's health shows it as running work, `jobs::count_jobs_by_repository`):
+//! `pg_try_advisory_xact_lock` in a tenant transaction kept open while the attempt works
 //! (one pooled connection per running attempt). An attempt that finds it taken fails at once with a
 //! retryable error, which the queue retries with its own backoff: waiting instead would keep a
 //! worker and a connection idle for as long as the other attempt fetches (minutes for a large
@@ -30,13 +31,15 @@ pub struct MirrorLock {
 /// Takes the mirror lock of `repository`, or fails (a retryable error) when another attempt holds it.
 pub async fn lock(db: &Db, tenant: TenantId, repository: Uuid) -> anyhow::Result<MirrorLock> {
     let mut tx = db.tenant(tenant).await?;
-    let key = format!("mirror {tenant} {repository}");
-    let taken: bool =
-        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await
-            .context("cannot take the repository's mirror lock")?;
+    // The key's one definition (migration 0034): the API reads held locks to show what runs.
+    let taken = sqlx::query_scalar!(
+        r#"select pg_try_advisory_xact_lock(mirror_lock_key($1, $2)) as "taken!""#,
+        tenant.as_uuid(),
+        repository
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .context("cannot take the repository's mirror lock")?;
     anyhow::ensure!(
         taken,
         "another attempt is working on this repository's mirror; retrying later"

@@ -100,7 +100,7 @@ impl Checkout {
         for (path, problem) in self.all_problems() {
             if let Some(project) = projects
                 .iter_mut()
-                .find(|p| p.path == path && p.kind == SUBMODULE)
+                .find(|p| p.path == path && p.has_type(SUBMODULE))
             {
                 project.problems.push(problem);
             }

@@ -12,6 +12,7 @@ use dashboard_shared::{
     github::{GitHubApp, Permission, TokenScope},
     jobs::Transport,
     jobs::kinds::ScanRepository,
+    plan,
 };
 use uuid::Uuid;
 
@@ -100,6 +101,7 @@ async fn scan(
     job: &ScanRepository,
     lock: &MirrorLock,
 ) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let mut tx = ctx.db.tenant(tenant).await?;
     let source: Option<Source> = sqlx::query_as(
         "select provider, clone_url, default_branch, installation_id, provider_repo_id, last_synced_commit,
@@ -193,7 +195,6 @@ async fn scan(
     match outcome {
         Outcome::Unchanged => {
             tracing::info!(repository.id = %job.repository, commit, "repository unchanged since the last scan");
-            return Ok(());
         }
         Outcome::Counts { deltas, rules } => {
             let files = deltas.len();
@@ -204,10 +205,8 @@ async fn scan(
             mut projects,
             files,
         } => {
-            let max_projects: i32 = sqlx::query_scalar("select max_projects from tenants")
-                .fetch_one(&mut *tx)
-                .await?;
-            let problems = cap_projects(&mut projects, usize::try_from(max_projects)?);
+            let room = plan::project_room(&mut tx, job.repository).await?;
+            let problems = cap_projects(&mut projects, &room);
             let stored = store_scan(&mut tx, job.repository, &commit, &files, &projects).await?;
             sqlx::query("update repositories set scan_problems = $2 where id = $1")
                 .bind(job.repository)
@@ -217,11 +216,15 @@ async fn scan(
             tracing::info!(repository.id = %job.repository, commit, projects = stored.projects, tasks = stored.tasks, removed = stored.removed, ?problems, "repository scanned");
         }
     }
-    sqlx::query(
-        "update repositories set last_scanned_at = now(), last_synced_commit = $2 where id = $1",
+    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    sqlx::query!(
+        "update repositories set last_scanned_at = now(), last_synced_commit = $2,
+           last_scan_duration_ms = $3
+         where id = $1",
+        job.repository,
+        commit,
+        duration_ms
     )
-    .bind(job.repository)
-    .bind(&commit)
     .execute(&mut *tx)
     .await?;
     let enqueued = tx.commit().await?;
@@ -303,9 +306,8 @@ fn scan_synced(
     let files = MemTree(
         projects
             .iter()
-            .filter(|p| p.kind == "tasklist")
-            .flat_map(|p| p.manifests.iter())
-            .filter_map(|path| checkout.read(path).map(|bytes| (path.clone(), bytes)))
+            .filter_map(Project::task_list)
+            .filter_map(|path| checkout.read(path).map(|bytes| (path.to_owned(), bytes)))
             .collect(),
     );
     Ok((commit.to_string(), Outcome::Full { projects, files }))

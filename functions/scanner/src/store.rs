@@ -1,9 +1,10 @@
-//! Writing a scan into the tenant's rows: projects upserted by (repository, path, type) with their
-//! hierarchy and task counts, tasklist tasks upserted by key, whatever vanished marked removed (never
+//! Writing a scan into the tenant's rows: projects upserted by (repository, path) — one directory, one
+//! project, whatever its types — with their hierarchy and task counts, the tasks of each project's
+//! task list upserted by key, whatever vanished marked removed (never
 //! deleted), and a relink enqueued when tasks changed. Running it twice changes nothing. A task's
 //! status follows its checkbox only when the checkbox changed (`listed_status`), so a task a commit
-//! closed stays done while the list still says `[ ]`. A repository keeps at most its plan's
-//! `max_projects` projects ([`cap_projects`]).
+//! closed stays done while the list still says `[ ]`. An organization keeps at most its plan's
+//! `max_projects` projects over all its repositories ([`cap_projects`]).
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use dashboard_shared::{
     TenantTx,
     domain::storable,
     jobs::{self, kinds::RelinkRepository},
+    plan::ProjectRoom,
 };
 use uuid::Uuid;
 
@@ -32,19 +34,17 @@ pub struct Stored {
     pub tasks_changed: bool,
 }
 
-/// Keeps the first `max` projects in (path, type) order — parents before what they contain — and
-/// returns the problem to report when there were more.
-pub fn cap_projects(projects: &mut Vec<Project>, max: usize) -> Vec<String> {
+/// Keeps the first projects in path order — parents before what they contain — that fit
+/// in the plan's room for this repository, and returns the problem to report when there were more.
+pub fn cap_projects(projects: &mut Vec<Project>, room: &ProjectRoom) -> Vec<String> {
+    let max = room.room();
     if projects.len() <= max {
         return Vec::new();
     }
     let found = projects.len();
-    projects.sort_by(|a, b| (a.path.as_str(), a.kind).cmp(&(b.path.as_str(), b.kind)));
+    projects.sort_by(|a, b| a.path.cmp(&b.path));
     projects.truncate(max);
-    vec![format!(
-        "{found} projects found; the plan stores at most {max} per repository (max_projects), \
-         so the first {max} by path are kept"
-    )]
+    vec![room.problem(found)]
 }
 
 /// Stores `projects` (found in `tree` at `commit`) for `repository`.
@@ -55,19 +55,20 @@ pub async fn store_scan(
     tree: &(dyn Tree + Sync),
     projects: &[Project],
 ) -> Result<Stored, sqlx::Error> {
-    let mut ids: HashMap<(&str, &str), Uuid> = HashMap::new();
+    let mut ids: HashMap<&str, Uuid> = HashMap::new();
     for project in projects {
         let id: Uuid = sqlx::query_scalar(
-            "insert into projects (repository_id, path, type, name, version, description, manifests, member_of, tags, problems, scanned_commit, todo_count, fixme_count, url, pinned_commit)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             on conflict (tenant_id, repository_id, path, type) do update set
+            "insert into projects (repository_id, path, type, types, name, version, description, manifests, member_of, tags, problems, scanned_commit, todo_count, fixme_count, url, pinned_commit)
+             values ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             on conflict (tenant_id, repository_id, path) do update set
+               type = excluded.type, types = excluded.types,
                name = excluded.name, version = excluded.version, description = excluded.description,
                manifests = excluded.manifests, member_of = excluded.member_of, tags = excluded.tags,
                problems = excluded.problems, scanned_commit = excluded.scanned_commit, removed_at = null,
                todo_count = excluded.todo_count, fixme_count = excluded.fixme_count,
                url = excluded.url, pinned_commit = excluded.pinned_commit,
-               updated_at = case when (projects.name, projects.version, projects.description, projects.removed_at)
-                                   is distinct from (excluded.name, excluded.version, excluded.description, null)
+               updated_at = case when (projects.types, projects.name, projects.version, projects.description, projects.removed_at)
+                                   is distinct from (excluded.types, excluded.name, excluded.version, excluded.description, null)
                             then now() else projects.updated_at end
              returning id",
         )
@@ -86,22 +87,20 @@ pub async fn store_scan(
         .bind(project.fixme_count as i32)
         .bind(project.url.as_deref().map(storable))
         .bind(&project.commit)
+        .bind(&project.types)
         .fetch_one(&mut **tx)
         .await?;
-        ids.insert((project.path.as_str(), project.kind), id);
+        ids.insert(project.path.as_str(), id);
     }
-    let first_at = |path: &str| {
-        projects
-            .iter()
-            .find(|p| p.path == path)
-            .and_then(|p| ids.get(&(p.path.as_str(), p.kind)).copied())
-    };
     for project in projects {
-        let parent = project.parent_path.as_deref().and_then(first_at);
+        let parent = project
+            .parent_path
+            .as_deref()
+            .and_then(|path| ids.get(path).copied());
         sqlx::query(
             "update projects set parent_id = $2 where id = $1 and parent_id is distinct from $2",
         )
-        .bind(ids[&(project.path.as_str(), project.kind)])
+        .bind(ids[project.path.as_str()])
         .bind(parent)
         .execute(&mut **tx)
         .await?;
@@ -140,18 +139,18 @@ pub async fn store_scan(
     })
 }
 
-/// Upserts the tasks of every tasklist project; returns (tasks, whether any changed, removed).
+/// Upserts the tasks of every project's task list; returns (tasks, whether any changed, removed).
 async fn store_tasks(
     tx: &mut TenantTx,
     repository: Uuid,
     tree: &(dyn Tree + Sync),
     projects: &[Project],
-    ids: &HashMap<(&str, &str), Uuid>,
+    ids: &HashMap<&str, Uuid>,
 ) -> Result<(usize, bool, usize), sqlx::Error> {
     let mut keys = Vec::new();
     let mut changed = false;
-    for project in projects.iter().filter(|p| p.kind == "tasklist") {
-        let Some(manifest) = project.manifests.first() else {
+    for project in projects {
+        let Some(manifest) = project.task_list() else {
             continue;
         };
         let list = tasklist::parse(&storable(&String::from_utf8_lossy(
@@ -183,7 +182,7 @@ async fn store_tasks(
                  returning true",
             )
             .bind(repository)
-            .bind(ids[&(project.path.as_str(), project.kind)])
+            .bind(ids[project.path.as_str()])
             .bind(&task.key)
             .bind(&task.title)
             .bind(status)

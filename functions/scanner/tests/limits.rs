@@ -137,6 +137,19 @@ async fn an_attempt_on_a_mirror_another_attempt_holds_is_refused_and_retried(adm
     // Another attempt (another instance) holds the mirror: a poll and a scan are refused.
     let held = attempt::lock(&ctx.db, tenant, repository).await.unwrap();
     enqueue_poll(&ctx, tenant, repository).await;
+    let counts = |db: dashboard_shared::Db| async move {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let counts = jobs::count_jobs_by_repository(&mut tx, &[repository])
+            .await
+            .unwrap();
+        counts.get(&repository).copied().unwrap_or_default()
+    };
+    let busy = counts(ctx.db.clone()).await;
+    assert_eq!(
+        (busy.queued, busy.running),
+        (0, 1),
+        "the held lock shows as the repository's running work"
+    );
     let refused = |outcome: Option<Outcome>| match outcome {
         Some(Outcome::Retry(error)) => error.contains("another attempt is working on"),
         _ => false,
@@ -175,6 +188,11 @@ async fn an_attempt_on_a_mirror_another_attempt_holds_is_refused_and_retried(adm
     assert!(unfinished.is_empty(), "{unfinished:?}");
     assert_eq!(count(&admin, "select count(*) from app.commits").await, 1);
     assert_eq!(count(&admin, "select count(*) from app.projects").await, 1);
+    assert_eq!(
+        counts(ctx.db.clone()).await.running,
+        0,
+        "nothing runs on it any more (its commits wait for the linker)"
+    );
     let again = attempt::lock(&ctx.db, tenant, repository).await;
     assert!(again.is_ok(), "the jobs released the lock");
 }
@@ -309,7 +327,8 @@ async fn a_scan_stores_at_most_the_plans_max_projects_and_reports_the_rest(admin
     assert_eq!(kept, ["", "a"], "the first two by path: the root, then a");
     assert_eq!(problems.len(), 1);
     assert!(
-        problems[0].contains("5 projects found") && problems[0].contains("at most 2"),
+        problems[0].starts_with("5 projects found; the free plan allows 2 projects (max_projects)")
+            && problems[0].ends_with("so the first 2 by path are kept"),
         "{problems:?}"
     );
 
@@ -324,4 +343,67 @@ async fn a_scan_stores_at_most_the_plans_max_projects_and_reports_the_rest(admin
     let (kept, problems) = paths(admin).await;
     assert_eq!(kept, ["", "a", "b", "c", "d", "e"]);
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_project_limit_counts_every_repository_of_the_organization(admin: PgPool) {
+    let mirrors = tempfile::tempdir().unwrap();
+    let origins = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for origin in &origins {
+        git(origin.path(), &["init", "-q"]);
+        for name in ["a", "b"] {
+            let manifest = format!(r#"{{"name": "{name}"}}"#);
+            common::write(
+                origin.path(),
+                &format!("{name}/package.json"),
+                manifest.as_bytes(),
+            );
+        }
+        commit(origin.path(), "README.md", "two packages\n", "Start");
+    }
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    sqlx::query("update app.tenants set max_projects = 4")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let first = add_repository(&admin, tenant, origins[0].path().to_str().unwrap()).await;
+    let second = add_repository(&admin, tenant, origins[1].path().to_str().unwrap()).await;
+    let ctx = context(&admin, mirrors.path());
+
+    scan(&ctx, tenant, first).await;
+    scan(&ctx, tenant, second).await;
+    let stored = |repository: Uuid| {
+        let admin = admin.clone();
+        async move {
+            let kept: i64 = sqlx::query_scalar(
+                "select count(*) from app.projects where repository_id = $1 and removed_at is null",
+            )
+            .bind(repository)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+            let problems: Vec<String> =
+                sqlx::query_scalar("select scan_problems from app.repositories where id = $1")
+                    .bind(repository)
+                    .fetch_one(&admin)
+                    .await
+                    .unwrap();
+            (kept, problems)
+        }
+    };
+    assert_eq!(stored(first).await, (3, Vec::new()), "the root and a, b");
+    assert_eq!(
+        stored(second).await,
+        (
+            1,
+            vec![
+                "3 projects found; the free plan allows 4 projects (max_projects) and 3 are \
+                 stored for other repositories, so the first 1 by path are kept"
+                    .to_owned()
+            ]
+        )
+    );
+    let mut tx = ctx.db.tenant(tenant).await.unwrap();
+    let usage = dashboard_shared::plan::plan_usage(&mut tx).await.unwrap();
+    assert_eq!((usage.usage.projects, usage.limits.projects), (4, 4));
 }

@@ -73,7 +73,7 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
 
     scan().await;
     let projects: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "select path, type, name from app.projects where removed_at is null order by path, type",
+        "select path, type, name from app.projects where removed_at is null order by path",
     )
     .fetch_all(&admin)
     .await
@@ -119,10 +119,15 @@ async fn a_scan_job_mirrors_detects_and_stores_then_fetches_on_rescan(admin: PgP
             ("TASK-DEMO-2".into(), "open".into())
         ]
     );
-    let synced: String = sqlx::query_scalar("select last_synced_commit from app.repositories")
-        .fetch_one(&admin)
-        .await
-        .unwrap();
+    let (synced, duration_ms): (String, Option<i32>) =
+        sqlx::query_as("select last_synced_commit, last_scan_duration_ms from app.repositories")
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+    assert!(
+        duration_ms.is_some_and(|ms| ms >= 0),
+        "the scan's duration is kept: {duration_ms:?}"
+    );
     let head = Command::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(origin.path())

@@ -8,8 +8,16 @@ use dashboard_shared::testing;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// path, type, name, parent path, task count, tasks done.
-type ProjectRow = (String, String, Option<String>, Option<String>, i32, i32);
+/// path, type, types, name, parent path, task count, tasks done.
+type ProjectRow = (
+    String,
+    String,
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+    i32,
+    i32,
+);
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -72,21 +80,26 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
             first.removed,
             first.tasks_changed
         ),
-        (4, 6, 0, true)
+        (3, 6, 0, true)
     );
-    let rows: Vec<ProjectRow> = sqlx::query_as(
-        "select p.path, p.type, p.name, parent.path, p.task_count, p.tasks_done
-         from app.projects p left join app.projects parent on parent.id = p.parent_id order by p.path, p.type",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap();
+    let rows = || async {
+        sqlx::query_as::<_, ProjectRow>(
+            "select p.path, p.type, p.types, p.name, parent.path, p.task_count, p.tasks_done
+             from app.projects p left join app.projects parent on parent.id = p.parent_id
+             where p.removed_at is null order by p.path",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap()
+    };
+    let tasklist = || vec!["tasklist".to_owned()];
     assert_eq!(
-        rows,
+        rows().await,
         [
             (
                 "".into(),
                 "tasklist".into(),
+                tasklist(),
                 Some("Master".into()),
                 None,
                 2,
@@ -95,6 +108,7 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
             (
                 "api".into(),
                 "tasklist".into(),
+                tasklist(),
                 Some("API".into()),
                 Some("".into()),
                 1,
@@ -103,20 +117,14 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
             (
                 "web".into(),
                 "npm".into(),
+                vec!["npm".into(), "tasklist".into()],
                 Some("web".into()),
-                Some("".into()),
-                0,
-                0
-            ),
-            (
-                "web".into(),
-                "tasklist".into(),
-                Some("Web".into()),
                 Some("".into()),
                 3,
                 1
             ),
-        ]
+        ],
+        "web's task list belongs to its one project"
     );
     let subtask: (String, String, Option<String>) = sqlx::query_as(
         "select t.title, t.status, t.parent_key from app.tasks t where t.title = 'Validation'",
@@ -153,7 +161,7 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
         "the api project and its task"
     );
     let removed: Vec<(String, bool)> =
-        sqlx::query_as("select path, removed_at is not null from app.projects order by path, type")
+        sqlx::query_as("select path, removed_at is not null from app.projects order by path")
             .fetch_all(&admin)
             .await
             .unwrap();
@@ -176,7 +184,81 @@ async fn a_scan_is_stored_idempotently_and_vanished_items_are_marked_removed(adm
             .fetch_one(&admin)
             .await
             .unwrap();
-    assert_eq!(live, 4);
+    assert_eq!(live, 3);
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_directory_keeps_its_project_and_tasks_when_its_ecosystems_change(admin: PgPool) {
+    let tenant = testing::create_tenant(&admin, "tenant-a").await;
+    let repository = repository(&admin, tenant).await;
+    let web = |package: bool| {
+        let mut files = vec![(
+            "web/tasklist.md",
+            "---\nname: Web\n---\n- [ ] TASK-W-1 Landing page\n",
+        )];
+        if package {
+            files.push(("web/package.json", r#"{"name": "web"}"#));
+        }
+        MemTree::of(&files)
+    };
+    let project = || async {
+        sqlx::query_as::<_, (Uuid, String, Vec<String>, Option<String>, i32)>(
+            "select id, type, types, name, task_count from app.projects where removed_at is null",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap()
+    };
+    scan(&admin, tenant, repository, &web(false)).await;
+    let before = project().await;
+    assert_eq!(before.len(), 1);
+    let id = before[0].0;
+    let task: Uuid = sqlx::query_scalar("select project_id from app.tasks")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(task, id);
+
+    let with_package = scan(&admin, tenant, repository, &web(true)).await;
+    assert_eq!(
+        (
+            with_package.projects,
+            with_package.removed,
+            with_package.tasks_changed
+        ),
+        (1, 0, false),
+        "a package.json beside the task list adds no project"
+    );
+    assert_eq!(
+        project().await,
+        [(
+            id,
+            "npm".to_owned(),
+            vec!["npm".to_owned(), "tasklist".to_owned()],
+            Some("web".to_owned()),
+            1
+        )]
+    );
+    let again = scan(&admin, tenant, repository, &web(true)).await;
+    assert_eq!((again.removed, again.tasks_changed), (0, false));
+
+    scan(&admin, tenant, repository, &web(false)).await;
+    assert_eq!(
+        project().await,
+        [(
+            id,
+            "tasklist".to_owned(),
+            vec!["tasklist".to_owned()],
+            Some("Web".to_owned()),
+            1
+        )],
+        "without its package.json the directory is its task list's project again"
+    );
+    let all: i64 = sqlx::query_scalar("select count(*) from app.projects")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(all, 1, "no row was left behind");
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
@@ -239,12 +321,13 @@ async fn manifest_and_task_list_text_with_nul_characters_is_stored_without_them(
         ),
     ]);
     let stored = scan(&admin, tenant, repository, &tree).await;
-    assert_eq!((stored.projects, stored.tasks), (2, 1));
-    let npm: (String, String, String) =
-        sqlx::query_as("select name, version, description from app.projects where type = 'npm'")
-            .fetch_one(&admin)
-            .await
-            .unwrap();
+    assert_eq!((stored.projects, stored.tasks), (1, 1));
+    let npm: (String, String, String) = sqlx::query_as(
+        "select name, version, description from app.projects where 'npm' = any(types)",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
     assert_eq!(npm, ("webapp".into(), "1.0".into(), "A shop".into()));
     let title: String = sqlx::query_scalar("select title from app.tasks")
         .fetch_one(&admin)

@@ -1,6 +1,7 @@
 //! Repositories of submodules, scanned recursively by the scan job: a master repository laid out
-//! like the original plan (6 category directories, 38 submodules, a `tasklist.md` in each) becomes
-//! exactly 45 projects with their hierarchy and tasks; a submodule that cannot be fetched stays a
+//! like the original plan (6 category directories with a `tasklist.md`, 38 submodules with a
+//! `package.json` and a `tasklist.md` each) becomes exactly 45 projects — one per directory — with
+//! their hierarchy and tasks, and a rescan changes nothing; a submodule that cannot be fetched stays a
 //! `git-submodule` project with the reason. A hostile repository cannot make a scan fan out (4^8
 //! self-references are fetched once per commit and mounted up to the cap, which is reported) nor
 //! wander (outside local mode, submodules on other hosts or schemes are refused with the reason).
@@ -77,6 +78,12 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
         let sub = origin.path().join(format!("sub-{s}"));
         std::fs::create_dir_all(&sub).unwrap();
         git(&sub, &["init", "-q"]);
+        write(
+            &sub,
+            "package.json",
+            format!(r#"{{"name": "@coditect/sub-{s}", "version": "1.0.{s}"}}"#).as_bytes(),
+        );
+        git(&sub, &["add", "package.json"]);
         let pinned = commit(
             &sub,
             "tasklist.md",
@@ -99,32 +106,57 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
     let ctx = context(&admin, mirrors.path());
     assert_eq!(scan(&ctx, tenant, repository).await, 1);
 
-    let projects: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "select p.path, p.type, p.name, parent.path from app.projects p
-         left join app.projects parent on parent.id = p.parent_id
-         where p.removed_at is null order by p.path",
+    // (path, types, name, parent's path, task count)
+    type ProjectRow = (String, Vec<String>, Option<String>, Option<String>, i32);
+    let projects: Vec<ProjectRow> = sqlx::query_as(
+        "select p.path, p.types, p.name, parent.path, p.task_count from app.projects p
+             left join app.projects parent on parent.id = p.parent_id
+             where p.removed_at is null order by p.path",
     )
     .fetch_all(&admin)
     .await
     .unwrap();
     assert_eq!(projects.len(), 1 + CATEGORIES + SUBMODULES, "{projects:#?}");
-    assert!(projects.iter().all(|(_, kind, _, _)| kind == "tasklist"));
     assert_eq!(
         projects[0],
-        ("".into(), "tasklist".into(), Some("Master".into()), None)
+        (
+            "".into(),
+            vec!["tasklist".into()],
+            Some("Master".into()),
+            None,
+            1
+        )
     );
-    for (path, _, name, parent) in &projects[1..] {
+    for (path, types, name, parent, tasks) in &projects[1..] {
         let segments: Vec<&str> = path.split('/').collect();
         match segments[..] {
-            [category] => assert_eq!(parent.as_deref(), Some(""), "{category}"),
+            [category] => {
+                assert_eq!(parent.as_deref(), Some(""), "{category}");
+                assert_eq!(types, &["tasklist"], "{path}");
+            }
             [category, sub] => {
                 assert_eq!(parent.as_deref(), Some(category), "{path}");
+                assert_eq!(
+                    types,
+                    &["npm", "tasklist"],
+                    "{path}: one project, two ecosystems"
+                );
                 let number = sub.trim_start_matches("sub-");
-                assert_eq!(name.as_deref(), Some(format!("Sub {number}").as_str()));
+                assert_eq!(
+                    name.as_deref(),
+                    Some(format!("@coditect/sub-{number}").as_str()),
+                    "named by its package.json"
+                );
+                assert_eq!(*tasks, 2, "{path}: its task list's tasks are its own");
             }
             _ => panic!("unexpected project {path}"),
         }
     }
+    let all: i64 = sqlx::query_scalar("select count(*) from app.projects")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(all, 45, "no second row for any directory");
     let tasks: i64 = sqlx::query_scalar("select count(*) from app.tasks where removed_at is null")
         .fetch_one(&admin)
         .await
@@ -147,6 +179,30 @@ async fn a_master_repository_of_38_submodules_is_45_projects(admin: PgPool) {
             .count()
             == SUBMODULES,
         "each submodule has its own mirror"
+    );
+
+    // A rescan of an unchanged master stores nothing new, and a full scan of the same tree
+    // neither: no project is added, removed or changed.
+    assert_eq!(scan(&ctx, tenant, repository).await, 1);
+    sqlx::query("update app.repositories set last_synced_commit = null")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let updated: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select updated_at from app.projects order by path")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_eq!(scan(&ctx, tenant, repository).await, 1);
+    let after: Vec<(chrono::DateTime<chrono::Utc>, bool)> =
+        sqlx::query_as("select updated_at, removed_at is null from app.projects order by path")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        after,
+        updated.into_iter().map(|u| (u, true)).collect::<Vec<_>>(),
+        "a full rescan of the same tree changes no project"
     );
 }
 

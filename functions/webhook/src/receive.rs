@@ -260,6 +260,16 @@ async fn persist(
         .await
         .map_err(unavailable)?;
         let Some(id) = id else { continue };
+        if let Some(repository) = route.repository {
+            // Its sync health shows when a delivery last came.
+            sqlx::query!(
+                "update repositories set last_delivery_at = now() where id = $1",
+                repository
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
         let effect = events::apply(&mut tx, route, id, &delivery.event, payload)
             .await
             .map_err(unavailable)?;

@@ -539,7 +539,18 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
         .collect();
     push["commits"] = json!(commits);
     let body = serde_json::to_vec(&push).unwrap();
+    assert_eq!(
+        app.count("select count(*) from app.repositories where last_delivery_at is not null")
+            .await,
+        0
+    );
     assert_eq!(app.deliver("push", &body).await.0, 202);
+    assert_eq!(
+        app.count("select count(*) from app.repositories where last_delivery_at is not null")
+            .await,
+        1,
+        "the repository's health shows the delivery"
+    );
     // The same commits pushed to another branch: nothing new to store.
     push["ref"] = json!("refs/heads/feature");
     assert_eq!(

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use states::{
-    JobStatus, LinkMethod, LinkRelation, LinkState, Provider, TaskSource, TaskStatus,
+    JobStatus, LinkMethod, LinkRelation, LinkState, Plan, PlanCounts, Provider, TaskSource,
+    TaskStatus,
 };
 
 /// The id of a tenant (an organization). Every tenant-scoped transaction is opened with one.
@@ -38,7 +39,17 @@ impl fmt::Display for TenantId {
 
 /// A person's role in an organization, strongest first. Stored as its lowercase name.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]

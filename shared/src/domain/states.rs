@@ -135,6 +135,53 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// An organization's plan: what it pays for (its limits are its own `max_*` columns, which
+    /// start at the plan's [`Plan::default_limits`]).
+    Plan {
+        /// Free: a few repositories, a small team.
+        Free = "free",
+        /// Paid, for a team.
+        Pro = "pro",
+        /// Paid, for a company; limits set per contract.
+        Enterprise = "enterprise",
+    }
+}
+
+/// How much of each limited thing an organization may have (its `max_*` columns), or has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PlanCounts {
+    /// Connected repositories (`max_repositories`).
+    pub repositories: i64,
+    /// Projects stored, over all its repositories (`max_projects`).
+    pub projects: i64,
+    /// Members, with pending invitations (`max_users`).
+    pub members: i64,
+}
+
+impl Plan {
+    /// The limits a new organization on this plan starts with.
+    pub fn default_limits(self) -> PlanCounts {
+        match self {
+            Self::Free => PlanCounts {
+                repositories: 3,
+                projects: 100,
+                members: 5,
+            },
+            Self::Pro => PlanCounts {
+                repositories: 25,
+                projects: 500,
+                members: 25,
+            },
+            Self::Enterprise => PlanCounts {
+                repositories: 500,
+                projects: 5000,
+                members: 500,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,3 +110,17 @@ impl Job for RelinkRepository {
         Some(self.repository.to_string())
     }
 }
+
+/// Relink the commits of every repository of the organization (linker): what a person asks for
+/// with `POST /api/v2/orgs/{org}/link-commit-tasks` (one repository: [`RelinkRepository`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelinkOrganization {}
+
+impl Job for RelinkOrganization {
+    const KIND: &'static str = "relink_organization";
+    const QUEUE: Queue = Queue::Link;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some("organization".to_owned())
+    }
+}

@@ -12,10 +12,15 @@
 //! `LISTEN/NOTIFY` with polling as the fallback.
 
 pub mod kinds;
+pub mod manage;
 pub mod pubsub;
 pub mod push;
 mod transport;
 
+pub use manage::{
+    DeadJob, DeadJobKey, JobCounts, Replayed, count_jobs_by_repository, discard_queued_jobs,
+    list_dead_jobs, replay_dead_job, sync_now,
+};
 pub use transport::{EnqueuedJob, JobMessage, Publisher, Transport};
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -26,7 +31,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::{Db, TenantId, TenantTx};
+use crate::{Db, TenantId, TenantTx, domain::JobStatus};
 
 /// The channel workers listen on; the payload is the queue's name.
 pub const NOTIFY_CHANNEL: &str = "dashboard_jobs";
@@ -102,41 +107,71 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J) -> Result<Option<Uuid>,
     Ok(id)
 }
 
-/// A dead job, as an administrator lists it.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
-pub struct DeadJob {
+/// Enqueues `job` like [`enqueue`], or, when the same work is already pending (its dedup key), finds
+/// that job: either way the id of a job that will do it, for the caller to poll.
+pub async fn enqueue_or_find_pending<J: Job>(
+    tx: &mut TenantTx,
+    job: &J,
+) -> Result<Uuid, sqlx::Error> {
+    // The pending job may finish between the two statements: then the next insert succeeds.
+    for _ in 0..3 {
+        if let Some(id) = enqueue(tx, job).await? {
+            return Ok(id);
+        }
+        let pending = sqlx::query_scalar!(
+            r#"select id from jobs
+               where kind = $1 and dedup_key = $2 and status in ($3, $4)"#,
+            J::KIND,
+            job.dedup_key(),
+            JobStatus::Queued.as_str(),
+            JobStatus::Running.as_str(),
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = pending {
+            return Ok(id);
+        }
+    }
+    Err(sqlx::Error::Protocol(format!(
+        "no {} job could be enqueued nor found pending",
+        J::KIND
+    )))
+}
+
+/// A job as the organization that owns it sees it (never its payload).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
     /// The job's id.
     pub id: Uuid,
-    /// Its kind.
+    /// Its kind (`relink_organization`, `scan_repository`, …).
     pub kind: String,
-    /// How often it ran.
+    /// Where it stands.
+    pub status: JobStatus,
+    /// How many of its runs failed.
     pub attempts: i32,
-    /// The last failure.
+    /// How many failed runs leave it dead.
+    pub max_attempts: i32,
+    /// Why its last failed run failed (kept after a later success).
     pub last_error: Option<String>,
+    /// When it was enqueued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
     /// When it last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When it runs (again), while queued.
+    pub run_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The tenant's dead jobs, newest first.
-pub async fn list_dead_jobs(tx: &mut TenantTx) -> Result<Vec<DeadJob>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, kind, attempts, last_error, updated_at from jobs
-         where status = 'dead' order by updated_at desc limit 500",
+/// The job `id` of the tenant of `tx` (row-level security hides any other's).
+pub async fn find_job(tx: &mut TenantTx, id: Uuid) -> Result<Option<JobRecord>, sqlx::Error> {
+    sqlx::query_as!(
+        JobRecord,
+        r#"select id, kind, status as "status: JobStatus", attempts, max_attempts, last_error,
+                  created_at, updated_at, run_at
+           from jobs where id = $1"#,
+        id
     )
-    .fetch_all(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
-}
-
-/// Puts a dead job back in its queue with fresh attempts; false if there is no such dead job.
-pub async fn replay_dead_job(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
-    let replayed = sqlx::query(
-        "update jobs set status = 'queued', attempts = 0, run_at = now(), updated_at = now()
-         where id = $1 and status = 'dead'",
-    )
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(replayed.rows_affected() == 1)
 }
 
 type Runner<C> = Arc<

@@ -67,10 +67,10 @@ fn seed_sql(t: Uuid, account: Uuid, slug: &str) -> String {
         insert into app.installations (tenant_id, installation_id) values ('{t}', {installation});
         insert into app.repositories (tenant_id, id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
           values ('{t}', '{repo}', 'github', {SHARED_GITHUB_REPO_ID}, {installation}, 'acme/shared', 'https://github.com/acme/shared.git', 'main');
-        insert into app.projects (tenant_id, id, repository_id, path, type, name)
-          values ('{t}', '{project}', '{repo}', '', 'cargo', '{slug}-root');
-        insert into app.projects (tenant_id, id, repository_id, parent_id, path, type, name)
-          values ('{t}', '{child}', '{repo}', '{project}', 'crates/core', 'cargo', '{slug}-core');
+        insert into app.projects (tenant_id, id, repository_id, path, type, types, name)
+          values ('{t}', '{project}', '{repo}', '', 'cargo', '{{cargo}}', '{slug}-root');
+        insert into app.projects (tenant_id, id, repository_id, parent_id, path, type, types, name)
+          values ('{t}', '{child}', '{repo}', '{project}', 'crates/core', 'cargo', '{{cargo,tasklist}}', '{slug}-core');
         insert into app.tasks (tenant_id, id, repository_id, project_id, source, external_key, title)
           values ('{t}', '{task}', '{repo}', '{child}', 'tasklist', 'TASK-CORE-1', 'Secret plans of {slug}');
         insert into app.commits (tenant_id, id, repository_id, sha, message)

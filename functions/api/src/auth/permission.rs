@@ -44,6 +44,8 @@ pub enum OrgPermission {
     WriteData,
     /// Connect, disconnect and configure repositories.
     ManageRepositories,
+    /// See and replay the organization's dead jobs.
+    ManageJobs,
 }
 
 impl OrgPermission {
@@ -57,7 +59,8 @@ impl OrgPermission {
             | Self::ManageInvitations
             | Self::ManageMembers
             | Self::ManageTokens
-            | Self::ManageRepositories => Role::Admin,
+            | Self::ManageRepositories
+            | Self::ManageJobs => Role::Admin,
             Self::EditSecurity | Self::Delete => Role::Owner,
         }
     }

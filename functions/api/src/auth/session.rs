@@ -75,7 +75,7 @@ impl AccessClaims {
 }
 
 /// What a sign-in or a refresh answers (the issue fixes these names).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tokens {
     /// The access token (JWT).
     pub access_token: String,

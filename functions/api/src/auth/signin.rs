@@ -20,7 +20,7 @@ use super::{
 pub const MFA_TTL: Duration = Duration::minutes(5);
 
 /// What a sign-in answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Outcome {
     /// Signed in.

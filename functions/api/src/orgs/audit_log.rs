@@ -1,15 +1,17 @@
 //! Reading an organization's audit log (admins and owners): newest first, a page at a time, the
 //! next page named by a cursor on (created_at, id).
 
-use axum::{Json, extract::Query, routing::get};
+use axum::{Json, extract::Query};
 use chrono::{DateTime, Utc};
 use dashboard_shared::{Error, TenantTx};
-use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{
+    api::Problem,
     auth::{
         context::Member,
         permission::{OrgPermission, Permission},
@@ -24,16 +26,14 @@ pub const MAX_LIMIT: i64 = 200;
 
 /// The route of the audit log.
 pub fn routes() -> Vec<Route> {
-    vec![Route::new(
-        Method::GET,
-        "/api/v2/orgs/{org}/audit-log",
+    vec![Route::documented(
         Permission::Org(OrgPermission::ReadAuditLog),
-        get(list),
+        routes!(list),
     )]
 }
 
 /// One recorded event.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct AuditEvent {
     /// Its id.
     pub id: Uuid,
@@ -52,7 +52,7 @@ pub struct AuditEvent {
 }
 
 /// A page of the log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     /// The events, newest first.
     pub events: Vec<AuditEvent>,
@@ -61,16 +61,31 @@ pub struct AuditPage {
 }
 
 /// The query of `GET /api/v2/orgs/{org}/audit-log`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Events per page, 1 to [`MAX_LIMIT`].
+    /// Events per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_before` of the previous page.
+    #[param(
+        pattern = "^[0-9]{1,18}\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     pub before: Option<String>,
 }
 
-/// `GET /api/v2/orgs/{org}/audit-log?limit=&before=`.
+/// The audit log, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orgs/{org}/audit-log",
+    tag = "audit-log",
+    params(("org" = String, Path, description = "The organization's slug"), AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 422, description = "A limit out of range, or a `before` this log did not give", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     mut member: Member,
     Query(query): Query<AuditQuery>,
@@ -83,7 +98,7 @@ pub async fn list_audit_events(tx: &mut TenantTx, query: &AuditQuery) -> Result<
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Error::Unprocessable(format!(
-            "limit must be 1 to {MAX_LIMIT}"
+            "limit: must be 1 to {MAX_LIMIT}"
         )));
     }
     let before = query.before.as_deref().map(parse_cursor).transpose()?;
@@ -110,16 +125,23 @@ pub async fn list_audit_events(tx: &mut TenantTx, query: &AuditQuery) -> Result<
     })
 }
 
-/// `<microseconds since the epoch>.<id>`, as [`AuditPage::next_before`] writes it.
+/// `<microseconds since the epoch>.<id>`, exactly as [`AuditPage::next_before`] writes it.
 fn parse_cursor(raw: &str) -> Result<(DateTime<Utc>, Uuid), Error> {
-    let invalid = || Error::Unprocessable("before must be a next_before of this log".into());
+    let invalid = || Error::Unprocessable("before: not a next_before of this log".into());
     let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
+    if !(1..=18).contains(&micros.len()) || !micros.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
     let at = micros
         .parse()
         .ok()
         .and_then(DateTime::from_timestamp_micros)
         .ok_or_else(invalid)?;
-    Ok((at, id.parse().map_err(|_| invalid())?))
+    let parsed: Uuid = id.parse().map_err(|_| invalid())?;
+    if parsed.to_string() != id {
+        return Err(invalid());
+    }
+    Ok((at, parsed))
 }
 
 #[cfg(test)]
@@ -132,7 +154,15 @@ mod tests {
         let id = Uuid::new_v4();
         let written = format!("{}.{id}", at.timestamp_micros());
         assert_eq!(parse_cursor(&written).unwrap(), (at, id));
-        for bad in ["", "1.2", "x.00000000-0000-0000-0000-000000000000", "12345"] {
+        let loose = [
+            format!("+1.{id}"),
+            format!("-1.{id}"),
+            format!("1.{}", id.simple()),
+            format!("1.{}", id.to_string().to_uppercase()),
+            format!("1.{{{id}}}"),
+        ];
+        let bad = ["", "1.2", "x.00000000-0000-0000-0000-000000000000", "12345"];
+        for bad in bad.iter().copied().chain(loose.iter().map(String::as_str)) {
             assert!(parse_cursor(bad).is_err(), "{bad}");
         }
     }

@@ -4,19 +4,18 @@
 //! change or remove `owner`, (3) nobody grants a role above their own. Removing a member (or
 //! leaving) revokes their API tokens in the organization.
 
-use axum::{
-    Json,
-    extract::Path,
-    routing::{delete, get, patch, post},
-};
+use axum::{Json, extract::Path};
 use chrono::{DateTime, Utc};
 use dashboard_shared::{Error, TenantTx, domain::Role};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{
+    api::Problem,
     audit,
     auth::{
         context::Member,
@@ -27,28 +26,17 @@ use crate::{
 
 /// The routes of members.
 pub fn routes() -> Vec<Route> {
-    let member = "/api/v2/orgs/{org}/members/{account_id}";
     let manage = Permission::Org(OrgPermission::ManageMembers);
     vec![
-        Route::new(
-            Method::GET,
-            "/api/v2/orgs/{org}/members",
-            Permission::Org(OrgPermission::View),
-            get(list),
-        ),
-        Route::new(Method::PATCH, member, manage, patch(change_role)),
-        Route::new(Method::DELETE, member, manage, delete(remove)),
-        Route::new(
-            Method::POST,
-            "/api/v2/orgs/{org}/leave",
-            Permission::Org(OrgPermission::Leave),
-            post(leave),
-        ),
+        Route::documented(Permission::Org(OrgPermission::View), routes!(list)),
+        Route::documented(manage, routes!(change_role)),
+        Route::documented(manage, routes!(remove)),
+        Route::documented(Permission::Org(OrgPermission::Leave), routes!(leave)),
     ]
 }
 
 /// A member as the organization sees them.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct MemberEntry {
     /// Their account.
     pub account_id: Uuid,
@@ -57,12 +45,19 @@ pub struct MemberEntry {
     /// Their name.
     pub display_name: Option<String>,
     /// Their role.
-    pub role: String,
+    pub role: Role,
     /// Since when they belong.
     pub joined_at: DateTime<Utc>,
 }
 
-/// `GET /api/v2/orgs/{org}/members`.
+/// The members, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orgs/{org}/members",
+    tag = "members",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = [MemberEntry]))
+)]
 async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
     Ok(Json(list_members(&mut member.tx).await?))
 }
@@ -77,13 +72,31 @@ pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<MemberEntry>, Error> 
 }
 
 /// The body of `PATCH /api/v2/orgs/{org}/members/{account_id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleChange {
+    /// The new role: at most the caller's; only owners grant or take away `owner`.
     role: Role,
 }
 
-/// `PATCH /api/v2/orgs/{org}/members/{account_id}`: `{role}`.
+/// Changes a member's role. Handing over ownership (or taking it away) needs a recent proof of
+/// identity (P7); an organization keeps at least one owner.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/orgs/{org}/members/{account_id}",
+    tag = "members",
+    params(
+        ("org" = String, Path, description = "The organization's slug"),
+        ("account_id" = Uuid, Path, description = "The member's account"),
+    ),
+    request_body = RoleChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "A role above the caller's, `owner` by a non-owner, or no recent proof", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave the organization without an owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn change_role(
     mut member: Member,
     Path((_, target)): Path<(String, Uuid)>,
@@ -110,7 +123,23 @@ async fn change_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /api/v2/orgs/{org}/members/{account_id}`.
+/// Removes a member (and revokes their API tokens here); only owners remove owners, and an
+/// organization keeps at least one.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/orgs/{org}/members/{account_id}",
+    tag = "members",
+    params(
+        ("org" = String, Path, description = "The organization's slug"),
+        ("account_id" = Uuid, Path, description = "The member's account"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "An owner, by a non-owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn remove(
     mut member: Member,
     Path((_, target)): Path<(String, Uuid)>,
@@ -126,7 +155,17 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v2/orgs/{org}/leave`: any role, except the last owner.
+/// Leaves the organization (and revokes one's API tokens here); any role, except the last owner.
+#[utoipa::path(
+    post,
+    path = "/api/v2/orgs/{org}/leave",
+    tag = "members",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn leave(mut member: Member) -> Result<StatusCode, Error> {
     let removed = remove_member(&mut member.tx, None, member.account).await?;
     audit::record(&mut member.tx, removed.event(member.account, "member.left")).await?;

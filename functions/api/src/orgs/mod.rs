@@ -10,20 +10,26 @@ pub mod members;
 pub mod settings;
 pub mod tokens;
 
-use axum::{
-    Json,
-    extract::State,
-    routing::{get, post},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
-use dashboard_shared::{Error, TenantId, domain::TenantSlug};
-use http::{Method, StatusCode};
+use dashboard_shared::{
+    Error, TenantId,
+    domain::{Plan, TenantSlug},
+};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{
+    ToSchema,
+    openapi::{Object, ObjectBuilder, Type},
+};
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{
-    AppState, audit,
+    AppState,
+    api::Problem,
+    audit,
     auth::{
         context::{Account, Member},
         permission::{OrgPermission, Permission},
@@ -34,18 +40,8 @@ use crate::{
 /// The routes of organizations, their settings, members, invitations, tokens and audit log.
 pub fn routes() -> Vec<Route> {
     let own = vec![
-        Route::new(
-            Method::POST,
-            "/api/v2/orgs",
-            Permission::SignedIn,
-            post(create),
-        ),
-        Route::new(
-            Method::GET,
-            "/api/v2/orgs/{org}",
-            Permission::Org(OrgPermission::View),
-            get(show),
-        ),
+        Route::documented(Permission::SignedIn, routes!(create)),
+        Route::documented(Permission::Org(OrgPermission::View), routes!(show)),
     ];
     [
         own,
@@ -60,8 +56,36 @@ pub fn routes() -> Vec<Route> {
     .collect()
 }
 
+/// The longest name of an organization or an API token, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A name people give (an organization's, an API token's): 1 to [`MAX_NAME_CHARS`] characters,
+/// no control characters, not only spaces; answered without its surrounding spaces.
+pub fn check_name(raw: &str) -> Result<&str, Error> {
+    let name = raw.trim();
+    if name.is_empty() || raw.chars().count() > MAX_NAME_CHARS || raw.chars().any(char::is_control)
+    {
+        return Err(Error::Unprocessable(format!(
+            "name: 1 to {MAX_NAME_CHARS} characters, not only spaces, no control characters"
+        )));
+    }
+    Ok(name)
+}
+
+/// The schema of a name [`check_name`] accepts.
+pub fn name_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_NAME_CHARS))
+        .pattern(Some(
+            r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
+        ))
+        .build()
+}
+
 /// An organization as its members see it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Organization {
     /// Its id.
     pub id: Uuid,
@@ -71,23 +95,36 @@ pub struct Organization {
     pub name: String,
     /// Whether every member must sign in with a second factor.
     pub require_mfa: bool,
-    /// Its plan.
-    pub plan: String,
+    /// Its plan (its limits and usage: `GET /api/v2/orgs/{org}/plan`).
+    pub plan: Plan,
     /// Since when.
     pub created_at: DateTime<Utc>,
 }
 
 /// The body of `POST /api/v2/orgs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
-    /// The slug (2–63 lowercase letters, digits and single hyphens).
+    /// The slug (2–63 lowercase letters, digits and single hyphens), the `{org}` of its paths.
+    #[schema(min_length = 2, max_length = 63, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: String,
     /// The display name (1–200 characters).
+    #[schema(schema_with = name_schema)]
     pub name: String,
 }
 
-/// `POST /api/v2/orgs`: a new organization whose owner is the caller.
+/// A new organization, whose owner is the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v2/orgs",
+    tag = "organizations",
+    request_body = NewOrganization,
+    responses(
+        (status = 201, description = "Created", body = Organization),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A slug or name out of shape", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     account: Account,
@@ -105,13 +142,9 @@ pub async fn create_organization(
     owner: Uuid,
     new: &NewOrganization,
 ) -> Result<Organization, Error> {
-    let slug = TenantSlug::parse(new.slug.trim()).map_err(Error::Unprocessable)?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(Error::Unprocessable(
-            "name must be 1 to 200 characters".into(),
-        ));
-    }
+    let slug =
+        TenantSlug::parse(&new.slug).map_err(|why| Error::Unprocessable(format!("slug: {why}")))?;
+    let name = check_name(&new.name)?;
     let tenant = TenantId::from_uuid(Uuid::new_v4());
     let mut tx = db.member(tenant, owner).await?;
     let inserted = sqlx::query("insert into tenants (id, slug, name) values ($1, $2, $3)")
@@ -146,7 +179,14 @@ pub async fn create_organization(
     Ok(org)
 }
 
-/// `GET /api/v2/orgs/{org}`.
+/// The organization.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orgs/{org}",
+    tag = "organizations",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = Organization))
+)]
 async fn show(mut member: Member) -> Result<Json<Organization>, Error> {
     Ok(Json(read_organization(&mut member.tx).await?))
 }

@@ -1,17 +1,17 @@
 //! An organization's settings: its name (admins and owners), whether every member must sign in with
 //! a second factor (owners only), and deleting it (owners, after a recent proof of identity, P7).
 
-use axum::{
-    Json,
-    routing::{delete, patch},
-};
+use axum::Json;
 use dashboard_shared::{Error, TenantTx};
-use http::{Method, StatusCode};
-use serde::Deserialize;
+use http::StatusCode;
+use serde::{Deserialize, Deserializer};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use super::{Organization, read_organization};
+use super::{Organization, check_name, name_schema, read_organization};
 use crate::{
+    api::Problem,
     audit,
     auth::{
         context::{Credential, Member},
@@ -23,33 +23,50 @@ use crate::{
 /// The routes of an organization's settings.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(
-            Method::PATCH,
-            "/api/v2/orgs/{org}",
-            Permission::Org(OrgPermission::EditProfile),
-            patch(update),
-        ),
-        Route::new(
-            Method::DELETE,
-            "/api/v2/orgs/{org}",
-            Permission::Org(OrgPermission::Delete),
-            delete(remove),
-        ),
+        Route::documented(Permission::Org(OrgPermission::EditProfile), routes!(update)),
+        Route::documented(Permission::Org(OrgPermission::Delete), routes!(remove)),
     ]
 }
 
-/// The body of `PATCH /api/v2/orgs/{org}`: the settings to change.
-#[derive(Debug, Default, Deserialize)]
+/// The body of `PATCH /api/v2/orgs/{org}`: the settings to change, at least one (an absent one
+/// stays as it is; `null` is no value for either).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct OrganizationChanges {
     /// A new display name (1–200 characters).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
     /// Whether every member must sign in with a second factor (owners only).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub require_mfa: Option<bool>,
 }
 
-/// `PATCH /api/v2/orgs/{org}`: the name needs an admin; the MFA policy an owner (a security
-/// policy, notes/auth.md section 3), who must have signed in with a second factor to require one.
+/// A field that may be absent but, when present, is not `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    value: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(value).map(Some)
+}
+
+/// Changes the organization's settings: the name needs an admin; the MFA policy an owner (a
+/// security policy, notes/auth.md section 3), who must have signed in with a second factor to
+/// require one.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/orgs/{org}",
+    tag = "organizations",
+    params(("org" = String, Path, description = "The organization's slug")),
+    request_body = OrganizationChanges,
+    responses(
+        (status = 200, description = "The organization as it is now", body = Organization),
+        (status = 403, description = "Only owners set `require_mfa`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Requiring MFA without having signed in with it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A name out of shape, or nothing to change", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn update(
     mut member: Member,
     Json(changes): Json<OrganizationChanges>,
@@ -90,12 +107,7 @@ pub async fn update_organization(
     tx: &mut TenantTx,
     changes: &OrganizationChanges,
 ) -> Result<(Organization, Organization), Error> {
-    let name = changes.name.as_deref().map(str::trim);
-    if name.is_some_and(|name| name.is_empty() || name.chars().count() > 200) {
-        return Err(Error::Unprocessable(
-            "name must be 1 to 200 characters".into(),
-        ));
-    }
+    let name = changes.name.as_deref().map(check_name).transpose()?;
     if name.is_none() && changes.require_mfa.is_none() {
         return Err(Error::Unprocessable(
             "nothing to change: send `name` or `require_mfa`".into(),
@@ -114,9 +126,19 @@ pub async fn update_organization(
     Ok((before, after))
 }
 
-/// `DELETE /api/v2/orgs/{org}`: deletes the organization and everything in it, its audit log
-/// included; the deletion itself is kept outside it (`organization_deletions`). Needs a recent
-/// proof of identity, with the second factor when the owner has one (P7).
+/// Deletes the organization and everything in it, its audit log included; the deletion itself is
+/// kept outside it (`organization_deletions`). Needs a recent proof of identity, with the second
+/// factor when the owner has one (P7).
+#[utoipa::path(
+    delete,
+    path = "/api/v2/orgs/{org}",
+    tag = "organizations",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "No recent proof (with the second factor when the owner has one): `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn remove(mut member: Member) -> Result<StatusCode, Error> {
     member.require_recent_auth()?;
     let mfa_enabled: bool = sqlx::query_scalar("select mfa_enabled from accounts where id = $1")

@@ -3,19 +3,19 @@
 //! default, a year at most), shown once, only their SHA-256 stored, with a short prefix for display.
 //! `authorize` accepts them as `Authorization: Bearer dash_pat_…` and records their last use.
 
-use axum::{
-    Json,
-    extract::Path,
-    routing::{delete, get, post},
-};
+use axum::{Json, extract::Path};
 use chrono::{DateTime, Utc};
 use dashboard_shared::{Error, TenantTx, domain::Role};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::{check_name, name_schema};
 use crate::{
+    api::Problem,
     audit,
     auth::{
         context::{Credential, Member},
@@ -36,19 +36,14 @@ const SHOWN_CHARS: usize = 4;
 pub fn routes() -> Vec<Route> {
     let own = Permission::Org(OrgPermission::OwnTokens);
     vec![
-        Route::new(Method::POST, "/api/v2/orgs/{org}/tokens", own, post(create)),
-        Route::new(Method::GET, "/api/v2/orgs/{org}/tokens", own, get(list)),
-        Route::new(
-            Method::DELETE,
-            "/api/v2/orgs/{org}/tokens/{id}",
-            own,
-            delete(revoke),
-        ),
+        Route::documented(own, routes!(create)),
+        Route::documented(own, routes!(list)),
+        Route::documented(own, routes!(revoke)),
     ]
 }
 
 /// An API token as listed (never the secret).
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct ApiToken {
     /// Its id.
     pub id: Uuid,
@@ -57,7 +52,7 @@ pub struct ApiToken {
     /// Its first characters, to recognise it.
     pub prefix: String,
     /// The role it acts with (capped by its creator's current role).
-    pub role: String,
+    pub role: Role,
     /// Who created it.
     pub created_by: Option<Uuid>,
     /// When.
@@ -76,7 +71,7 @@ macro_rules! columns {
 }
 
 /// A token just created: the secret, shown this once, and its record.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedApiToken {
     /// The secret (`dash_pat_…`).
     pub token: String,
@@ -86,17 +81,35 @@ pub struct CreatedApiToken {
 }
 
 /// The body of `POST /api/v2/orgs/{org}/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
+    /// What it is for (1–200 characters).
+    #[schema(schema_with = name_schema)]
     name: String,
+    /// The role it acts with: at most the creator's, never `owner`; the creator's (capped at
+    /// `admin`) when absent.
     role: Option<Role>,
+    /// Days until it stops working (90 when absent).
+    #[serde(default, deserialize_with = "crate::api::optional_integer")]
+    #[schema(minimum = 1, maximum = 366)]
     expires_in_days: Option<u32>,
 }
 
-/// `POST /api/v2/orgs/{org}/tokens`: only from a signed-in session (a token cannot mint tokens;
-/// `authorize` already refused a session without a second factor where the organization requires
-/// one).
+/// A new API token of the caller for this organization: the secret is shown this once. Only from
+/// a signed-in session (a token cannot mint tokens).
+#[utoipa::path(
+    post,
+    path = "/api/v2/orgs/{org}/tokens",
+    tag = "tokens",
+    params(("org" = String, Path, description = "The organization's slug")),
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "Created; keep `token`, it is not shown again", body = CreatedApiToken),
+        (status = 403, description = "Called with an API token, or a role above the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A name out of shape, `owner`, or an expiry out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     mut member: Member,
     Json(new): Json<NewToken>,
@@ -128,16 +141,11 @@ pub async fn create_api_token(
     role: Option<Role>,
     expires_in_days: Option<u32>,
 ) -> Result<CreatedApiToken, Error> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(Error::Unprocessable(
-            "name must be 1 to 200 characters".into(),
-        ));
-    }
+    let name = check_name(name)?;
     let days = expires_in_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
     if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
         return Err(Error::Unprocessable(format!(
-            "expires_in_days must be 1 to {MAX_EXPIRY_DAYS}"
+            "expires_in_days: must be 1 to {MAX_EXPIRY_DAYS}"
         )));
     }
     let own: Option<Role> =
@@ -186,7 +194,14 @@ pub async fn create_api_token(
     Ok(CreatedApiToken { token, api_token })
 }
 
-/// `GET /api/v2/orgs/{org}/tokens`: the caller's live tokens; admins and owners see everyone's.
+/// The live API tokens: the caller's own; admins and owners see everyone's.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orgs/{org}/tokens",
+    tag = "tokens",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses((status = 200, description = "Newest first", body = [ApiToken]))
+)]
 async fn list(mut member: Member) -> Result<Json<Vec<ApiToken>>, Error> {
     let everyone = OrgPermission::ManageTokens.allows(member.org.role);
     Ok(Json(
@@ -214,7 +229,20 @@ pub async fn list_api_tokens(
     .await?)
 }
 
-/// `DELETE /api/v2/orgs/{org}/tokens/{id}`: one's own; admins and owners anyone's.
+/// Revokes an API token: one's own; admins and owners anyone's.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/orgs/{org}/tokens/{id}",
+    tag = "tokens",
+    params(
+        ("org" = String, Path, description = "The organization's slug"),
+        ("id" = Uuid, Path, description = "The token's id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such live token (of the caller's, unless an admin)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn revoke(
     mut member: Member,
     Path((_, id)): Path<(String, Uuid)>,

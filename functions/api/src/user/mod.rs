@@ -1,10 +1,11 @@
 //! The signed-in person: their profile and the organizations they belong to.
 
-use axum::{Json, routing::get};
+use axum::Json;
 use chrono::{DateTime, Utc};
-use dashboard_shared::Error;
-use http::Method;
+use dashboard_shared::{Error, domain::Role};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::{
@@ -15,18 +16,13 @@ use crate::{
 /// The routes under `/api/v2/user`.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::GET, "/api/v2/user", Permission::SignedIn, get(show)),
-        Route::new(
-            Method::GET,
-            "/api/v2/user/orgs",
-            Permission::SignedIn,
-            get(organizations),
-        ),
+        Route::documented(Permission::SignedIn, routes!(show)),
+        Route::documented(Permission::SignedIn, routes!(organizations)),
     ]
 }
 
 /// A person as they see themselves.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct User {
     /// Their id.
     pub id: Uuid,
@@ -44,7 +40,13 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-/// `GET /api/v2/user`.
+/// The signed-in person.
+#[utoipa::path(
+    get,
+    path = "/api/v2/user",
+    tag = "user",
+    responses((status = 200, body = User))
+)]
 async fn show(mut account: Account) -> Result<Json<User>, Error> {
     let user = sqlx::query_as(
         "select id, email, email_verified_at is not null as email_verified, display_name,
@@ -58,17 +60,23 @@ async fn show(mut account: Account) -> Result<Json<User>, Error> {
 }
 
 /// An organization the person belongs to.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct OrgMembership {
     /// Its slug (the `{org}` of its paths).
     pub slug: String,
     /// Its name.
     pub name: String,
     /// The person's role there.
-    pub role: String,
+    pub role: Role,
 }
 
-/// `GET /api/v2/user/orgs`.
+/// The organizations the signed-in person belongs to, by slug.
+#[utoipa::path(
+    get,
+    path = "/api/v2/user/orgs",
+    tag = "user",
+    responses((status = 200, body = [OrgMembership]))
+)]
 async fn organizations(mut account: Account) -> Result<Json<Vec<OrgMembership>>, Error> {
     let orgs = list_organizations(&mut account.tx).await?;
     Ok(Json(orgs))

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The api function mailing through `sink`.
-fn app_mailing_to(admin: PgPool, sink: &SmtpSink) -> TestApp {
+pub fn app_mailing_to(admin: PgPool, sink: &SmtpSink) -> TestApp {
     let mut config = ApiConfig::generated(PUBLIC_URL);
     let env = Env::from_pairs(&[("SMTP_URL", sink.url())]);
     config.mailer = Mailer::from_env(&env, std::path::Path::new("/nonexistent")).unwrap();
@@ -21,7 +21,13 @@ fn app_mailing_to(admin: PgPool, sink: &SmtpSink) -> TestApp {
 }
 
 /// Invites `email` as `role` as the team's owner and reads the token from the mail.
-async fn invite(app: &TestApp, sink: &SmtpSink, team: &Team, email: &str, role: &str) -> String {
+pub async fn invite(
+    app: &TestApp,
+    sink: &SmtpSink,
+    team: &Team,
+    email: &str,
+    role: &str,
+) -> String {
     let body = json!({ "email": email, "role": role });
     let reply = team
         .call(app, &team.owner, Method::POST, "/invitations", Some(body))
@@ -36,7 +42,7 @@ async fn invite(app: &TestApp, sink: &SmtpSink, team: &Team, email: &str, role: 
     link[prefix.len()..].to_owned()
 }
 
-async fn accept(app: &TestApp, bearer: &str, token: &str) -> crate::support::Reply {
+pub async fn accept(app: &TestApp, bearer: &str, token: &str) -> crate::support::Reply {
     app.call(
         Method::POST,
         "/api/v2/invitations/accept",

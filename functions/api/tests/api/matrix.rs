@@ -12,7 +12,10 @@ use dashboard_api::{
     orgs::tokens::create_api_token,
     routes::{self, Route},
 };
-use dashboard_shared::domain::Role;
+use dashboard_shared::{
+    domain::Role,
+    jobs::{self, kinds::RelinkOrganization},
+};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -47,6 +50,10 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("PATCH", "{account_id}") => json!({ "role": "viewer" }),
         ("POST", "invitations") => json!({ "email": "new@example.test", "role": "viewer" }),
         ("POST", "tokens") => json!({ "name": "ci" }),
+        // The pair `sample_link` links.
+        ("POST", "links") => json!({ "commit": SAMPLE_SHA, "task": "TASK-M-1" }),
+        ("POST", "repositories") => json!({ "url": "https://git.example.test/acme/new.git" }),
+        ("PATCH", "{id}") => json!({ "poll_interval": 600 }),
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     };
@@ -64,6 +71,12 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
     if concrete.contains("{account_id}") {
         concrete = concrete.replace("{account_id}", &team.subject.id.to_string());
     }
+    if concrete.contains("{commit_id}") || concrete.ends_with("/links") {
+        let (commit, task) = sample_link(app, team).await;
+        concrete = concrete
+            .replace("{commit_id}", &commit.to_string())
+            .replace("{task_id}", &task.to_string());
+    }
     if concrete.contains("{id}") {
         let id = if concrete.contains("/invitations/") {
             team.invitation(app, "pending@example.test", "viewer").await
@@ -75,10 +88,27 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
             sample_data(app, team).await.0
         } else if concrete.contains("/projects/{id}") {
             sample_data(app, team).await.1
+        } else if concrete.contains("/jobs/{id}") {
+            if concrete.ends_with("/replay") {
+                dead_job(app, team).await
+            } else {
+                let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+                let job = jobs::enqueue(&mut tx, &RelinkOrganization {})
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                job.unwrap()
+            }
+        } else if concrete.contains("/tasks/{id}") {
+            sample_task_and_commit(app, team).await.0
         } else {
             panic!("the matrix has no row to name `{{id}}` in {path}: add one to concrete_path");
         };
         concrete = concrete.replace("{id}", &id.to_string());
+    }
+    if concrete.contains("{sha}") {
+        let sha = sample_task_and_commit(app, team).await.1;
+        concrete = concrete.replace("{sha}", &sha[..7]);
     }
     assert!(
         !concrete.contains('{'),
@@ -98,7 +128,7 @@ async fn sample_data(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
     .await
     .unwrap();
     let project: Uuid = sqlx::query_scalar(
-        "insert into projects (repository_id, path, type, name) values ($1, '', 'npm', 'app')
+        "insert into projects (repository_id, path, type, types, name) values ($1, '', 'npm', '{npm}', 'app')
          returning id",
     )
     .bind(repository)
@@ -115,6 +145,85 @@ async fn installation(app: &TestApp, team: &Team) -> i64 {
         "insert into app.installations (tenant_id, installation_id)
          select $1, coalesce(max(installation_id), 0) + 1 from app.installations
          returning installation_id",
+    )
+    .bind(team.tenant)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap()
+}
+
+/// The SHA of the commit `sample_link` links.
+const SAMPLE_SHA: &str = "abababababababababababababababababababab";
+
+/// A repository of `team` with a commit linked to a task (`TASK-M-1`): their ids.
+async fn sample_link(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
+    let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+    let repository: Uuid = sqlx::query_scalar(
+        "insert into repositories (provider, full_name, clone_url)
+         values ('git', 'acme/linked', 'https://git.example.test/acme/linked.git') returning id",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let commit: Uuid = sqlx::query_scalar(
+        "insert into commits (repository_id, sha, message) values ($1, $2, 'Fixes TASK-M-1')
+         returning id",
+    )
+    .bind(repository)
+    .bind(SAMPLE_SHA)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let task: Uuid = sqlx::query_scalar(
+        "insert into tasks (repository_id, source, external_key, title)
+         values ($1, 'tasklist', 'TASK-M-1', 'Matrix') returning id",
+    )
+    .bind(repository)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into commit_task_links (commit_id, task_id, method, relation, confidence)
+         values ($1, $2, 'explicit', 'closes', 1)",
+    )
+    .bind(commit)
+    .bind(task)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (commit, task)
+}
+
+/// A task and a commit of `team` (in a repository of [`sample_data`]): the task's id and the
+/// commit's SHA.
+async fn sample_task_and_commit(app: &TestApp, team: &Team) -> (Uuid, String) {
+    let (repository, _) = sample_data(app, team).await;
+    let sha = "0123456789abcdef0123456789abcdef01234567".to_owned();
+    let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+    let task: Uuid = sqlx::query_scalar(
+        "insert into tasks (repository_id, source, external_key, title) values ($1, 'tasklist', 'TASK-1', 'One')
+         returning id",
+    )
+    .bind(repository)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("insert into commits (repository_id, sha, message) values ($1, $2, 'One')")
+        .bind(repository)
+        .bind(&sha)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (task, sha)
+}
+
+/// A dead job of `team`.
+async fn dead_job(app: &TestApp, team: &Team) -> Uuid {
+    sqlx::query_scalar(
+        "insert into app.jobs (tenant_id, queue, kind, status, attempts)
+         values ($1, 'link', 'link_commits', 'dead', 5) returning id",
     )
     .bind(team.tenant)
     .fetch_one(&app.admin)

@@ -32,6 +32,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub json: Value,
+    /// The body as it came.
+    pub body: Vec<u8>,
 }
 
 impl TestApp {
@@ -88,6 +90,7 @@ impl TestApp {
             status,
             headers,
             json,
+            body: bytes.to_vec(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! A team to act in: an organization with one person of each role (and a spare viewer to act
-//! on), each signed in, plus helpers for the things the organization tests arrange directly.
+//! A team to act in: an organization on the pro plan with one person of each role (and a spare
+//! viewer to act on), each signed in, plus helpers for the things the organization tests arrange directly.
 
 use dashboard_api::auth::session::{Proof, amr};
 use dashboard_shared::{TenantId, domain::Role};
@@ -40,11 +40,16 @@ impl Team {
             app.add_member(slug, someone.id, role).await;
             people.push(someone);
         }
-        let tenant = sqlx::query_scalar("select id from app.tenants where slug = $1")
-            .bind(slug)
-            .fetch_one(&app.admin)
-            .await
-            .unwrap();
+        // On the pro plan, as provisioning would set it: room for the five and a few more.
+        let tenant = sqlx::query_scalar(
+            "update app.tenants set plan = 'pro', max_users = 25, max_repositories = 25,
+               max_projects = 500
+             where slug = $1 returning id",
+        )
+        .bind(slug)
+        .fetch_one(&app.admin)
+        .await
+        .unwrap();
         let [admin, member, viewer, subject] = people.try_into().unwrap();
         Self {
             slug: slug.to_owned(),

@@ -1,6 +1,9 @@
 //! Project detection: a chain of [`Detector`]s, one per ecosystem (adding one is one file), run over
 //! every directory of a tree, whose findings become [`Project`]s with their hierarchy: `parent_path`
 //! (nearest ancestor directory holding a project) and `member_of` (the workspace that declares it).
+//! A directory is one project however many ecosystems are found there: its `types` list them all,
+//! strongest first ([`precedence`]), and the strongest finding that states a name, version or
+//! description gives it (a task list's front matter only when no manifest does).
 //!
 //! Detectors read manifests with real parsers (TOML, JSON, YAML), never regular expressions.
 
@@ -93,21 +96,24 @@ impl Tree for MemTree {
     }
 }
 
-/// A project, as the output contract describes it.
+/// A project (one directory), as the output contract describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Project {
     /// Its directory, `""` for the root.
     pub path: String,
-    /// Its ecosystem: `cargo`, `npm`, `tasklist`, …
+    /// Its primary ecosystem, the first of `types`: `cargo`, `npm`, `tasklist`, …
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// The manifest's own name; `None` for virtual workspace roots and nameless manifests.
+    /// Every ecosystem found in its directory, strongest first ([`precedence`]).
+    pub types: Vec<&'static str>,
+    /// The strongest manifest's own name (a task list's front matter after every manifest); `None`
+    /// for virtual workspace roots and nameless manifests.
     pub name: Option<String>,
     /// The literal version, inherited values resolved; `None` when dynamic or absent.
     pub version: Option<String>,
-    /// The manifest's description.
+    /// The strongest manifest's description (likewise).
     pub description: Option<String>,
-    /// The manifest files it was found from.
+    /// The manifest files it was found from, those of its primary ecosystem first.
     pub manifests: Vec<String>,
     /// The nearest strict ancestor directory holding any project.
     pub parent_path: Option<String>,
@@ -127,6 +133,21 @@ pub struct Project {
     pub todo_count: u32,
     /// Lines with the word FIXME, likewise.
     pub fixme_count: u32,
+}
+
+impl Project {
+    /// Whether an ecosystem was found in its directory.
+    pub fn has_type(&self, kind: &str) -> bool {
+        self.types.contains(&kind)
+    }
+
+    /// Its task list file (`tasklist.md`), when it has one.
+    pub fn task_list(&self) -> Option<&str> {
+        self.manifests
+            .iter()
+            .map(String::as_str)
+            .find(|m| crate::tasklist::FILE_NAMES.contains(&m.rsplit('/').next().unwrap_or(m)))
+    }
 }
 
 /// What a detector found in one directory.
@@ -189,7 +210,7 @@ pub trait Detector: Send + Sync {
     fn detect(&self, dir: &str, files: &[&str], tree: &dyn Tree) -> Option<Found>;
 }
 
-/// Every detector, in the order their findings are listed.
+/// Every detector, strongest first: the order of a project's `types` ([`precedence`]).
 pub fn detectors() -> &'static [Box<dyn Detector>] {
     static DETECTORS: std::sync::LazyLock<Vec<Box<dyn Detector>>> =
         std::sync::LazyLock::new(|| {
@@ -219,6 +240,17 @@ pub fn detectors() -> &'static [Box<dyn Detector>] {
 /// The project type of submodules.
 pub const SUBMODULE: &str = "git-submodule";
 
+/// The rank of an ecosystem among those found in one directory, strongest (the primary `type`)
+/// first: build manifests in [`detectors`] order (`cargo`, `npm`, `python`, `go`, `maven`, `gradle`,
+/// `dotnet`, `composer`, `gem`, `mix`, `dart`, `swift`, `cmake`, `helm`), then the `backstage`
+/// descriptor, our `tasklist`, the weak `generic` fallback and last `git-submodule`.
+pub fn precedence(kind: &str) -> usize {
+    detectors()
+        .iter()
+        .position(|d| d.kind() == kind)
+        .unwrap_or(detectors().len())
+}
+
 /// Whether a change to the file at `path` can change what detection finds (any detector's manifest,
 /// `.gitmodules`, our configuration file).
 pub fn is_manifest(path: &str) -> bool {
@@ -226,7 +258,7 @@ pub fn is_manifest(path: &str) -> bool {
     file == ".gitmodules" || file == rules::CONFIG_FILE || detectors().iter().any(|d| d.reads(file))
 }
 
-/// The projects of `tree`, sorted by path then type, under the repository's own rules
+/// The projects of `tree`, one per directory, sorted by path, under the repository's own rules
 /// ([`ScanRules::for_tree`]).
 pub fn detect(tree: &dyn Tree) -> Vec<Project> {
     detect_counting(tree, &AtomicUsize::new(0))
@@ -489,40 +521,62 @@ fn assemble(mut found: Vec<(String, &'static str, Found)>, rules: &ScanRules) ->
             )
         })
         .collect();
-    let mut projects: Vec<Project> = found
-        .into_iter()
-        .zip(member_of)
-        .map(|((path, kind, f), member_of)| {
-            let workspace = member_of.map(|w| &workspaces[w]);
-            let version = match (workspace, f.version_from_workspace) {
-                (Some((_, inherited)), true) => inherited.clone(),
-                _ => f.version,
-            };
-            let parent_path = dirs
-                .iter()
-                .filter(|d| is_strict_ancestor(d, &path))
-                .max_by_key(|d| d.len())
-                .cloned();
-            let tags = rules.tags(&path);
-            Project {
-                path,
-                kind,
-                name: f.name,
-                version,
-                description: f.description,
-                manifests: f.manifests,
-                parent_path,
-                member_of: workspace.map(|(root, _)| root.clone()),
-                tags,
-                problems: f.problems,
-                url: f.url,
-                commit: f.commit,
-                todo_count: 0,
-                fixme_count: 0,
+    // The findings of one directory become one project, strongest first.
+    let mut findings: Vec<_> = found.into_iter().zip(member_of).collect();
+    findings.sort_by(|((a, a_kind, _), _), ((b, b_kind, _), _)| {
+        (a, precedence(a_kind)).cmp(&(b, precedence(b_kind)))
+    });
+    let mut projects: Vec<Project> = Vec::new();
+    for ((path, kind, f), member_of) in findings {
+        let workspace = member_of.map(|w| &workspaces[w]);
+        let version = match (workspace, f.version_from_workspace) {
+            (Some((_, inherited)), true) => inherited.clone(),
+            _ => f.version,
+        };
+        let member_of = workspace.map(|(root, _)| root.clone());
+        match projects.last_mut() {
+            Some(project) if project.path == path => {
+                project.types.push(kind);
+                project.name = project.name.take().or(f.name);
+                project.version = project.version.take().or(version);
+                project.description = project.description.take().or(f.description);
+                for manifest in f.manifests {
+                    if !project.manifests.contains(&manifest) {
+                        project.manifests.push(manifest);
+                    }
+                }
+                project.member_of = project.member_of.take().or(member_of);
+                project.problems.extend(f.problems);
+                project.url = project.url.take().or(f.url);
+                project.commit = project.commit.take().or(f.commit);
             }
-        })
-        .collect();
-    projects.sort_by(|a, b| (&a.path, a.kind).cmp(&(&b.path, b.kind)));
+            _ => {
+                let parent_path = dirs
+                    .iter()
+                    .filter(|d| is_strict_ancestor(d, &path))
+                    .max_by_key(|d| d.len())
+                    .cloned();
+                let tags = rules.tags(&path);
+                projects.push(Project {
+                    path,
+                    kind,
+                    types: vec![kind],
+                    name: f.name,
+                    version,
+                    description: f.description,
+                    manifests: f.manifests,
+                    parent_path,
+                    member_of,
+                    tags,
+                    problems: f.problems,
+                    url: f.url,
+                    commit: f.commit,
+                    todo_count: 0,
+                    fixme_count: 0,
+                });
+            }
+        }
+    }
     projects
 }
 

@@ -23,7 +23,7 @@ fn summary(projects: &[Project]) -> Vec<Summary<'_>> {
 fn project<'a>(projects: &'a [Project], path: &str, kind: &str) -> &'a Project {
     projects
         .iter()
-        .find(|p| p.path == path && p.kind == kind)
+        .find(|p| p.path == path && p.has_type(kind))
         .unwrap_or_else(|| panic!("no {kind} project at `{path}`: {projects:#?}"))
 }
 
@@ -168,6 +168,7 @@ fn task_lists_are_projects_and_broken_manifests_are_reported() {
         ("services/auth/Cargo.toml", "[package\nname = "),
     ]);
     let projects = detect(&tree);
+    assert_eq!(projects.len(), 2, "{projects:#?}");
     let master = project(&projects, "", "tasklist");
     assert_eq!(
         (master.name.as_deref(), master.description.as_deref()),
@@ -175,21 +176,119 @@ fn task_lists_are_projects_and_broken_manifests_are_reported() {
     );
     let auth = project(&projects, "services/auth", "tasklist");
     assert_eq!(
+        (auth.kind, &auth.types[..]),
+        ("cargo", &["cargo", "tasklist"][..])
+    );
+    assert_eq!(
         auth.name.as_deref(),
         Some("Auth service"),
-        "the plan's front matter completes a broken one"
+        "the plan's front matter completes a broken one, and names a manifest that does not"
     );
     assert_eq!(auth.parent_path.as_deref(), Some(""));
+    assert_eq!(auth.problems.len(), 2, "{:?}", auth.problems);
     assert!(
-        auth.problems[0].contains("front matter"),
+        auth.problems[0].starts_with("services/auth/Cargo.toml"),
+        "the strongest manifest's problems first: {:?}",
+        auth.problems
+    );
+    assert!(
+        auth.problems[1].contains("front matter"),
         "{:?}",
         auth.problems
     );
-    let cargo = project(&projects, "services/auth", "cargo");
+}
+
+#[test]
+fn a_directory_of_several_ecosystems_is_one_project_named_by_its_strongest_manifest() {
+    let tree = MemTree::of(&[
+        (
+            "package.json",
+            r#"{"name": "find-me-a-mechanic", "version": "0.4.0", "workspaces": ["web"]}"#,
+        ),
+        (
+            "tasklist.md",
+            "---\nname: Find Me A Mechanic\ndescription: Book a mechanic\n---\n- [ ] TASK-FMM-1 Search\n",
+        ),
+        ("Makefile", "all:\n"),
+        (
+            "web/package.json",
+            r#"{"name": "@fmm/web", "description": "The site"}"#,
+        ),
+        (
+            "web/Cargo.toml",
+            "[package]\nname = \"fmm-wasm\"\nversion = \"0.1.0\"\n",
+        ),
+        ("web/tasklist.md", "- [ ] TASK-WEB-1 Pages\n"),
+        ("notes/tasklist.md", "---\nname: Notes\n---\n"),
+        ("notes/Makefile", "all:\n"),
+    ]);
+    let projects = detect(&tree);
+    type Summary<'a> = (
+        &'a str,
+        &'a str,
+        Vec<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let summary: Vec<Summary<'_>> = projects
+        .iter()
+        .map(|p| {
+            (
+                p.path.as_str(),
+                p.kind,
+                p.types.clone(),
+                p.name.as_deref(),
+                p.version.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "",
+                "npm",
+                vec!["npm", "tasklist"],
+                Some("find-me-a-mechanic"),
+                Some("0.4.0")
+            ),
+            ("notes", "tasklist", vec!["tasklist"], Some("Notes"), None),
+            (
+                "web",
+                "cargo",
+                vec!["cargo", "npm", "tasklist"],
+                Some("fmm-wasm"),
+                Some("0.1.0")
+            ),
+        ],
+        "one project per directory; a Makefile under a project is no ecosystem of it"
+    );
+    let root = &projects[0];
+    assert_eq!(root.manifests, ["package.json", "tasklist.md"]);
+    assert_eq!(
+        root.description.as_deref(),
+        Some("Book a mechanic"),
+        "the task list's front matter gives what no manifest states"
+    );
+    assert_eq!(root.task_list(), Some("tasklist.md"));
+    let web = &projects[2];
+    assert_eq!(
+        web.manifests,
+        ["web/Cargo.toml", "web/package.json", "web/tasklist.md"]
+    );
+    assert_eq!(web.description.as_deref(), Some("The site"));
+    assert_eq!(
+        (web.member_of.as_deref(), web.parent_path.as_deref()),
+        (Some(""), Some("")),
+        "a member of the npm workspace whichever ecosystem is its primary"
+    );
+    assert_eq!(web.task_list(), Some("web/tasklist.md"));
+    assert_eq!(projects[1].task_list(), Some("notes/tasklist.md"));
     assert!(
-        cargo.problems[0].starts_with("services/auth/Cargo.toml"),
-        "{:?}",
-        cargo.problems
+        precedence("cargo") < precedence("npm")
+            && precedence("backstage") < precedence("tasklist")
+            && precedence("tasklist") < precedence("generic")
+            && precedence("generic") < precedence(SUBMODULE)
     );
 }
 
@@ -420,7 +519,7 @@ fn cargo_path_dependencies_inside_a_workspace_are_members() {
 }
 
 #[test]
-fn a_polyglot_repository_yields_one_project_per_directory_and_ecosystem() {
+fn a_polyglot_repository_yields_one_project_per_directory() {
     let tree = MemTree::of(&[
         ("README.md", "# Acme\n"),
         ("Makefile", "all:\n"),

@@ -11,7 +11,7 @@ use super::model::{
 };
 use crate::api::{contains_pattern, pagination::PageRequest};
 
-/// A page of projects matching `filter`, by repository name, directory, type and id.
+/// A page of projects matching `filter`, by repository name, directory and id.
 pub async fn list_projects(
     tx: &mut TenantTx,
     filter: &ProjectFilter,
@@ -22,7 +22,7 @@ pub async fn list_projects(
     sqlx::query_as!(
         Project,
         r#"select p.id, p.repository_id, r.full_name as repository, p.path, p.type as kind,
-                  p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
+                  p.types, p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
                   pp.path as "parent_path?", p.task_count, p.tasks_done, p.todo_count,
                   p.fixme_count, p.updated_at
            from projects p
@@ -30,13 +30,13 @@ pub async fn list_projects(
            left join projects pp on pp.id = p.parent_id
            where p.removed_at is null and not r.archived
              and ($1::uuid is null or p.repository_id = $1)
-             and ($2::text is null or p.type = $2)
+             and ($2::text is null or $2 = any(p.types))
              and ($3::text is null or $3 = any(p.tags))
              and ($4::uuid is null or p.parent_id = $4)
              and ($5::text is null or p.name ilike $5 or p.path ilike $5)
-             and ($6::text is null or (r.full_name, p.path, p.type, p.id) > ($6, $7, $8, $9::uuid))
-           order by r.full_name, p.path, p.type, p.id
-           limit $10"#,
+             and ($6::text is null or (r.full_name, p.path, p.id) > ($6, $7, $8::uuid))
+           order by r.full_name, p.path, p.id
+           limit $9"#,
         filter.repository,
         filter.kind,
         filter.tag,
@@ -44,8 +44,7 @@ pub async fn list_projects(
         q,
         after.map(|k| k.0.as_str()),
         after.map(|k| k.1.as_str()),
-        after.map(|k| k.2.as_str()),
-        after.map(|k| k.3),
+        after.map(|k| k.2),
         page.fetch(),
     )
     .fetch_all(&mut **tx)
@@ -60,7 +59,7 @@ pub async fn find_project(
     let project = sqlx::query_as!(
         Project,
         r#"select p.id, p.repository_id, r.full_name as repository, p.path, p.type as kind,
-                  p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
+                  p.types, p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
                   pp.path as "parent_path?", p.task_count, p.tasks_done, p.todo_count,
                   p.fixme_count, p.updated_at
            from projects p
@@ -88,12 +87,12 @@ pub async fn find_project(
     let children = sqlx::query_as!(
         Project,
         r#"select p.id, p.repository_id, r.full_name as repository, p.path, p.type as kind,
-                  p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
+                  p.types, p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
                   $2::text as "parent_path?", p.task_count, p.tasks_done, p.todo_count,
                   p.fixme_count, p.updated_at
            from projects p join repositories r on r.id = p.repository_id
            where p.parent_id = $1 and p.removed_at is null
-           order by p.path, p.type, p.id"#,
+           order by p.path, p.id"#,
         id,
         project.path
     )
@@ -142,12 +141,12 @@ pub async fn project_tree(
     repository: Option<Uuid>,
 ) -> Result<Vec<ProjectNode>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"select p.id, p.parent_id, r.full_name as repository, p.path, p.type as kind, p.name,
+        r#"select p.id, p.parent_id, r.full_name as repository, p.path, p.type as kind, p.types, p.name,
                   p.version, p.task_count, p.tasks_done, p.todo_count, p.fixme_count
            from projects p join repositories r on r.id = p.repository_id
            where p.removed_at is null and not r.archived
              and ($1::uuid is null or p.repository_id = $1)
-           order by r.full_name, p.path, p.type"#,
+           order by r.full_name, p.path, p.id"#,
         repository
     )
     .fetch_all(&mut **tx)
@@ -165,6 +164,7 @@ pub async fn project_tree(
             repository: row.repository,
             path: row.path,
             kind: row.kind,
+            types: row.types,
             name: row.name,
             version: row.version,
             tasks: row.task_count,
@@ -195,13 +195,12 @@ pub async fn project_tree(
         let Some(mut node) = nodes[i].take() else {
             continue;
         };
-        node.children
-            .sort_by(|a, b| (&a.path, &a.kind).cmp(&(&b.path, &b.kind)));
+        node.children.sort_by(|a, b| a.path.cmp(&b.path));
         match parents[i].and_then(|j| nodes[j].as_mut()) {
             Some(parent) => parent.children.push(node),
             None => roots.push(node),
         }
     }
-    roots.sort_by(|a, b| (&a.repository, &a.path, &a.kind).cmp(&(&b.repository, &b.path, &b.kind)));
+    roots.sort_by(|a, b| (&a.repository, &a.path).cmp(&(&b.repository, &b.path)));
     Ok(roots)
 }

@@ -56,7 +56,7 @@ async fn list(
     let page = paging.parse::<ProjectKey>()?;
     let rows = db::list_projects(&mut member.tx, &filter, &page).await?;
     Ok(Page::new(rows, &page, uri, |p| {
-        (p.repository.clone(), p.path.clone(), p.kind.clone(), p.id)
+        (p.repository.clone(), p.path.clone(), p.id)
     }))
 }
 

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// A project: a directory of a repository that holds a manifest or a task list.
+/// A project: a directory of a repository that holds manifests or a task list (one directory is one
+/// project, whatever ecosystems it holds).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Project {
     /// Its id.
@@ -16,14 +17,16 @@ pub struct Project {
     pub repository: String,
     /// Its directory in the repository (`""` at the root).
     pub path: String,
-    /// What found it: `cargo`, `npm`, `tasklist`, `git-submodule`, …
+    /// Its primary ecosystem, the first of `types`: `cargo`, `npm`, `tasklist`, `git-submodule`, …
     #[serde(rename = "type")]
     pub kind: String,
-    /// Its name, from the manifest when it gives one.
+    /// Every ecosystem found in its directory, strongest first (`["npm", "tasklist"]`).
+    pub types: Vec<String>,
+    /// Its name, from the strongest manifest that gives one, else its task list's front matter.
     pub name: Option<String>,
-    /// Its version, from the manifest.
+    /// Its version, likewise.
     pub version: Option<String>,
-    /// Its description, from the manifest.
+    /// Its description, likewise.
     pub description: Option<String>,
     /// The manifest files found in its directory.
     pub manifests: Vec<String>,
@@ -51,7 +54,7 @@ pub struct Project {
 pub struct ProjectFilter {
     /// Only this repository's projects.
     pub repository: Option<Uuid>,
-    /// Only projects of this type (`npm`, `cargo`, …).
+    /// Only projects where this ecosystem was found (any of their `types`: `npm`, `tasklist`, …).
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
@@ -63,8 +66,8 @@ pub struct ProjectFilter {
     pub q: Option<String>,
 }
 
-/// The sort key of the project list (its cursor): repository name, directory, type, id.
-pub type ProjectKey = (String, String, String, Uuid);
+/// The sort key of the project list (its cursor): repository name, directory, id.
+pub type ProjectKey = (String, String, Uuid);
 
 /// A project with what is in it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,10 +118,12 @@ pub struct ProjectNode {
     pub repository: String,
     /// Its directory in the repository (`""` at the root).
     pub path: String,
-    /// What found it: `cargo`, `npm`, `tasklist`, `git-submodule`, …
+    /// Its primary ecosystem, the first of `types`: `cargo`, `npm`, `tasklist`, `git-submodule`, …
     #[serde(rename = "type")]
     pub kind: String,
-    /// Its name, when the manifest gives one.
+    /// Every ecosystem found in its directory, strongest first.
+    pub types: Vec<String>,
+    /// Its name, when a manifest or its task list gives one.
     pub name: Option<String>,
     /// Its version, when the manifest gives one.
     pub version: Option<String>,

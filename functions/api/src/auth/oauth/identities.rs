@@ -1,17 +1,16 @@
 //! A person's identities at providers: listed, and removed — never the last way in (an account
 //! without a password keeps at least one identity).
 
-use ::http::{Method, StatusCode};
-use axum::{
-    Json,
-    extract::Path,
-    routing::{delete, get},
-};
+use ::http::StatusCode;
+use axum::{Json, extract::Path};
 use chrono::{DateTime, Utc};
 use dashboard_shared::Error;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::{
+    api::Problem,
     auth::{context::Account, permission::Permission},
     routes::Route,
 };
@@ -19,30 +18,29 @@ use crate::{
 /// The routes under `/api/v2/user/identities`.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(
-            Method::GET,
-            "/api/v2/user/identities",
-            Permission::SignedIn,
-            get(list),
-        ),
-        Route::new(
-            Method::DELETE,
-            "/api/v2/user/identities/{provider}",
-            Permission::SignedIn,
-            delete(remove),
-        ),
+        Route::documented(Permission::SignedIn, routes!(list)),
+        Route::documented(Permission::SignedIn, routes!(remove)),
     ]
 }
 
 /// An identity as its owner sees it (the provider's user id is not shown).
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 struct Identity {
+    /// The provider's name.
     provider: String,
+    /// The address the provider gave.
     email: Option<String>,
+    /// When it was linked.
     created_at: DateTime<Utc>,
 }
 
-/// `GET /api/v2/user/identities`.
+/// The signed-in person's identities at providers.
+#[utoipa::path(
+    get,
+    path = "/api/v2/user/identities",
+    tag = "user",
+    responses((status = 200, description = "By provider", body = [Identity]))
+)]
 async fn list(mut account: Account) -> Result<Json<Vec<Identity>>, Error> {
     let identities = sqlx::query_as(
         "select provider, email, created_at from identities where account_id = $1
@@ -54,9 +52,22 @@ async fn list(mut account: Account) -> Result<Json<Vec<Identity>>, Error> {
     Ok(Json(identities))
 }
 
-/// `DELETE /api/v2/user/identities/{provider}`: removes the account's identities at `provider`;
-/// 409 when that would leave no way to sign in.
+/// Removes the signed-in person's identities at a provider; never the last way to sign in.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/user/identities/{provider}",
+    tag = "user",
+    params(("provider" = String, Path, description = "The provider's name")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No identity at this provider", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It is the only way to sign in: set a password or connect another provider first", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn remove(mut account: Account, Path(provider): Path<String>) -> Result<StatusCode, Error> {
+    if !super::providers::valid_name(&provider) {
+        return Err(Error::NotFound);
+    }
     let id = account.tx.account_id();
     // The account row is locked so two removals cannot each leave the other as the last way in.
     let has_password: bool = sqlx::query_scalar(

@@ -16,19 +16,20 @@ mod oidc;
 pub mod providers;
 pub(crate) mod transport;
 
-use ::http::Method;
 use axum::{
     Json,
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
 };
 use axum_extra::extract::CookieJar;
 use dashboard_shared::Error;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use crate::{
     AppState,
+    api::Problem,
     auth::{cookies, permission::Permission, session::amr, signin},
     routes::Route,
 };
@@ -56,38 +57,32 @@ pub struct Person {
 /// The routes of provider sign-in and of a person's identities.
 pub fn routes() -> Vec<Route> {
     let mut routes = vec![
-        Route::new(
-            Method::GET,
-            "/api/v2/auth/providers",
-            Permission::Public,
-            get(list),
-        ),
-        Route::new(
-            Method::GET,
-            "/api/v2/auth/{provider}/start",
-            Permission::Public,
-            get(start),
-        ),
-        Route::new(
-            Method::GET,
-            "/api/v2/auth/{provider}/callback",
-            Permission::Public,
-            get(callback),
-        ),
+        Route::documented(Permission::Public, routes!(list)),
+        Route::documented(Permission::Public, routes!(start)),
+        Route::documented(Permission::Public, routes!(callback)),
     ];
     routes.extend(identities::routes());
     routes
 }
 
 /// One entry of `GET /api/v2/auth/providers`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Offered {
+    /// Its name in paths (`github`, `google`, …).
     name: String,
+    /// Its name for people.
     label: String,
+    /// Where a browser starts signing in with it.
     start_url: String,
 }
 
-/// `GET /api/v2/auth/providers`: the configured providers.
+/// The providers this deployment signs in with.
+#[utoipa::path(
+    get,
+    path = "/api/v2/auth/providers",
+    tag = "auth",
+    responses((status = 200, description = "The configured providers", body = [Offered]))
+)]
 async fn list(State(state): State<AppState>) -> Json<Vec<Offered>> {
     let public_url = &state.config.public_url;
     Json(
@@ -104,12 +99,27 @@ async fn list(State(state): State<AppState>) -> Json<Vec<Offered>> {
     )
 }
 
-#[derive(Debug, Deserialize)]
+/// Where the browser goes after signing in.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StartQuery {
+    /// A path on this site (`/orgs`); `/` when absent.
     return_to: Option<String>,
 }
 
-/// `GET /api/v2/auth/{provider}/start`: a 302 to the provider.
+/// Starts signing in with a provider (in a browser): a redirect to it, with the flow's state,
+/// PKCE and nonce in a short cookie.
+#[utoipa::path(
+    get,
+    path = "/api/v2/auth/{provider}/start",
+    tag = "auth",
+    params(("provider" = String, Path, description = "The provider's name"), StartQuery),
+    responses(
+        (status = 302, description = "To the provider", headers(("Location" = String, description = "The provider's authorization page"))),
+        (status = 400, description = "`return_to` is not a path on this site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such provider here", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn start(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -146,16 +156,35 @@ async fn start(
 }
 
 /// The provider's answer: a code and our state, or an error.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
+    /// The authorization code.
     code: Option<String>,
+    /// The state of the flow this answers.
     state: Option<String>,
+    /// The provider's issuer (RFC 9207).
     iss: Option<String>,
+    /// Why the provider did not sign the person in.
     error: Option<String>,
 }
 
-/// `GET /api/v2/auth/{provider}/callback`: signs in and sends the browser on. The flow cookie is
-/// dropped whatever the outcome.
+/// Where the provider sends the browser back: signs in and sends the browser on, to `return_to`
+/// with the refresh cookie set, or to the MFA page. The flow cookie is dropped whatever the
+/// outcome.
+#[utoipa::path(
+    get,
+    path = "/api/v2/auth/{provider}/callback",
+    tag = "auth",
+    params(("provider" = String, Path, description = "The provider's name"), CallbackQuery),
+    responses(
+        (status = 303, description = "Signed in (or the second factor is next)", headers(("Location" = String, description = "`return_to`, or the MFA page"))),
+        (status = 400, description = "The flow expired or began in another browser, its state does not match, or the provider refused", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such provider here", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An account already uses the address and the two cannot be joined", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn callback(
     State(state): State<AppState>,
     Path(name): Path<String>,

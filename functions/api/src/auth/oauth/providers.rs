@@ -156,7 +156,7 @@ fn checked_url(name: &'static str, url: &str) -> Result<String, ConfigError> {
 }
 
 /// A provider name as identities store it.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (1..=32).contains(&bytes.len())
         && bytes[0] != b'-'

@@ -10,13 +10,19 @@ use chrono::Utc;
 use dashboard_shared::{AccountTx, Error};
 use http::HeaderMap;
 use serde::Deserialize;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{RefOr, schema::Schema},
+};
 
 use super::{Refusal, attempts, tokens_response, totp_settings::open_secret, user_agent};
 use crate::{
     AppState,
+    api::Problem,
     auth::{
         cookies,
         keys::TokenType,
+        session::Tokens,
         signin::{self, MfaClaims},
         totp,
     },
@@ -59,7 +65,7 @@ impl SecondFactor {
     }
 }
 
-/// The body of `POST /api/v2/auth/mfa`.
+/// The body of `POST /api/v2/auth/mfa`: the MFA token (or its cookie) and one of the two codes.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MfaStep {
@@ -68,7 +74,40 @@ pub struct MfaStep {
     recovery_code: Option<String>,
 }
 
-/// `POST /api/v2/auth/mfa` → tokens.
+impl PartialSchema for MfaStep {
+    fn schema() -> RefOr<Schema> {
+        super::exactly_one_of(
+            "The MFA token of the sign-in (or its cookie) and one of the two codes.",
+            &[
+                (
+                    "mfa_token",
+                    "The `mfa_token` of the sign-in (browsers send the `__Host-mfa` cookie instead)",
+                ),
+                ("code", "The authenticator's current 6-digit code"),
+                (
+                    "recovery_code",
+                    "One of the recovery codes (each works once)",
+                ),
+            ],
+            &["code", "recovery_code"],
+        )
+    }
+}
+
+impl ToSchema for MfaStep {}
+
+/// The second step of a sign-in with two-factor sign-in on: the MFA token and a code for tokens.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/mfa",
+    tag = "auth",
+    request_body = MfaStep,
+    responses(
+        (status = 200, description = "Signed in", body = Tokens),
+        (status = 400, description = "Neither or both of `code` and `recovery_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A wrong code, or an MFA token that is missing, expired or used", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn second_factor(
     State(state): State<AppState>,
     headers: HeaderMap,

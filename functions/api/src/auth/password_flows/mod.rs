@@ -16,11 +16,19 @@ mod verify;
 use axum::{
     Json,
     response::{IntoResponse as _, Response},
-    routing::{delete, post},
 };
 use axum_extra::extract::CookieJar;
 use dashboard_shared::{AccountTx, Error};
-use http::{HeaderMap, Method, header::USER_AGENT};
+use http::{HeaderMap, StatusCode, header::USER_AGENT};
+use serde::Serialize;
+use utoipa::{
+    ToSchema,
+    openapi::{
+        AllOfBuilder, ObjectBuilder, OneOfBuilder, RefOr, Type,
+        schema::{AdditionalProperties, Schema},
+    },
+};
+use utoipa_axum::routes;
 
 use super::{
     cookies,
@@ -38,85 +46,70 @@ use attempts::Refusal;
 pub fn routes() -> Vec<Route> {
     use Permission::{Public, SignedIn};
     vec![
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/signup",
-            Public,
-            post(signup::sign_up),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/verify-email",
-            Public,
-            post(verify::verify_email),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/verify-email/resend",
-            SignedIn,
-            post(verify::resend),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/password",
-            Public,
-            post(sign_in::sign_in),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/mfa",
-            Public,
-            post(mfa::second_factor),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/password-reset",
-            Public,
-            post(reset::request),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/password-reset/confirm",
-            Public,
-            post(reset::confirm),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/auth/reauthenticate",
-            SignedIn,
-            post(reauth::reauthenticate),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/user/password",
-            SignedIn,
-            post(reauth::change_password),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/user/mfa/totp",
-            SignedIn,
-            post(totp_settings::enrol),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/user/mfa/totp/confirm",
-            SignedIn,
-            post(totp_settings::confirm),
-        ),
-        Route::new(
-            Method::DELETE,
-            "/api/v2/user/mfa/totp",
-            SignedIn,
-            delete(totp_settings::disable),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/user/mfa/recovery-codes",
-            SignedIn,
-            post(totp_settings::regenerate_recovery_codes),
-        ),
+        Route::documented(Public, routes!(signup::sign_up)),
+        Route::documented(Public, routes!(verify::verify_email)),
+        Route::documented(SignedIn, routes!(verify::resend)),
+        Route::documented(Public, routes!(sign_in::sign_in)),
+        Route::documented(Public, routes!(mfa::second_factor)),
+        Route::documented(Public, routes!(reset::request)),
+        Route::documented(Public, routes!(reset::confirm)),
+        Route::documented(SignedIn, routes!(reauth::reauthenticate)),
+        Route::documented(SignedIn, routes!(reauth::change_password)),
+        Route::documented(SignedIn, routes!(totp_settings::enrol)),
+        Route::documented(SignedIn, routes!(totp_settings::confirm)),
+        Route::documented(SignedIn, routes!(totp_settings::disable)),
+        Route::documented(SignedIn, routes!(totp_settings::regenerate_recovery_codes)),
     ]
+}
+
+/// The answer of a request whose outcome arrives by mail (the same whether or not the address has
+/// an account, P5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckYourEmail {
+    /// Always `check_your_email`.
+    #[schema(pattern = "^check_your_email$")]
+    status: &'static str,
+    /// What to do next.
+    detail: &'static str,
+}
+
+impl CheckYourEmail {
+    /// 202 with `detail`.
+    fn accepted(detail: &'static str) -> (StatusCode, Json<Self>) {
+        (
+            StatusCode::ACCEPTED,
+            Json(Self {
+                status: "check_your_email",
+                detail,
+            }),
+        )
+    }
+}
+
+/// The schema of a body of text `fields` (name, description), none null, nothing else, and exactly
+/// one of `alternatives` among them: what [`mfa::SecondFactor::from_parts`] and the
+/// re-authentication accept.
+fn exactly_one_of(
+    description: &str,
+    fields: &[(&str, &str)],
+    alternatives: &[&str],
+) -> RefOr<Schema> {
+    let mut body = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for (name, about) in fields {
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(*about));
+        body = body.property(*name, text);
+    }
+    let one = alternatives.iter().fold(OneOfBuilder::new(), |one, name| {
+        one.item(ObjectBuilder::new().required(*name))
+    });
+    RefOr::T(Schema::AllOf(
+        AllOfBuilder::new().item(body).item(one).build(),
+    ))
 }
 
 /// A change to how the account of `tx` signs in (`password.changed`, `password.reset`,

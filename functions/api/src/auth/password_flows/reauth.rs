@@ -9,6 +9,10 @@ use dashboard_shared::Error;
 use http::HeaderMap;
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{RefOr, schema::Schema},
+};
 
 use super::{
     Refusal, attempts,
@@ -17,10 +21,11 @@ use super::{
 };
 use crate::{
     AppState,
+    api::Problem,
     auth::{
         context::Account,
         password::check_new_password,
-        session::{self, amr},
+        session::{self, Tokens, amr},
     },
 };
 
@@ -33,7 +38,39 @@ pub struct Reauthenticate {
     recovery_code: Option<String>,
 }
 
-/// `POST /api/v2/auth/reauthenticate` → tokens of a new session proven now; the old one ends.
+impl PartialSchema for Reauthenticate {
+    fn schema() -> RefOr<Schema> {
+        super::exactly_one_of(
+            "One proof: the password, the authenticator's code or a recovery code.",
+            &[
+                ("password", "The account's password"),
+                ("code", "The authenticator's current code"),
+                (
+                    "recovery_code",
+                    "One of the recovery codes (each works once)",
+                ),
+            ],
+            &["password", "code", "recovery_code"],
+        )
+    }
+}
+
+impl ToSchema for Reauthenticate {}
+
+/// Proves again who the caller is, for the changes that need a recent proof: the tokens of a new
+/// session proven now; the old session ends.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/reauthenticate",
+    tag = "auth",
+    request_body = Reauthenticate,
+    responses(
+        (status = 200, description = "A new session, proven now", body = Tokens),
+        (status = 400, description = "Not exactly one of `password`, `code` and `recovery_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The password or code is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn reauthenticate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -97,16 +134,33 @@ async fn verify_password(
 }
 
 /// The body of `POST /api/v2/user/password` (no `Debug`: it holds passwords).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
+    /// The password now (without it, the session must have proven who it is recently).
     current_password: Option<String>,
+    /// At least 15 characters (8 with two-factor sign-in on), at most 256; not a common
+    /// password, not the address.
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 
-/// `POST /api/v2/user/password` → the caller's new tokens; every other session is signed out.
-/// Without `current_password` it needs a recent proof (P7), which is also how an account that
-/// signs in only through a provider sets its first password.
+/// Changes the password: the caller's new tokens; every other session is signed out. Without
+/// `current_password` it needs a recent proof (P7), which is also how an account that signs in
+/// only through a provider sets its first password.
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/password",
+    tag = "user",
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Changed; the caller's new session", body = Tokens),
+        (status = 401, description = "The current password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No `current_password` and no recent proof: `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password breaks the rules", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts on this account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,

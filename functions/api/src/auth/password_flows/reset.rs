@@ -9,42 +9,53 @@ use dashboard_shared::{Error, domain::Email};
 use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
+    CheckYourEmail,
     links::{self, Purpose},
     security_event,
 };
 use crate::{
     AppState,
+    api::Problem,
     auth::{mail::Mail, password::check_new_password, session},
 };
 
 /// The body of `POST /api/v2/auth/password-reset`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
+    /// The account's address.
+    #[schema(format = Email, max_length = 320)]
     email: String,
 }
 
-/// `POST /api/v2/auth/password-reset` {email} → 202, whatever the address.
+/// Mails a link to choose a new password (single use, one hour) when the address has an account;
+/// the answer is the same either way, and comes at once.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/password-reset",
+    tag = "auth",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "A mail is on its way if the address has an account", body = CheckYourEmail),
+        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn request(
     State(state): State<AppState>,
     Json(body): Json<ResetRequest>,
-) -> Result<(StatusCode, Json<Value>), Error> {
+) -> Result<(StatusCode, Json<CheckYourEmail>), Error> {
     let email = Email::parse(&body.email).map_err(Error::Unprocessable)?;
     tokio::spawn(async move {
         if let Err(error) = send_reset_link(&state, &email).await {
             tracing::warn!(error = %error, "a password reset link could not be prepared");
         }
     });
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "status": "check_your_email",
-            "detail": "if this address has an account, we sent it a link to choose a new password"
-        })),
+    Ok(CheckYourEmail::accepted(
+        "if this address has an account, we sent it a link to choose a new password",
     ))
 }
 
@@ -87,14 +98,30 @@ async fn send_reset_link(state: &AppState, email: &Email) -> Result<(), Error> {
 }
 
 /// The body of `POST /api/v2/auth/password-reset/confirm` (no `Debug`: it holds a password).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirm {
+    /// The `token` of the mailed link.
     token: String,
+    /// The new password: at least 15 characters (8 with two-factor sign-in on), at most 256; not
+    /// a common password, not the address.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
 }
 
-/// `POST /api/v2/auth/password-reset/confirm` {token, password} → 204.
+/// Sets a new password with the token of the mailed link; every session of the account ends, and
+/// its API tokens are revoked.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/password-reset/confirm",
+    tag = "auth",
+    request_body = ResetConfirm,
+    responses(
+        (status = 204, description = "The password is changed; sign in with it"),
+        (status = 400, description = "The link is invalid, already used or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password breaks the rules (the link stays usable)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     Json(body): Json<ResetConfirm>,

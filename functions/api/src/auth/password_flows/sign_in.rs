@@ -9,6 +9,7 @@ use dashboard_shared::{Error, domain::Email};
 use http::HeaderMap;
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
@@ -18,6 +19,7 @@ use super::{
 };
 use crate::{
     AppState,
+    api::Problem,
     auth::{
         session::amr,
         signin::{self, Outcome},
@@ -25,11 +27,14 @@ use crate::{
 };
 
 /// The body of `POST /api/v2/auth/password` (no `Debug`: it holds a password).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSignIn {
+    /// The account's address.
     email: String,
+    /// Its password.
     password: String,
+    /// With two-factor sign-in on, its current code, to sign in in one step.
     totp: Option<String>,
 }
 
@@ -43,7 +48,19 @@ struct SignInRow {
     disabled: bool,
 }
 
-/// `POST /api/v2/auth/password` → tokens, or `{"mfa_required": true, "mfa_token", "expires_in"}`.
+/// Signs in with email and password: tokens, or, when the account has two-factor sign-in and no
+/// `totp` was given, an MFA token to exchange at `POST /api/v2/auth/mfa`. A browser gets the
+/// refresh token in the `__Host-refresh` cookie instead of the JSON.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/password",
+    tag = "auth",
+    request_body = PasswordSignIn,
+    responses(
+        (status = 200, description = "Signed in, or a second factor is needed", body = Outcome),
+        (status = 401, description = "Wrong address, password or code (the same answer for each)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -8,32 +8,53 @@ use dashboard_shared::{Error, domain::Email};
 use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::links::{self, Purpose};
+use super::{
+    CheckYourEmail,
+    links::{self, Purpose},
+};
 use crate::{
     AppState,
     accounts::{NewAccount, create_account},
+    api::Problem,
     auth::{mail::Mail, password::check_new_password},
 };
 
 /// The body of `POST /api/v2/auth/signup` (no `Debug`: it holds a password).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
+    /// The address to sign in with; a link to verify it is mailed there.
+    #[schema(format = Email, max_length = 320)]
     email: String,
+    /// At least 15 characters, at most 256; not a common password, not the address.
+    #[schema(min_length = 15, max_length = 256)]
     password: String,
+    /// The name shown to others (at most 200 characters, no control characters).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     display_name: Option<String>,
 }
 
 /// The longest display name (as the column allows).
 const MAX_NAME_CHARS: usize = 200;
 
-/// `POST /api/v2/auth/signup` → 202 `{"status": "check_your_email"}`, whatever the address.
+/// A new account with a password; its address is verified by an emailed link. The answer is the
+/// same whether or not the address already has an account (its owner is told by mail).
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/signup",
+    tag = "auth",
+    request_body = SignUp,
+    responses(
+        (status = 202, description = "A mail is on its way", body = CheckYourEmail),
+        (status = 422, description = "Not an email address, a password that breaks the rules, or a display name too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn sign_up(
     State(state): State<AppState>,
     Json(body): Json<SignUp>,
-) -> Result<(StatusCode, Json<Value>), Error> {
+) -> Result<(StatusCode, Json<CheckYourEmail>), Error> {
     let email = Email::parse(&body.email).map_err(Error::Unprocessable)?;
     check_new_password(&body.password, email.as_str(), false)
         .map_err(|rejected| Error::Unprocessable(rejected.to_string()))?;
@@ -59,29 +80,24 @@ pub async fn sign_up(
         Err(error) => return Err(error),
     };
     links::deliver(&state.config.mailer, mail).await;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "status": "check_your_email",
-            "detail": "we sent a message to this address: follow it to continue"
-        })),
+    Ok(CheckYourEmail::accepted(
+        "we sent a message to this address: follow it to continue",
     ))
 }
 
-/// The optional display name: trimmed, at most 200 characters, no control characters.
+/// The optional display name: at most 200 characters, no control characters; trimmed, and none
+/// when only spaces.
 fn display_name(raw: Option<String>) -> Result<Option<String>, Error> {
-    let Some(name) = raw
-        .map(|name| name.trim().to_owned())
-        .filter(|n| !n.is_empty())
-    else {
+    let Some(name) = raw else {
         return Ok(None);
     };
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(Error::Unprocessable(format!(
-            "the display name must have at most {MAX_NAME_CHARS} characters and no control characters"
+            "display_name: at most {MAX_NAME_CHARS} characters and no control characters"
         )));
     }
-    Ok(Some(name))
+    let name = name.trim();
+    Ok((!name.is_empty()).then(|| name.to_owned()))
 }
 
 /// The mail with the verification link.

@@ -16,12 +16,13 @@ use dashboard_shared::{AccountTx, Error};
 use http::HeaderMap;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{replace_sessions, security_event, tokens_response, user_agent};
 use crate::{
     AppState,
+    api::Problem,
     auth::{
         context::Account,
         cookies,
@@ -50,7 +51,7 @@ pub fn open_secret(state: &AppState, account: Uuid, sealed: &[u8]) -> anyhow::Re
 }
 
 /// What enrolment answers.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Enrolment {
     /// For authenticator apps (also inside the QR code).
     otpauth_uri: String,
@@ -60,8 +61,18 @@ pub struct Enrolment {
     qr_svg: String,
 }
 
-/// `POST /api/v2/user/mfa/totp` → 200 [`Enrolment`]; 409 when MFA is already on. Enrolling again
-/// before confirming replaces the pending secret.
+/// Starts turning on two-factor sign-in: a new authenticator secret, to confirm with a code.
+/// Enrolling again before confirming replaces the pending secret.
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/mfa/totp",
+    tag = "user",
+    responses(
+        (status = 200, description = "The secret, for an authenticator app", body = Enrolment),
+        (status = 403, description = "No recent proof: `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Two-factor sign-in is already on", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn enrol(
     State(state): State<AppState>,
     mut account: Account,
@@ -105,22 +116,37 @@ pub async fn enrol(
 }
 
 /// The body of `POST /api/v2/user/mfa/totp/confirm`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
+    /// The authenticator's current code.
     code: String,
 }
 
 /// What confirming answers: the recovery codes (shown this once) and the caller's new tokens.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Confirmed {
+    /// Ten single-use codes for when the authenticator is lost; shown this once.
     recovery_codes: Vec<String>,
+    /// The caller's new session.
     #[serde(flatten)]
     tokens: Tokens,
 }
 
-/// `POST /api/v2/user/mfa/totp/confirm` {code} → 200 [`Confirmed`]; 422 for a wrong code, 409
-/// without a pending enrolment.
+/// Turns two-factor sign-in on with a code of the enrolled secret: recovery codes, and the
+/// caller's new session; every other session is signed out.
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/mfa/totp/confirm",
+    tag = "user",
+    request_body = Confirm,
+    responses(
+        (status = 200, description = "Two-factor sign-in is on", body = Confirmed),
+        (status = 403, description = "No recent proof: `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to confirm: enrol first", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is not right", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -194,8 +220,17 @@ pub async fn confirm(
         .into_response())
 }
 
-/// `DELETE /api/v2/user/mfa/totp` → the caller's new tokens; every other session is signed out.
-/// 403 without a recent proof (P7), 409 while an organization of the person requires MFA.
+/// Turns two-factor sign-in off: the caller's new session; every other session is signed out.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/user/mfa/totp",
+    tag = "user",
+    responses(
+        (status = 200, description = "Two-factor sign-in is off", body = Tokens),
+        (status = 403, description = "No recent proof: `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An organization of the person requires it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn disable(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -240,11 +275,25 @@ pub async fn disable(
     Ok(tokens_response(jar, &headers, tokens))
 }
 
-/// `POST /api/v2/user/mfa/recovery-codes` → 200 `{"recovery_codes": [...]}`: ten new codes, the
-/// old ones void. 403 without a recent proof (P7), 409 when MFA is off.
-pub async fn regenerate_recovery_codes(
-    mut account: Account,
-) -> Result<Json<serde_json::Value>, Error> {
+/// New recovery codes.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes; shown this once.
+    recovery_codes: Vec<String>,
+}
+
+/// Ten new recovery codes; the old ones stop working.
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/mfa/recovery-codes",
+    tag = "user",
+    responses(
+        (status = 200, description = "The new codes", body = RecoveryCodes),
+        (status = 403, description = "No recent proof: `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Two-factor sign-in is off", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn regenerate_recovery_codes(mut account: Account) -> Result<Json<RecoveryCodes>, Error> {
     account.require_recent_auth()?;
     let id = account.tx.account_id();
     let enabled: bool = sqlx::query_scalar("select mfa_enabled from accounts where id = $1")
@@ -257,7 +306,9 @@ pub async fn regenerate_recovery_codes(
     let codes = replace_recovery_codes(&mut account.tx).await?;
     security_event(&mut account.tx, "mfa.recovery_codes_regenerated").await?;
     account.tx.commit().await?;
-    Ok(Json(json!({ "recovery_codes": codes })))
+    Ok(Json(RecoveryCodes {
+        recovery_codes: codes,
+    }))
 }
 
 /// Replaces the account's recovery codes with new ones, stored hashed, and returns them.

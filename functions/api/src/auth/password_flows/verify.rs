@@ -6,17 +6,19 @@ use axum::{Json, extract::State};
 use dashboard_shared::{Error, domain::Email};
 use http::StatusCode;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::{
     links::{self, Purpose},
     signup::verification_mail,
 };
-use crate::{AppState, auth::context::Account};
+use crate::{AppState, api::Problem, auth::context::Account};
 
 /// The body of `POST /api/v2/auth/verify-email`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmail {
+    /// The `token` of the mailed link.
     token: String,
 }
 
@@ -25,7 +27,17 @@ fn unusable_link() -> Error {
     Error::BadRequest("this link is invalid, already used or expired: ask for a new one".into())
 }
 
-/// `POST /api/v2/auth/verify-email` {token} → 204.
+/// Marks the address verified with the token of the mailed link (single use, 24 hours).
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/verify-email",
+    tag = "auth",
+    request_body = VerifyEmail,
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 400, description = "The link is invalid, already used or expired", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify_email(
     State(state): State<AppState>,
     Json(body): Json<VerifyEmail>,
@@ -51,7 +63,16 @@ pub async fn verify_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v2/auth/verify-email/resend` → 202 (a new link mailed), 409 when already verified.
+/// Mails a new verification link to the signed-in person's address.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/verify-email/resend",
+    tag = "auth",
+    responses(
+        (status = 202, description = "A new link is on its way"),
+        (status = 409, description = "The address is already verified", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn resend(
     State(state): State<AppState>,
     mut account: Account,

@@ -3,13 +3,20 @@
 //! signed-in account whose verified address is the invited one.
 
 use axum::{Json, extract::State};
-use dashboard_shared::{Db, Error, TenantId, TenantTx};
+use dashboard_shared::{
+    Db, Error, TenantId, TenantTx,
+    domain::Role,
+    plan::{self, Limit},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    AppState, audit,
+    AppState,
+    api::Problem,
+    audit,
     auth::{
         context::Account,
         opaque::{self, INVITATION_PREFIX},
@@ -18,7 +25,7 @@ use crate::{
 };
 
 /// The body of `POST /api/v2/invitations/accept`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AcceptBody {
     /// The `token` of the mailed link.
@@ -26,17 +33,31 @@ pub(super) struct AcceptBody {
 }
 
 /// What accepting an invitation joined.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Joined {
     /// The organization's slug.
     pub slug: String,
     /// Its name.
     pub name: String,
     /// The role granted.
-    pub role: String,
+    pub role: Role,
 }
 
-/// `POST /api/v2/invitations/accept`: `{token}` from the mailed link.
+/// Joins an organization with the token of a mailed invitation, as the signed-in person, whose
+/// verified address must be the invited one.
+#[utoipa::path(
+    post,
+    path = "/api/v2/invitations/accept",
+    tag = "invitations",
+    request_body = AcceptBody,
+    responses(
+        (status = 200, description = "Joined", body = Joined),
+        (status = 403, description = "The invitation is for another address, or this one is not verified", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invitation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The invitation was used, revoked or has expired", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(super) async fn accept(
     State(state): State<AppState>,
     account: Account,
@@ -94,8 +115,8 @@ pub async fn accept_invitation(db: &Db, account: Uuid, token: &str) -> Result<Jo
 }
 
 /// Checks and uses invitation `id` for `account` inside its organization: the role granted.
-async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<String, Error> {
-    let (email, role, accepted, revoked, expired): (String, String, bool, bool, bool) =
+async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<Role, Error> {
+    let (email, role, accepted, revoked, expired): (String, Role, bool, bool, bool) =
         sqlx::query_as(
             "select email, role, accepted_at is not null, revoked_at is not null,
                     expires_at <= now()
@@ -123,11 +144,13 @@ async fn consume(tx: &mut TenantTx, account: Uuid, id: Uuid) -> Result<String, E
                 .into(),
         ));
     }
+    // The invitation held its seat since it was made; a plan lowered since may have none left.
+    plan::ensure_room(tx, Limit::Members, 0).await?;
     let inserted = sqlx::query(
         "insert into memberships (account_id, role) values ($1, $2) on conflict do nothing",
     )
     .bind(account)
-    .bind(&role)
+    .bind(role.as_str())
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {

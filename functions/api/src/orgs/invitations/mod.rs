@@ -1,24 +1,32 @@
 //! Invitations: an admin or owner invites an address with a role at most their own; the link
 //! (single use, 7 days) goes only by mail — the API never returns it — and is accepted by a
-//! signed-in account whose verified address is the invited one ([`accept`]).
+//! signed-in account whose verified address is the invited one ([`accept`]). A pending invitation
+//! counts against the plan's member limit like a member.
 
 pub mod accept;
 
 use axum::{
     Json,
     extract::{Path, State},
-    routing::{delete, get, post},
 };
 use chrono::{DateTime, Utc};
-use dashboard_shared::{Error, TenantTx, domain::Role};
-use http::{Method, StatusCode};
+use dashboard_shared::{
+    Error, TenantTx,
+    domain::Role,
+    plan::{self, Limit},
+};
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::read_organization;
 use crate::{
-    AppState, audit,
+    AppState,
+    api::Problem,
+    audit,
     auth::{
         context::Member,
         mail::Mail,
@@ -34,27 +42,16 @@ pub const INVITATION_TTL: chrono::Duration = chrono::Duration::days(7);
 /// The routes of invitations.
 pub fn routes() -> Vec<Route> {
     let manage = Permission::Org(OrgPermission::ManageInvitations);
-    let invitations = "/api/v2/orgs/{org}/invitations";
     vec![
-        Route::new(Method::POST, invitations, manage, post(create)),
-        Route::new(Method::GET, invitations, manage, get(list)),
-        Route::new(
-            Method::DELETE,
-            "/api/v2/orgs/{org}/invitations/{id}",
-            manage,
-            delete(revoke),
-        ),
-        Route::new(
-            Method::POST,
-            "/api/v2/invitations/accept",
-            Permission::SignedIn,
-            post(accept::accept),
-        ),
+        Route::documented(manage, routes!(create)),
+        Route::documented(manage, routes!(list)),
+        Route::documented(manage, routes!(revoke)),
+        Route::documented(Permission::SignedIn, routes!(accept::accept)),
     ]
 }
 
 /// A pending invitation (never its token).
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Invitation {
     /// Its id.
     pub id: Uuid,
@@ -78,17 +75,32 @@ macro_rules! columns {
 }
 
 /// The body of `POST /api/v2/orgs/{org}/invitations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     /// The address to invite.
+    #[schema(format = Email, max_length = 320)]
     pub email: String,
     /// The role to grant (at most the inviter's).
     pub role: Role,
 }
 
-/// `POST /api/v2/orgs/{org}/invitations`: records the invitation and mails its link; the mail is
-/// sent before the commit, so a refused mail leaves no invitation behind.
+/// Invites an address with a role at most the caller's: the link (single use, 7 days) goes by
+/// mail only. The mail is sent before the invitation is recorded for good, so a refused mail
+/// leaves none behind.
+#[utoipa::path(
+    post,
+    path = "/api/v2/orgs/{org}/invitations",
+    tag = "invitations",
+    params(("org" = String, Path, description = "The organization's slug")),
+    request_body = NewInvitation,
+    responses(
+        (status = 201, description = "Invited", body = Invitation),
+        (status = 403, description = "A role above the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A member has this address, or a pending invitation does", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one email address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     mut member: Member,
@@ -171,6 +183,8 @@ pub async fn create_invitation(
             "this address has a pending invitation: revoke it to send a new one".into()
         }));
     }
+    // A pending invitation holds a seat: members and invitations together stay within the plan.
+    plan::ensure_room(tx, Limit::Members, 1).await?;
     let (token, hash) = opaque::new_token(INVITATION_PREFIX);
     let invitation = sqlx::query_as(concat!(
         "insert into invitations (email, role, token_hash, invited_by, expires_at)
@@ -193,7 +207,14 @@ fn plausible_email(email: &str) -> bool {
     email.len() <= 320 && email.parse::<lettre::Address>().is_ok()
 }
 
-/// `GET /api/v2/orgs/{org}/invitations`: the pending ones, newest first.
+/// The pending invitations, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v2/orgs/{org}/invitations",
+    tag = "invitations",
+    params(("org" = String, Path, description = "The organization's slug")),
+    responses((status = 200, body = [Invitation]))
+)]
 async fn list(mut member: Member) -> Result<Json<Vec<Invitation>>, Error> {
     Ok(Json(list_invitations(&mut member.tx).await?))
 }
@@ -211,7 +232,21 @@ pub async fn list_invitations(tx: &mut TenantTx) -> Result<Vec<Invitation>, Erro
     .await?)
 }
 
-/// `DELETE /api/v2/orgs/{org}/invitations/{id}`.
+/// Revokes a pending invitation (only owners revoke an invitation to be owner).
+#[utoipa::path(
+    delete,
+    path = "/api/v2/orgs/{org}/invitations/{id}",
+    tag = "invitations",
+    params(
+        ("org" = String, Path, description = "The organization's slug"),
+        ("id" = Uuid, Path, description = "The invitation's id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "An invitation to be owner, by a non-owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pending invitation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn revoke(
     mut member: Member,
     Path((_, id)): Path<(String, Uuid)>,
