@@ -210,6 +210,7 @@ async fn no_view_or_definer_function_opens_a_side_door(admin: PgPool) {
             ("queue", "stale_jobs", "dashboard_queue"),
             ("lookup", "stored_deliveries", "dashboard_lookup"),
             ("lookup", "take_oauth_state", "dashboard_lookup"),
+            ("lookup", "tasks_matching", "dashboard_lookup"),
             ("lookup", "tenant_by_slug", "dashboard_lookup"),
             ("lookup", "tenants_by_installation", "dashboard_lookup"),
         ],

@@ -73,7 +73,7 @@ async fn list(
     tag = "commits",
     params(
         ("org" = String, Path, description = "The organization's slug"),
-        ("sha" = String, Path, description = "The commit's SHA, or an unambiguous prefix of at least 7 hex digits"),
+        ("sha" = String, Path, description = "The commit's SHA, or an unambiguous prefix of at least 7 hex digits", pattern = "^[0-9a-fA-F]{7,64}$"),
         ShaQuery,
     ),
     responses(

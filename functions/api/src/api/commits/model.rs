@@ -129,6 +129,7 @@ pub struct CommitFilter {
     /// Only this repository's commits.
     pub repository: Option<Uuid>,
     /// Only commits by this author: a name or an email address (whole, any case).
+    #[param(min_length = 1, max_length = 320, pattern = r"^[^\x00]*$")]
     pub author: Option<String>,
     /// Only commits dated at or after this time (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
@@ -210,10 +211,12 @@ impl CommitFilter {
             return Err(Error::Unprocessable("until: earlier than since".into()));
         }
         if let Some(author) = &self.author
-            && (author.is_empty() || author.len() > MAX_AUTHOR_LEN || author.contains('\0'))
+            && (author.is_empty()
+                || author.chars().count() > MAX_AUTHOR_LEN
+                || author.contains('\0'))
         {
             return Err(Error::Unprocessable(format!(
-                "author: must be 1 to {MAX_AUTHOR_LEN} bytes, without NUL"
+                "author: must be 1 to {MAX_AUTHOR_LEN} characters, without NUL"
             )));
         }
         Ok(CommitQuery {

@@ -110,9 +110,9 @@ async fn remove(
 async fn relink(
     State(state): State<AppState>,
     mut member: Member,
-    body: Option<Json<RelinkRequest>>,
+    body: Option<Json<Option<RelinkRequest>>>,
 ) -> Result<Response, Error> {
-    let Json(request) = body.unwrap_or_default();
+    let request = body.and_then(|Json(request)| request).unwrap_or_default();
     let job = db::request_relink(&mut member.tx, request.repository).await?;
     let enqueued = member.tx.commit().await?;
     state.transport.dispatch(&enqueued).await;

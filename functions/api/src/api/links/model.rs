@@ -14,9 +14,13 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
     /// The commit: its id, or its SHA (an unambiguous prefix of at least 7 hex digits will do).
+    #[schema(
+        pattern = r"^\s*([0-9a-fA-F]{7,64}|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})\s*$"
+    )]
     pub commit: String,
     /// The task: its id, a task-list id or tracker key (`TASK-AUTH-12`), or a GitHub issue or pull
     /// request number of the commit's repository (`#12`).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub task: String,
 }
 

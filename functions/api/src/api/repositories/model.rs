@@ -129,6 +129,8 @@ pub struct NewRepository {
     /// An SSH private key (OpenSSH or PEM) for an ssh remote (stored sealed, never shown again).
     pub ssh_key: Option<String>,
     /// How often to poll it, in seconds: 30 to 86400 (default 300).
+    #[serde(default, deserialize_with = "crate::api::optional_integer")]
+    #[schema(minimum = 30, maximum = 86400)]
     pub poll_interval: Option<i32>,
 }
 
@@ -150,6 +152,8 @@ impl fmt::Debug for NewRepository {
 #[serde(deny_unknown_fields)]
 pub struct RepositoryChange {
     /// How often to poll it, in seconds: 30 to 86400 (`git` remotes only).
+    #[serde(default, deserialize_with = "crate::api::optional_integer")]
+    #[schema(required = true, value_type = i32, minimum = 30, maximum = 86400)]
     pub poll_interval: Option<i32>,
 }
 
