@@ -127,20 +127,36 @@ pub async fn plan_usage(tx: &mut TenantTx) -> Result<PlanUsage, sqlx::Error> {
     })
 }
 
+/// Locks the organization's row until `tx` ends (concurrent additions are counted one after
+/// another) and reads its plan and usage.
+pub async fn lock_usage(tx: &mut TenantTx) -> Result<PlanUsage, sqlx::Error> {
+    lock_tenant(tx).await?;
+    plan_usage(tx).await
+}
+
+impl PlanUsage {
+    /// How many more of `limit` fit in the plan (none when it is full or over).
+    pub fn room(&self, limit: Limit) -> i64 {
+        (limit.of(&self.limits) - limit.of(&self.usage)).max(0)
+    }
+
+    /// The refusal of adding more of `limit`, with the plan's numbers.
+    pub fn refusal(&self, limit: Limit) -> LimitReached {
+        LimitReached {
+            plan: self.plan,
+            limit,
+            allowed: limit.of(&self.limits),
+            used: limit.of(&self.usage),
+        }
+    }
+}
+
 /// Refuses ([`LimitReached`], a 409) unless `adding` more of `limit` fit in the plan. Locks the
 /// organization's row until `tx` ends, so that concurrent additions are counted one after another.
 pub async fn ensure_room(tx: &mut TenantTx, limit: Limit, adding: i64) -> Result<(), Error> {
-    lock_tenant(tx).await?;
-    let usage = plan_usage(tx).await?;
-    let (allowed, used) = (limit.of(&usage.limits), limit.of(&usage.usage));
-    if used + adding > allowed {
-        return Err(LimitReached {
-            plan: usage.plan,
-            limit,
-            allowed,
-            used,
-        }
-        .into());
+    let usage = lock_usage(tx).await?;
+    if usage.room(limit) < adding {
+        return Err(usage.refusal(limit).into());
     }
     Ok(())
 }

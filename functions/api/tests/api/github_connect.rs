@@ -728,32 +728,72 @@ async fn disconnecting_deletes_the_webhook_on_github(admin: PgPool) {
     let fake = github_with_repository().await;
     let app = TestApp::with_config(admin, fake.config());
     let team = Team::new(&app, "acme").await;
-    let reply = connect_hook(&app, &team, "acme-gh/tools", ADMIN_PAT).await;
-    let id: Uuid = reply.json["id"].as_str().unwrap().parse().unwrap();
-    let state = &app.state;
+    let connected = |reply: crate::support::Reply| -> Uuid {
+        assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+        reply.json["id"].as_str().unwrap().parse().unwrap()
+    };
+    let disconnect = |id: Uuid| {
+        team.call(
+            &app,
+            &team.admin,
+            Method::DELETE,
+            format!("/repositories/{id}"),
+            None,
+        )
+    };
+    let webhook_in_audit = async || -> Value {
+        sqlx::query_scalar(
+            "select details->'webhook' from app.audit_log
+             where action = 'repository.disconnected' order by created_at desc, id desc limit 1",
+        )
+        .fetch_one(&app.admin)
+        .await
+        .unwrap()
+    };
 
-    let mut tx = state.db.tenant(team.tenant).await.unwrap();
-    let removal =
-        github::disconnect_webhook(&mut tx, &state.config.github, &state.config.secrets, id)
-            .await
-            .unwrap();
-    assert_eq!(removal, WebhookRemoval::Deleted);
-    assert!(fake.lock().hooks.is_empty());
-    let again =
-        github::disconnect_webhook(&mut tx, &state.config.github, &state.config.secrets, id)
-            .await
-            .unwrap();
-    assert_eq!(again, WebhookRemoval::AlreadyGone);
-    tx.commit().await.unwrap();
-
-    // Another organization's repository id is not found from here.
+    // Another organization cannot reach it: 404, and the webhook stays.
+    let id = connected(connect_hook(&app, &team, "acme-gh/tools", ADMIN_PAT).await);
     let other = Team::new(&app, "other").await;
-    let mut tx = state.db.tenant(other.tenant).await.unwrap();
-    let elsewhere =
-        github::disconnect_webhook(&mut tx, &state.config.github, &state.config.secrets, id)
-            .await
-            .unwrap();
-    assert_eq!(elsewhere, WebhookRemoval::NoWebhook);
+    let elsewhere = other
+        .call(
+            &app,
+            &other.admin,
+            Method::DELETE,
+            format!("/repositories/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{elsewhere:?}");
+    assert_eq!(fake.lock().hooks.len(), 1);
+
+    // The disconnect deletes it on GitHub, and the audit log says so.
+    let gone = disconnect(id).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{gone:?}");
+    assert!(fake.lock().hooks.is_empty());
+    assert_eq!(webhook_in_audit().await, json!("deleted on GitHub"));
+    let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+    let after = github::disconnect_webhook(
+        &mut tx,
+        &app.state.config.github,
+        &app.state.config.secrets,
+        id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after, WebhookRemoval::NoWebhook);
+    tx.rollback().await.unwrap();
+
+    // A webhook someone deleted on GitHub already does not stop the disconnect.
+    let id = connected(connect_hook(&app, &team, "acme-gh/tools", ADMIN_PAT).await);
+    fake.lock().hooks.clear();
+    let gone = disconnect(id).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{gone:?}");
+    assert_eq!(webhook_in_audit().await, json!("already gone from GitHub"));
+    let left: i64 = sqlx::query_scalar("select count(*) from app.repositories")
+        .fetch_one(&app.admin)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]

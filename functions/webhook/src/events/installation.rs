@@ -5,7 +5,10 @@
 //! lacked are connected). Each change is one statement over the tenant's rows of that
 //! installation, and the rows it leaves tracked are rescanned.
 
-use dashboard_shared::TenantTx;
+use dashboard_shared::{
+    TenantTx,
+    plan::{self, Limit},
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -91,14 +94,9 @@ async fn connect_followed(
     let (Some(true), Some(origin)) = (follows, origin) else {
         return Ok(Effect::default());
     };
-    let (connected, limit): (i64, i32) = sqlx::query_as(
-        "select (select count(*) from repositories where not archived), max_repositories
-         from tenants where id = $1",
-    )
-    .bind(tx.tenant_id().as_uuid())
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut room = usize::try_from(i64::from(limit) - connected).unwrap_or(0);
+    let usage = plan::lock_usage(tx).await?;
+    let limit = Limit::Repositories.of(&usage.limits);
+    let mut room = usize::try_from(usage.room(Limit::Repositories)).unwrap_or(0);
     let mut effect = Effect::default();
     let added = payload["repositories_added"]
         .as_array()

@@ -5,6 +5,7 @@
 use dashboard_shared::{
     Error, TenantTx,
     domain::Role,
+    plan::{self, Limit},
     jobs::{
         self,
         kinds::{PollRepository, ScanRepository},
@@ -161,7 +162,7 @@ pub async fn replace_installation_repositories(
     installation_id: i64,
     wanted: &[GitHubRepository],
 ) -> Result<Vec<ConnectedRepository>, Error> {
-    let (before, limit) = count_repositories(tx).await?;
+    let before = plan::lock_usage(tx).await?;
     let ids: Vec<i64> = wanted.iter().map(|r| r.id).collect();
     sqlx::query!(
         "delete from repositories
@@ -174,11 +175,11 @@ pub async fn replace_installation_repositories(
     for repository in wanted {
         connect_installation_repository(tx, installation_id, repository).await?;
     }
-    let (after, _) = count_repositories(tx).await?;
-    if after > i64::from(limit) && after > before {
-        return Err(Error::Conflict(format!(
-            "the organization's plan allows {limit} repositories: this would connect {after}"
-        )));
+    let after = plan::plan_usage(tx).await?;
+    let connected = |usage: &plan::PlanUsage| Limit::Repositories.of(&usage.usage);
+    if connected(&after) > Limit::Repositories.of(&after.limits) && connected(&after) > connected(&before)
+    {
+        return Err(before.refusal(Limit::Repositories).into());
     }
     Ok(list_installation_repositories(tx, installation_id).await?)
 }
@@ -246,20 +247,6 @@ pub async fn delete_installation(
     .execute(&mut **tx)
     .await?;
     Ok(deleted.rows_affected() == 1)
-}
-
-/// The organization's tracked repositories and its plan's limit.
-pub async fn count_repositories(tx: &mut TenantTx) -> Result<(i64, i32), sqlx::Error> {
-    let tenant = tx.tenant_id().as_uuid();
-    let row = sqlx::query!(
-        r#"select (select count(*) from repositories where not archived) as "connected!",
-                  max_repositories
-           from tenants where id = $1"#,
-        tenant
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok((row.connected, row.max_repositories))
 }
 
 /// Whether the organization already has GitHub repository `github_id`, or a remote at `clone_url`.

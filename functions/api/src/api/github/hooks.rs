@@ -10,6 +10,7 @@ use dashboard_shared::{
     Error, TenantTx,
     crypto::{SecretBox, git_credential_context, random_secret, webhook_secret_context},
     hook_secrets::HOOK_SECRET_BYTES,
+    plan::{self, Limit},
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use uuid::Uuid;
@@ -71,12 +72,7 @@ pub(super) async fn connect(
             repository.full_name
         )));
     }
-    let (connected, limit) = db::count_repositories(&mut member.tx).await?;
-    if connected >= i64::from(limit) {
-        return Err(Error::Conflict(format!(
-            "the organization's plan allows {limit} repositories and {connected} are connected"
-        )));
-    }
+    plan::ensure_room(&mut member.tx, Limit::Repositories, 1).await?;
     let id = Uuid::new_v4();
     let tenant = member.org.tenant.as_uuid();
     let secret = random_secret(HOOK_SECRET_BYTES);
@@ -149,6 +145,18 @@ pub enum WebhookRemoval {
     /// GitHub refused or failed (the reason, in words): the webhook may still exist there, and its
     /// deliveries are refused once the repository is gone.
     Left(String),
+}
+
+impl WebhookRemoval {
+    /// What happened to the webhook, for the audit log: `null` when there was none.
+    pub fn in_words(&self) -> Option<String> {
+        match self {
+            Self::NoWebhook => None,
+            Self::Deleted => Some("deleted on GitHub".into()),
+            Self::AlreadyGone => Some("already gone from GitHub".into()),
+            Self::Left(reason) => Some(format!("left on GitHub: {reason}")),
+        }
+    }
 }
 
 /// Deletes the webhook we created on `repository` from GitHub, with the token stored with it; call

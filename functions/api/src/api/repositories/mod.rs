@@ -1,7 +1,8 @@
 //! Repositories: the list with each one's sync health (every member reads it), and for admins
 //! connecting any git remote by URL (under the deployment's remote policy and the plan's limit),
 //! syncing one now, changing its poll interval and disconnecting it. The GitHub App's repositories
-//! come through `api::github`; disconnecting any repository is [`db::disconnect_repository`].
+//! come through `api::github`; disconnecting any repository is [`db::disconnect_repository`] (after
+//! deleting the webhook a repository connected without the App has on GitHub).
 
 pub mod connection;
 pub mod db;
@@ -26,7 +27,7 @@ use self::{
 use crate::{
     AppState,
     api::{
-        Problem,
+        Problem, github,
         pagination::{Page, PageQuery},
     },
     audit,
@@ -216,9 +217,20 @@ async fn sync(
     )
 )]
 async fn disconnect(
+    State(state): State<AppState>,
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
+    // A repository connected without the App has a webhook of ours on GitHub: deleted first, with
+    // the token stored with it (GitHub failing does not keep the repository: its deliveries are
+    // refused once the row is gone).
+    let webhook = github::disconnect_webhook(
+        &mut member.tx,
+        &state.config.github,
+        &state.config.secrets,
+        id,
+    )
+    .await?;
     let removed = db::disconnect_repository(&mut member.tx, id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -229,7 +241,11 @@ async fn disconnect(
             action: "repository.disconnected",
             target_type: "repository",
             target_id: removed.id.to_string(),
-            details: json!({ "name": removed.name, "provider": removed.provider }),
+            details: json!({
+                "name": removed.name,
+                "provider": removed.provider,
+                "webhook": webhook.in_words(),
+            }),
         },
     )
     .await?;
