@@ -155,7 +155,9 @@ impl PlanUsage {
 /// organization's row until `tx` ends, so that concurrent additions are counted one after another.
 pub async fn ensure_room(tx: &mut TenantTx, limit: Limit, adding: i64) -> Result<(), Error> {
     let usage = lock_usage(tx).await?;
-    if usage.room(limit) < adding {
+    // Not `room`: with `adding` 0 (an accepted invitation, counted while pending), an organization
+    // already over its limit is refused too.
+    if limit.of(&usage.usage) + adding > limit.of(&usage.limits) {
         return Err(usage.refusal(limit).into());
     }
     Ok(())

@@ -5,10 +5,10 @@
 
 pub mod commits;
 pub mod etag;
+pub mod github;
 pub mod jobs;
 pub mod links;
 pub mod overview;
-pub mod github;
 pub mod pagination;
 pub mod plan;
 pub mod projects;

@@ -504,7 +504,7 @@ async fn choosing_repositories_connects_them_and_disconnects_the_others(admin: P
     assert_eq!(over.status, StatusCode::CONFLICT, "{over:?}");
     assert_eq!(
         over.json["detail"],
-        "the organization's plan allows 2 repositories: this would connect 3"
+        "plan limit reached: the pro plan allows 2 repositories (max_repositories): this would connect 3"
     );
     assert_eq!(
         count(&app, "select count(*) from app.repositories").await,
@@ -781,7 +781,7 @@ async fn disconnecting_deletes_the_webhook_on_github(admin: PgPool) {
     .await
     .unwrap();
     assert_eq!(after, WebhookRemoval::NoWebhook);
-    tx.rollback().await.unwrap();
+    drop(tx);
 
     // A webhook someone deleted on GitHub already does not stop the disconnect.
     let id = connected(connect_hook(&app, &team, "acme-gh/tools", ADMIN_PAT).await);
@@ -876,7 +876,7 @@ async fn github_refusing_a_webhook_is_a_problem_naming_the_field(admin: PgPool) 
     assert_eq!(over.status, StatusCode::CONFLICT, "{over:?}");
     assert_eq!(
         over.json["detail"],
-        "the organization's plan allows 1 repositories and 1 are connected"
+        "plan limit reached: the pro plan allows 1 repositories (max_repositories) and 1 are connected"
     );
     assert!(
         fake.lock().hooks.is_empty(),

@@ -2,10 +2,10 @@
 //! area.
 
 mod api_tokens;
-mod github_connect;
-mod github_fake;
 mod commits;
 mod dead_jobs;
+mod github_connect;
+mod github_fake;
 mod github_signin;
 mod identities;
 mod invitations;

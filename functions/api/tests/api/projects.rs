@@ -1,7 +1,6 @@
 //! Projects through the API: filters, cursor pages with `Link`, entity tags, one project with what
 //! is in it, a repository's tree, and another organization's ids answered 404.
 
-use dashboard_api::auth::permission::Permission;
 use http::{Method, Request, StatusCode, header};
 use serde_json::Value;
 use sqlx::PgPool;

@@ -5,11 +5,11 @@
 use dashboard_shared::{
     Error, TenantTx,
     domain::Role,
-    plan::{self, Limit},
     jobs::{
         self,
         kinds::{PollRepository, ScanRepository},
     },
+    plan::{self, Limit},
 };
 use uuid::Uuid;
 
@@ -176,10 +176,16 @@ pub async fn replace_installation_repositories(
         connect_installation_repository(tx, installation_id, repository).await?;
     }
     let after = plan::plan_usage(tx).await?;
-    let connected = |usage: &plan::PlanUsage| Limit::Repositories.of(&usage.usage);
-    if connected(&after) > Limit::Repositories.of(&after.limits) && connected(&after) > connected(&before)
-    {
-        return Err(before.refusal(Limit::Repositories).into());
+    let (allowed, connected) = (
+        Limit::Repositories.of(&after.limits),
+        Limit::Repositories.of(&after.usage),
+    );
+    if connected > allowed && connected > Limit::Repositories.of(&before.usage) {
+        return Err(Error::Conflict(format!(
+            "plan limit reached: the {} plan allows {allowed} repositories (max_repositories): \
+             this would connect {connected}",
+            after.plan
+        )));
     }
     Ok(list_installation_repositories(tx, installation_id).await?)
 }
