@@ -64,7 +64,7 @@ fn seed_sql(t: Uuid, account: Uuid, slug: &str) -> String {
           values ('{t}', 'new@{slug}.example', 'member', decode(md5('{slug}-invite'), 'hex'), '{account}', now() + interval '7 days');
         insert into app.teams (tenant_id, id, name) values ('{t}', '{team}', 'core');
         insert into app.team_members (tenant_id, team_id, account_id) values ('{t}', '{team}', '{account}');
-        insert into app.installations (tenant_id, installation_id) values ('{t}', {installation});
+        insert into app.installations (tenant_id, installation_id, connected_by) values ('{t}', {installation}, '{account}');
         insert into app.repositories (tenant_id, id, provider, provider_repo_id, installation_id, full_name, clone_url, default_branch)
           values ('{t}', '{repo}', 'github', {SHARED_GITHUB_REPO_ID}, {installation}, 'acme/shared', 'https://github.com/acme/shared.git', 'main');
         insert into app.projects (tenant_id, id, repository_id, path, type, types, name)
