@@ -29,8 +29,8 @@ pub const RECENT_AUTH: chrono::Duration = chrono::Duration::minutes(10);
 /// The credential a caller presented.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    /// Our access token (a browser or app session).
-    Session(AccessClaims),
+    /// Our access token (a browser or app session), as remembered by [`super::verified`].
+    Session(Arc<AccessClaims>),
     /// A personal API token, by its id.
     ApiToken(Uuid),
 }
@@ -84,12 +84,10 @@ async fn verify(
     permission: Permission,
     parts: &mut Parts,
 ) -> Result<Option<(Verified, Option<TenantTx>)>, Error> {
-    let bearer = bearer(parts).map(str::to_owned);
-    let bearer = bearer.as_deref();
     match permission {
         Permission::Public => Ok(None),
         Permission::SignedIn => {
-            let token = bearer.ok_or(Error::Unauthorized)?;
+            let token = bearer(parts).ok_or(Error::Unauthorized)?;
             let claims = access_claims(state, token).await?;
             let verified = Verified {
                 account: claims.sub,
@@ -99,12 +97,10 @@ async fn verify(
             Ok(Some((verified, None)))
         }
         Permission::Org(needed) => {
-            let token = bearer.ok_or(Error::Unauthorized)?;
-            let Path(params) =
-                Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
-                    .await
-                    .map_err(|_| Error::NotFound)?;
-            let slug = params.get("org").ok_or(Error::NotFound)?;
+            let Path(OrgPath { org: slug }) = Path::<OrgPath>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Error::NotFound)?;
+            let token = bearer(parts).ok_or(Error::Unauthorized)?;
             let (verified, tx) = if token.starts_with(opaque::API_TOKEN_PREFIX) {
                 api_token_member(state, token, slug).await?
             } else {
@@ -123,6 +119,12 @@ async fn verify(
     }
 }
 
+/// The organization an organization route names (its other path parameters are the handler's).
+#[derive(serde::Deserialize)]
+struct OrgPath {
+    org: String,
+}
+
 /// The `Authorization: Bearer` value, if any.
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -133,12 +135,11 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn access_claims(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
+async fn access_claims(state: &AppState, token: &str) -> Result<Arc<AccessClaims>, Error> {
     state
         .verified
         .access_claims(&state.config.keys, token)
         .await
-        .map(|claims| (*claims).clone())
         .ok_or(Error::Unauthorized)
 }
 
@@ -167,12 +168,12 @@ impl TenantRow for MembershipRow {
 
 async fn session_member(
     state: &AppState,
-    claims: AccessClaims,
-    slug: &str,
+    claims: Arc<AccessClaims>,
+    slug: String,
 ) -> Result<(Verified, TenantTx), Error> {
     let mut arguments = PgArguments::default();
     arguments
-        .add(slug)
+        .add(&slug)
         .map_err(|error| Error::Internal(anyhow::anyhow!(error)))?;
     arguments
         .add(claims.sub)
@@ -192,7 +193,7 @@ async fn session_member(
         account: claims.sub,
         org: Some(OrgGrant {
             tenant: TenantId::from_uuid(row.tenant_id),
-            slug: slug.to_owned(),
+            slug,
             role: row.role,
         }),
         credential: Credential::Session(claims),
@@ -232,7 +233,7 @@ impl TenantRow for ApiTokenRow {
 async fn api_token_member(
     state: &AppState,
     token: &str,
-    slug: &str,
+    slug: String,
 ) -> Result<(Verified, TenantTx), Error> {
     let hash = opaque::hash(token);
     let mut arguments = PgArguments::default();
@@ -338,8 +339,7 @@ impl FromRequestParts<AppState> for Member {
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Error> {
         let verified = parts
             .extensions
-            .get::<Verified>()
-            .cloned()
+            .remove::<Verified>()
             .ok_or_else(undeclared)?;
         let org = verified.org.ok_or_else(undeclared)?;
         let open = parts.extensions.get::<OpenTx>().ok_or_else(undeclared)?;
@@ -363,7 +363,7 @@ pub struct Account {
     /// The account transaction (`app.account_id` set); commit it to keep changes.
     pub tx: AccountTx,
     /// Their access token's claims.
-    pub claims: AccessClaims,
+    pub claims: Arc<AccessClaims>,
 }
 
 impl Account {

@@ -25,7 +25,9 @@ const LEEWAY_SECS: i64 = 30;
 /// Verified access tokens, shared by the instance's requests.
 #[derive(Clone)]
 pub struct VerifiedTokens {
-    cache: Cache<[u8; 32], Arc<AccessClaims>>,
+    // Behind an `Arc`: the state holding it is cloned for every request, and a `Cache`'s own clone
+    // copies several handles.
+    cache: Arc<Cache<[u8; 32], Arc<AccessClaims>>>,
 }
 
 impl std::fmt::Debug for VerifiedTokens {
@@ -39,10 +41,12 @@ impl std::fmt::Debug for VerifiedTokens {
 impl Default for VerifiedTokens {
     fn default() -> Self {
         Self {
-            cache: Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(KEEP)
-                .build(),
+            cache: Arc::new(
+                Cache::builder()
+                    .max_capacity(CAPACITY)
+                    .time_to_live(KEEP)
+                    .build(),
+            ),
         }
     }
 }
