@@ -170,7 +170,8 @@ async fn poll(
     // A poll cut short by the commit cap leaves the repository due, so the rest comes next tick.
     sqlx::query(
         "update repositories set branch_heads = $2, default_branch = $3, updated_at = now(),
-           last_polled_at = case when $4 then last_polled_at else now() end
+           last_polled_at = case when $4 then last_polled_at else now() end,
+           history_incomplete = $4
          where id = $1",
     )
     .bind(job.repository)

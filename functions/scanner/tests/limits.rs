@@ -247,11 +247,15 @@ async fn a_poll_takes_at_most_its_commit_cap_and_the_rest_on_the_next_polls(admi
             .drain()
             .await
             .unwrap();
-        let (heads, polled): (Value, bool) =
-            sqlx::query_as("select branch_heads, last_polled_at is not null from app.repositories")
-                .fetch_one(&admin)
-                .await
-                .unwrap();
+        let (heads, polled, incomplete): (Value, bool, bool) = sqlx::query_as(
+            "select branch_heads, last_polled_at is not null, history_incomplete
+             from app.repositories",
+        )
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        // The sync health's backfill: incomplete exactly while a poll was cut short.
+        assert_eq!(incomplete, !polled, "{heads}");
         let stored: Vec<String> = sqlx::query_scalar("select sha from app.commits")
             .fetch_all(&admin)
             .await

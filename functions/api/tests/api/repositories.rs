@@ -75,6 +75,11 @@ async fn an_admin_connects_a_remote_by_url_and_every_member_sees_its_health(admi
     let health = &repository["health"];
     assert_eq!(health["state"], "pending");
     assert_eq!(
+        health["backfill"],
+        json!({ "complete": false, "commits": 0 }),
+        "nothing fetched yet"
+    );
+    assert_eq!(
         health["jobs"],
         json!({ "queued": 1, "running": 0, "dead": 0 })
     );
@@ -437,6 +442,10 @@ async fn sync_health_shows_the_last_scan_the_last_delivery_and_work_in_progress(
     assert_eq!(time(&health["last_polled_at"]), polled);
     assert_eq!(health["last_delivery_at"], "2026-01-01T09:00:00Z");
     assert_eq!(
+        health["backfill"],
+        json!({ "complete": true, "commits": 0 })
+    );
+    assert_eq!(
         time(&health["next_poll_at"]),
         polled + chrono::Duration::minutes(10),
         "the last poll and its interval"
@@ -462,6 +471,17 @@ async fn sync_health_shows_the_last_scan_the_last_delivery_and_work_in_progress(
         json!({ "queued": 0, "running": 1, "dead": 0 })
     );
     worker.rollback().await.unwrap();
+
+    // A poll cut short by its commit cap: the history is still being taken.
+    sqlx::query("update app.repositories set history_incomplete = true where id = $1")
+        .bind(id)
+        .execute(&app.admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        show().await.json["health"]["backfill"],
+        json!({ "complete": false, "commits": 0 })
+    );
 
     sqlx::query(
         "insert into app.jobs (tenant_id, queue, kind, payload, status, attempts, last_error)

@@ -19,7 +19,9 @@ pub use super::connection::{
     Connection, Credential, DEFAULT_POLL_INTERVAL_SECONDS, POLL_INTERVAL_SECONDS,
     check_poll_interval,
 };
-use super::model::{LastScan, Repository, RepositoryFilter, RepositoryKey, SyncHealth, SyncState};
+use super::model::{
+    Backfill, LastScan, Repository, RepositoryFilter, RepositoryKey, SyncHealth, SyncState,
+};
 use crate::api::{
     contains_pattern,
     pagination::{MAX_LIMIT, PageRequest},
@@ -270,6 +272,7 @@ async fn read_repositories(
                   r.created_at, r.last_delivery_at, r.last_polled_at, r.last_scanned_at,
                   r.last_synced_commit, r.last_scan_duration_ms, r.consecutive_failures,
                   r.last_error, r.last_failed_at, r.retry_after, r.scan_problems,
+                  r.history_incomplete,
                   case when r.provider = 'git' then
                     greatest(r.last_polled_at + make_interval(secs => r.poll_interval_seconds),
                              r.retry_after)
@@ -330,6 +333,7 @@ struct RepositoryRow {
     last_failed_at: Option<DateTime<Utc>>,
     retry_after: Option<DateTime<Utc>>,
     scan_problems: Vec<String>,
+    history_incomplete: bool,
     next_poll_at: Option<DateTime<Utc>>,
 }
 
@@ -372,6 +376,10 @@ impl RepositoryRow {
                 last_failed_at: self.last_failed_at,
                 retry_after: self.retry_after,
                 problems: self.scan_problems,
+                backfill: Backfill {
+                    complete: fetched && !self.history_incomplete,
+                    commits: self.commits,
+                },
             },
         }
     }

@@ -85,6 +85,20 @@ pub struct SyncHealth {
     pub retry_after: Option<DateTime<Utc>>,
     /// What the last full scan could not take in (projects beyond the plan's limit).
     pub problems: Vec<String>,
+    /// Taking in the repository's history (`git`).
+    pub backfill: Backfill,
+}
+
+/// How far the repository's history has been taken in. A poll takes at most
+/// `SCANNER_MAX_COMMITS_PER_POLL` new commits; with more, the repository stays due and the next
+/// poll goes on where it stopped.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Backfill {
+    /// Whether every commit of its branches is stored: false before the first poll and while
+    /// polls are still taking a history longer than one poll's cap.
+    pub complete: bool,
+    /// Commits stored so far.
+    pub commits: i64,
 }
 
 /// A finished scan.
