@@ -750,3 +750,83 @@ async fn another_organizations_repositories_are_not_found(admin: PgPool) {
     assert_eq!(theirs.status, StatusCode::CREATED);
     assert_ne!(theirs.json["id"], id.as_str());
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_listed_totals_follow_every_write_and_match_a_recount(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let team = Team::new(&app, "acme").await;
+    let id = insert(
+        &app,
+        &team,
+        "provider, full_name, clone_url",
+        "'git', 'acme/app', 'https://git.example.test/acme/app.git'",
+    )
+    .await;
+    let totals = || async {
+        let reply = team
+            .call(
+                &app,
+                &team.member,
+                Method::GET,
+                format!("/repositories/{id}"),
+                None,
+            )
+            .await;
+        let r = &reply.json;
+        [
+            &r["projects"],
+            &r["tasks"],
+            &r["tasks_done"],
+            &r["commits"],
+            &r["links"],
+        ]
+        .map(|v| v.as_i64().unwrap_or_else(|| panic!("{reply:?}")))
+    };
+    let recount = || async {
+        let row: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "select (select count(*) from app.projects where repository_id = $1 and removed_at is null),
+                    (select count(*) from app.tasks where repository_id = $1 and removed_at is null),
+                    (select count(*) from app.tasks
+                     where repository_id = $1 and removed_at is null and status = 'done'),
+                    (select count(*) from app.commits where repository_id = $1),
+                    (select count(*) from app.commit_task_links l join app.commits c on c.id = l.commit_id
+                     where c.repository_id = $1 and l.state = 'active')",
+        )
+        .bind(id)
+        .fetch_one(&app.admin)
+        .await
+        .unwrap();
+        [row.0, row.1, row.2, row.3, row.4]
+    };
+    // Each step as the runtime role writes it (the scanner, the linker, a person), in one statement
+    // or several rows at once.
+    let steps = [
+        "insert into projects (repository_id, path, type, types)
+         values ($1, '', 'npm', '{npm}'), ($1, 'web', 'npm', '{npm}')",
+        "insert into tasks (repository_id, source, external_key, title, status)
+         values ($1, 'tasklist', 'T-1', 'One', 'open'), ($1, 'tasklist', 'T-2', 'Two', 'done'),
+                ($1, 'tasklist', 'T-3', 'Three', 'done')",
+        "insert into commits (repository_id, sha, message)
+         values ($1, repeat('a', 40), 'a'), ($1, repeat('b', 40), 'b'), ($1, repeat('c', 40), 'c')",
+        "insert into commit_task_links (commit_id, task_id, method, confidence, state)
+         select c.id, t.id, 'explicit', 1, case when c.sha = repeat('c', 40) then 'suggested' else 'active' end
+         from commits c, tasks t where c.repository_id = $1 and t.external_key in ('T-1', 'T-2')",
+        "update commit_task_links set state = 'active' where state = 'suggested'",
+        "update commit_task_links set state = 'rejected'
+         where commit_id = (select id from commits where sha = repeat('a', 40))",
+        "update tasks set status = 'open' where external_key = 'T-2' and $1::uuid is not null",
+        "update tasks set removed_at = now() where external_key = 'T-3' and $1::uuid is not null",
+        "update projects set removed_at = now() where path = 'web' and $1::uuid is not null",
+        "delete from commit_task_links where commit_id = (select id from commits where sha = repeat('b', 40))",
+        "delete from tasks where external_key = 'T-1' and $1::uuid is not null",
+        "delete from projects where path = '' and $1::uuid is not null",
+    ];
+    assert_eq!(totals().await, [0; 5]);
+    for step in steps {
+        let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+        sqlx::query(step).bind(id).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(totals().await, recount().await, "after {step}");
+    }
+    assert_eq!(totals().await, [0, 1, 0, 3, 1], "the end state");
+}

@@ -21,20 +21,28 @@ pub async fn list_projects(
     let after = page.after.as_ref();
     sqlx::query_as!(
         Project,
+        // Each repository's first projects by path (its unique index), then the page across
+        // repositories by name: a page reads about limit × repositories index entries instead of
+        // sorting every project of the organization (scripts/bench-api: 10,000 projects).
         r#"select p.id, p.repository_id, r.full_name as repository, p.path, p.type as kind,
                   p.types, p.name, p.version, p.description, p.manifests, p.tags, p.parent_id,
-                  pp.path as "parent_path?", p.task_count, p.tasks_done, p.todo_count,
-                  p.fixme_count, p.updated_at
-           from projects p
-           join repositories r on r.id = p.repository_id
-           left join projects pp on pp.id = p.parent_id
-           where p.removed_at is null and not r.archived
-             and ($1::uuid is null or p.repository_id = $1)
-             and ($2::text is null or $2 = any(p.types))
-             and ($3::text is null or $3 = any(p.tags))
-             and ($4::uuid is null or p.parent_id = $4)
-             and ($5::text is null or p.name ilike $5 or p.path ilike $5)
-             and ($6::text is null or (r.full_name, p.path, p.id) > ($6, $7, $8::uuid))
+                  (select pp.path from projects pp where pp.id = p.parent_id) as "parent_path?",
+                  p.task_count, p.tasks_done, p.todo_count, p.fixme_count, p.updated_at
+           from repositories r
+           cross join lateral (
+             select p.* from projects p
+             where p.repository_id = r.id and p.removed_at is null
+               and ($2::text is null or $2 = any(p.types))
+               and ($3::text is null or $3 = any(p.tags))
+               and ($4::uuid is null or p.parent_id = $4)
+               and ($5::text is null or p.name ilike $5 or p.path ilike $5)
+               and ($6::text is null or (r.full_name, p.path, p.id) > ($6, $7, $8::uuid))
+             order by p.path
+             limit $9
+           ) p
+           where not r.archived
+             and ($1::uuid is null or r.id = $1)
+             and ($6::text is null or r.full_name >= $6)
            order by r.full_name, p.path, p.id
            limit $9"#,
         filter.repository,

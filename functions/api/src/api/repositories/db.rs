@@ -259,16 +259,8 @@ async fn read_repositories(
                   r.default_branch,
                   (select count(*) from jsonb_object_keys(r.branch_heads))::int as "branches!",
                   r.poll_interval_seconds, r.credential_kind is not null as "has_credential!",
-                  (select count(*) from projects p
-                   where p.repository_id = r.id and p.removed_at is null) as "projects!",
-                  (select count(*) from tasks t
-                   where t.repository_id = r.id and t.removed_at is null) as "tasks!",
-                  (select count(*) from tasks t
-                   where t.repository_id = r.id and t.removed_at is null and t.status = 'done')
-                    as "tasks_done!",
-                  (select count(*) from commits c where c.repository_id = r.id) as "commits!",
-                  (select count(*) from commit_task_links l join commits c on c.id = l.commit_id
-                   where c.repository_id = r.id and l.state = 'active') as "links!",
+                  r.project_count as projects, r.task_count as tasks, r.tasks_done,
+                  r.commit_count as commits, r.link_count as links,
                   r.created_at, r.last_delivery_at, r.last_polled_at, r.last_scanned_at,
                   r.last_synced_commit, r.last_scan_duration_ms, r.consecutive_failures,
                   r.last_error, r.last_failed_at, r.retry_after, r.scan_problems,

@@ -26,21 +26,20 @@ pub async fn list_unlinked_commits(
     let rows = sqlx::query!(
         r#"select c.id, c.repository_id, r.full_name as repository, c.sha,
                   split_part(c.message, chr(10), 1) as "title!", c.author_name,
-                  coalesce(c.committed_at, c.authored_at, c.created_at) as "at!",
+                  c.dated_at as at,
                   (select count(*) from commit_task_links s
                    where s.commit_id = c.id and s.state = $7) as "suggestions!"
            from commits c
            join repositories r on r.id = c.repository_id
            where not r.archived
              and ($1::uuid is null or c.repository_id = $1)
-             and ($2::timestamptz is null or coalesce(c.committed_at, c.authored_at, c.created_at) >= $2)
-             and ($3::timestamptz is null or coalesce(c.committed_at, c.authored_at, c.created_at) < $3)
-             and ($4::timestamptz is null
-                  or (coalesce(c.committed_at, c.authored_at, c.created_at), c.id) < ($4, $5::uuid))
+             and ($2::timestamptz is null or c.dated_at >= $2)
+             and ($3::timestamptz is null or c.dated_at < $3)
+             and ($4::timestamptz is null or (c.dated_at, c.id) < ($4, $5::uuid))
              and not exists (
                select 1 from commit_task_links l join tasks t on t.id = l.task_id
                where l.commit_id = c.id and l.state = $8 and t.removed_at is null)
-           order by coalesce(c.committed_at, c.authored_at, c.created_at) desc, c.id desc
+           order by c.dated_at desc, c.id desc
            limit $6"#,
         filter.repository,
         filter.since,
@@ -164,7 +163,7 @@ pub async fn linking_rate(
         .collect();
     let rows = sqlx::query!(
         r#"select c.repository_id, r.full_name as repository,
-                  date_trunc('week', coalesce(c.committed_at, c.authored_at, c.created_at)
+                  date_trunc('week', c.dated_at
                              at time zone 'UTC')::date as "week!",
                   count(*) as "commits!",
                   count(*) filter (where exists (
@@ -173,9 +172,9 @@ pub async fn linking_rate(
            from commits c
            join repositories r on r.id = c.repository_id
            where not r.archived
-             and coalesce(c.committed_at, c.authored_at, c.created_at)
+             and c.dated_at
                  >= ($1::date)::timestamp at time zone 'UTC'
-             and coalesce(c.committed_at, c.authored_at, c.created_at)
+             and c.dated_at
                  < ($4::date)::timestamp at time zone 'UTC'
              and ($2::uuid is null or c.repository_id = $2)
            group by 1, 2, 3
