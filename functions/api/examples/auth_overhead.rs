@@ -4,7 +4,8 @@
 //! twice: as `GET /api/v2/orgs/{org}` behind the real `authorize` (access-token check, membership
 //! look-up that opens the transaction), as the same route without authentication (the `{org}` slug
 //! resolved to its tenant in the statement that opens the transaction, as `authorize` does with the
-//! membership), and as a bare route for a tenant known in advance. `wrk` loads each in alternating
+//! membership), and as a bare route for a tenant known in advance; all three with the ETag layer
+//! every read has. `wrk` loads each in alternating
 //! rounds; reported: requests per second of each, the ratios, and the time of one password hash
 //! (Argon2id) next to one authenticated request.
 //! Needs `DATABASE_URL` of a role that may create databases (works in a scratch database) and `wrk`.
@@ -17,10 +18,12 @@ use std::{
 use axum::{
     Json, Router,
     extract::{Path, State},
+    middleware,
     routing::get,
 };
 use dashboard_api::{
     ApiConfig, AppState,
+    api::etag,
     auth::{
         password::Passwords,
         session::{self, Proof, amr},
@@ -62,12 +65,19 @@ async fn main() -> anyhow::Result<()> {
         let tokens = session::start(&mut tx, &state.config.keys, &proof, None).await?;
         tx.commit().await?;
 
+        // The references answer like the real route but for authentication: its ETag included.
         let bare = Router::new()
-            .route("/bench/orgs/{org}", get(bare_read))
+            .route(
+                "/bench/orgs/{org}",
+                get(bare_read).route_layer(middleware::from_fn(etag::tag)),
+            )
             .with_state((db.clone(), TenantId::from_uuid(org.id)))
             .merge(
                 Router::new()
-                    .route("/open/orgs/{org}", get(open_read))
+                    .route(
+                        "/open/orgs/{org}",
+                        get(open_read).route_layer(middleware::from_fn(etag::tag)),
+                    )
                     .with_state(db.clone()),
             );
         let app = serve::service(dashboard_api::routes(state).merge(bare), db);
