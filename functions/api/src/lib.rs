@@ -16,6 +16,7 @@ pub mod routes;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod user;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub verified: auth::verified::VerifiedTokens,
     /// How the jobs a request enqueues (a poll, a replayed job) reach their consumer.
     pub transport: Transport,
+    /// This instance's listener of changes, for the pages' live updates.
+    pub live: web::live::Hub,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             verified: auth::verified::VerifiedTokens::default(),
+            live: web::live::Hub::default(),
         }
     }
 
@@ -57,7 +61,9 @@ impl AppState {
 
 /// The function's own endpoints, without probes or middleware.
 pub fn routes(state: AppState) -> Router {
-    routes::build(&state, routes::table()).with_state(state)
+    routes::build(&state, routes::table())
+        .merge(web::router(&state))
+        .with_state(state)
 }
 
 /// The complete service as deployed: own routes, `/healthz`, `/readyz`, request tracing.

@@ -108,8 +108,25 @@ impl<T: Serialize> Page<T> {
         &self.items
     }
 
-    /// The address of the next page: this request's path and query with `cursor` replaced.
+    /// The rows, and the address of the next page if there is one (for the web pages).
+    pub fn into_rows(self) -> (Vec<T>, Option<String>) {
+        let next = self.next_href();
+        (self.items, next)
+    }
+
+    /// The address of the next page, if there is one: this request's path and query with
+    /// `cursor` replaced (the pages' "next" links).
+    pub fn next_href(&self) -> Option<String> {
+        self.next.as_deref().map(|cursor| self.href(cursor))
+    }
+
+    /// The `Link` header's value for the page at `cursor`.
     fn next_link(&self, cursor: &str) -> String {
+        format!("<{}>; rel=\"next\"", self.href(cursor))
+    }
+
+    /// This request's path and query with `cursor` replaced.
+    fn href(&self, cursor: &str) -> String {
         let mut query: Vec<(String, String)> = self
             .uri
             .query()
@@ -118,7 +135,7 @@ impl<T: Serialize> Page<T> {
         query.retain(|(name, _)| name != "cursor");
         query.push(("cursor".into(), cursor.into()));
         let query = serde_urlencoded::to_string(&query).expect("pairs of strings encode");
-        format!("<{}?{query}>; rel=\"next\"", self.uri.path())
+        format!("{}?{query}", self.uri.path())
     }
 }
 

@@ -86,7 +86,7 @@ pub struct AuditQuery {
         (status = 422, description = "A limit out of range, or a `before` this log did not give", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list(
+pub(crate) async fn list(
     mut member: Member,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, Error> {

@@ -58,7 +58,7 @@ pub struct MemberEntry {
     params(("org" = String, Path, description = "The organization's slug")),
     responses((status = 200, body = [MemberEntry]))
 )]
-async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
+pub(crate) async fn list(mut member: Member) -> Result<Json<Vec<MemberEntry>>, Error> {
     Ok(Json(list_members(&mut member.tx).await?))
 }
 
@@ -74,7 +74,7 @@ pub async fn list_members(tx: &mut TenantTx) -> Result<Vec<MemberEntry>, Error> 
 /// The body of `PATCH /api/v2/orgs/{org}/members/{account_id}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RoleChange {
+pub(crate) struct RoleChange {
     /// The new role: at most the caller's; only owners grant or take away `owner`.
     role: Role,
 }
@@ -97,7 +97,7 @@ struct RoleChange {
         (status = 409, description = "It would leave the organization without an owner", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn change_role(
+pub(crate) async fn change_role(
     mut member: Member,
     Path((_, target)): Path<(String, Uuid)>,
     Json(change): Json<RoleChange>,
@@ -140,7 +140,7 @@ async fn change_role(
         (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn remove(
+pub(crate) async fn remove(
     mut member: Member,
     Path((_, target)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
@@ -166,7 +166,7 @@ async fn remove(
         (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn leave(mut member: Member) -> Result<StatusCode, Error> {
+pub(crate) async fn leave(mut member: Member) -> Result<StatusCode, Error> {
     let removed = remove_member(&mut member.tx, None, member.account).await?;
     audit::record(&mut member.tx, removed.event(member.account, "member.left")).await?;
     member.tx.commit().await?;

@@ -67,7 +67,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         (status = 422, description = "A name out of shape, or nothing to change", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn update(
+pub(crate) async fn update(
     mut member: Member,
     Json(changes): Json<OrganizationChanges>,
 ) -> Result<Json<Organization>, Error> {
@@ -139,7 +139,7 @@ pub async fn update_organization(
         (status = 403, description = "No recent proof (with the second factor when the owner has one): `POST /api/v2/auth/reauthenticate` first", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn remove(mut member: Member) -> Result<StatusCode, Error> {
+pub(crate) async fn remove(mut member: Member) -> Result<StatusCode, Error> {
     member.require_recent_auth()?;
     let mfa_enabled: bool = sqlx::query_scalar("select mfa_enabled from accounts where id = $1")
         .bind(member.account)

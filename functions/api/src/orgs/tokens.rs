@@ -83,7 +83,7 @@ pub struct CreatedApiToken {
 /// The body of `POST /api/v2/orgs/{org}/tokens`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(crate) struct NewToken {
     /// What it is for (1–200 characters).
     #[schema(schema_with = name_schema)]
     name: String,
@@ -110,7 +110,7 @@ struct NewToken {
         (status = 422, description = "A name out of shape, `owner`, or an expiry out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn create(
+pub(crate) async fn create(
     mut member: Member,
     Json(new): Json<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedApiToken>), Error> {
@@ -202,7 +202,7 @@ pub async fn create_api_token(
     params(("org" = String, Path, description = "The organization's slug")),
     responses((status = 200, description = "Newest first", body = [ApiToken]))
 )]
-async fn list(mut member: Member) -> Result<Json<Vec<ApiToken>>, Error> {
+pub(crate) async fn list(mut member: Member) -> Result<Json<Vec<ApiToken>>, Error> {
     let everyone = OrgPermission::ManageTokens.allows(member.org.role);
     Ok(Json(
         list_api_tokens(&mut member.tx, member.account, everyone).await?,
@@ -243,7 +243,7 @@ pub async fn list_api_tokens(
         (status = 404, description = "No such live token (of the caller's, unless an admin)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn revoke(
+pub(crate) async fn revoke(
     mut member: Member,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {

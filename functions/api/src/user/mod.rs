@@ -87,10 +87,19 @@ pub async fn list_organizations(
     tx: &mut dashboard_shared::AccountTx,
 ) -> Result<Vec<OrgMembership>, Error> {
     let account = tx.account_id();
+    list_organizations_of(tx, account).await
+}
+
+/// The organizations of `account`, by slug, on any of its transactions (a page's organization
+/// switcher reads them inside the page's tenant transaction).
+pub async fn list_organizations_of(
+    conn: &mut sqlx::PgConnection,
+    account: uuid::Uuid,
+) -> Result<Vec<OrgMembership>, Error> {
     Ok(
         sqlx::query_as("select slug, name, role from lookup.memberships_of($1)")
             .bind(account)
-            .fetch_all(&mut **tx)
+            .fetch_all(conn)
             .await?,
     )
 }

@@ -52,7 +52,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A time that is not RFC 3339, times out of order, a limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list(
+pub(crate) async fn list(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<CommitFilter>,
@@ -83,7 +83,7 @@ async fn list(
         (status = 422, description = "Not a SHA or a prefix of 7 to 64 hex digits", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn show(
+pub(crate) async fn show(
     mut member: Member,
     Path((_org, sha)): Path<(String, String)>,
     Query(query): Query<ShaQuery>,

@@ -52,7 +52,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list_dead(
+pub(crate) async fn list_dead(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(paging): Query<PageQuery>,
@@ -81,7 +81,7 @@ pub struct ReplayedJob {
         (status = 409, description = "The same work is queued already", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn replay(
+pub(crate) async fn replay(
     State(state): State<AppState>,
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,

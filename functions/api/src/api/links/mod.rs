@@ -53,7 +53,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A commit or task that is not one of this organization's, or not a commit or task at all (the field is named)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn add(mut member: Member, Json(new): Json<NewLink>) -> Result<Response, Error> {
+pub(crate) async fn add(mut member: Member, Json(new): Json<NewLink>) -> Result<Response, Error> {
     let commit = db::find_commit(&mut member.tx, &new.commit).await?;
     let task = db::find_task(&mut member.tx, commit.repository_id, &new.task).await?;
     let added = db::add_link(&mut member.tx, Some(member.account), &commit, task).await?;
@@ -82,7 +82,7 @@ async fn add(mut member: Member, Json(new): Json<NewLink>) -> Result<Response, E
         (status = 404, description = "No such link in this organization (or removed already)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn remove(
+pub(crate) async fn remove(
     mut member: Member,
     Path((_org, commit, task)): Path<(String, Uuid, Uuid)>,
 ) -> Result<StatusCode, Error> {
@@ -107,7 +107,7 @@ async fn remove(
         (status = 422, description = "A repository that is not one of this organization's", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn relink(
+pub(crate) async fn relink(
     State(state): State<AppState>,
     mut member: Member,
     body: Option<Json<Option<RelinkRequest>>>,
@@ -135,7 +135,7 @@ async fn relink(
         (status = 404, description = "No such job in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn job(
+pub(crate) async fn job(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Job>, Error> {

@@ -33,6 +33,6 @@ pub fn routes() -> Vec<Route> {
     params(("org" = String, Path, description = "The organization's slug")),
     responses((status = 200, body = Totals))
 )]
-async fn show(mut member: Member) -> Result<Json<Totals>, Error> {
+pub(crate) async fn show(mut member: Member) -> Result<Json<Totals>, Error> {
     Ok(Json(db::count_totals(&mut member.tx).await?))
 }

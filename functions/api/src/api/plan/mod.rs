@@ -33,6 +33,6 @@ pub fn routes() -> Vec<Route> {
     params(("org" = String, Path, description = "The organization's slug")),
     responses((status = 200, body = PlanUsage))
 )]
-async fn show(mut member: Member) -> Result<Json<PlanUsage>, Error> {
+pub(crate) async fn show(mut member: Member) -> Result<Json<PlanUsage>, Error> {
     Ok(Json(plan::plan_usage(&mut member.tx).await?))
 }

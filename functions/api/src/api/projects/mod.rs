@@ -47,7 +47,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list(
+pub(crate) async fn list(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<ProjectFilter>,
@@ -71,7 +71,7 @@ async fn list(
         (status = 404, description = "No such project in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn show(
+pub(crate) async fn show(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<Json<ProjectDetail>, Error> {
@@ -90,7 +90,7 @@ async fn show(
         (status = 404, description = "No such repository in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn tree(
+pub(crate) async fn tree(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Vec<ProjectNode>>, Error> {

@@ -64,7 +64,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list(
+pub(crate) async fn list(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<RepositoryFilter>,
@@ -86,7 +86,7 @@ async fn list(
         (status = 404, description = "No such repository in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn show(
+pub(crate) async fn show(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Repository>, Error> {
@@ -109,7 +109,7 @@ async fn show(
         (status = 422, description = "A field is wrong (named first): a URL the remote policy refuses, a credential that does not fit", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn connect(
+pub(crate) async fn connect(
     State(state): State<AppState>,
     mut member: Member,
     Json(new): Json<NewRepository>,
@@ -161,7 +161,7 @@ async fn connect(
         (status = 422, description = "An interval out of range, or a repository that is not polled", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn change(
+pub(crate) async fn change(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
     Json(change): Json<RepositoryChange>,
@@ -192,7 +192,7 @@ async fn change(
         (status = 404, description = "No such repository in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn sync(
+pub(crate) async fn sync(
     State(state): State<AppState>,
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
@@ -216,7 +216,7 @@ async fn sync(
         (status = 404, description = "No such repository in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn disconnect(
+pub(crate) async fn disconnect(
     State(state): State<AppState>,
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,

@@ -58,6 +58,18 @@ pub enum SyncState {
     Healthy,
 }
 
+impl SyncState {
+    /// The word, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Syncing => "syncing",
+            Self::Failing => "failing",
+            Self::Pending => "pending",
+            Self::Healthy => "healthy",
+        }
+    }
+}
+
 /// How a repository's syncing goes.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SyncHealth {

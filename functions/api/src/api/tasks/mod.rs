@@ -48,7 +48,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A search text or a limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list(
+pub(crate) async fn list(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<TaskFilter>,
@@ -80,7 +80,7 @@ async fn list(
         (status = 404, description = "No such task in this organization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn show(
+pub(crate) async fn show(
     mut member: Member,
     Path((_org, id)): Path<(String, Uuid)>,
 ) -> Result<Json<TaskDetail>, Error> {

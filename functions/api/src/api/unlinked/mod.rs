@@ -56,7 +56,7 @@ pub fn routes() -> Vec<Route> {
         (status = 422, description = "A limit out of range, or `since` after `until`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn commits(
+pub(crate) async fn commits(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<CommitFilter>,
@@ -86,7 +86,7 @@ async fn commits(
         (status = 422, description = "A limit out of range, or `source=github_pr`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn tasks(
+pub(crate) async fn tasks(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<TaskFilter>,
@@ -115,7 +115,7 @@ async fn tasks(
         (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn pull_requests(
+pub(crate) async fn pull_requests(
     mut member: Member,
     OriginalUri(uri): OriginalUri,
     Query(filter): Query<PullRequestFilter>,
@@ -138,7 +138,7 @@ async fn pull_requests(
         (status = 422, description = "`weeks` out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn linking_rate(
+pub(crate) async fn linking_rate(
     mut member: Member,
     Query(query): Query<RateQuery>,
 ) -> Result<Json<LinkingRate>, Error> {

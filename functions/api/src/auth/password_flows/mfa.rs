@@ -74,6 +74,17 @@ pub struct MfaStep {
     recovery_code: Option<String>,
 }
 
+impl MfaStep {
+    /// The second step of a form (the web dashboard's), with the MFA token in its cookie.
+    pub(crate) fn new(code: Option<String>, recovery_code: Option<String>) -> Self {
+        Self {
+            mfa_token: None,
+            code,
+            recovery_code,
+        }
+    }
+}
+
 impl PartialSchema for MfaStep {
     fn schema() -> RefOr<Schema> {
         super::exactly_one_of(

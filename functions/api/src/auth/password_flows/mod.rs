@@ -5,10 +5,10 @@
 
 mod attempts;
 mod links;
-mod mfa;
+pub(crate) mod mfa;
 mod reauth;
 mod reset;
-mod sign_in;
+pub(crate) mod sign_in;
 mod signup;
 mod totp_settings;
 mod verify;

@@ -38,6 +38,17 @@ pub struct PasswordSignIn {
     totp: Option<String>,
 }
 
+impl PasswordSignIn {
+    /// The sign-in of a form (the web dashboard's).
+    pub(crate) fn new(email: String, password: String, totp: Option<String>) -> Self {
+        Self {
+            email,
+            password,
+            totp,
+        }
+    }
+}
+
 /// What `lookup.account_for_sign_in` answers.
 /// (Its throttle columns are read again under the row lock, [`attempts::begin`].)
 #[derive(sqlx::FromRow)]

@@ -101,7 +101,7 @@ pub struct NewInvitation {
         (status = 422, description = "Not one email address", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     mut member: Member,
     Json(new): Json<NewInvitation>,
@@ -215,7 +215,7 @@ fn plausible_email(email: &str) -> bool {
     params(("org" = String, Path, description = "The organization's slug")),
     responses((status = 200, body = [Invitation]))
 )]
-async fn list(mut member: Member) -> Result<Json<Vec<Invitation>>, Error> {
+pub(crate) async fn list(mut member: Member) -> Result<Json<Vec<Invitation>>, Error> {
     Ok(Json(list_invitations(&mut member.tx).await?))
 }
 
@@ -247,7 +247,7 @@ pub async fn list_invitations(tx: &mut TenantTx) -> Result<Vec<Invitation>, Erro
         (status = 404, description = "No such pending invitation", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn revoke(
+pub(crate) async fn revoke(
     mut member: Member,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {

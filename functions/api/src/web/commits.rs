@@ -1,0 +1,269 @@
+//! Commits: the list with its filters, a commit's page with each link's method, confidence and
+//! why (the reference it wrote, or the terms it shares with the task), confirm and reject for
+//! suggestions and "link to task…", and the unlinked work (commits without a task, tasks without
+//! commits, the linking rate).
+
+use askama::Template;
+use axum::{
+    Extension, Form, Json,
+    extract::{OriginalUri, Path, Query},
+    response::{IntoResponse as _, Redirect, Response},
+    routing::{get, post},
+};
+use dashboard_shared::Error;
+use http::Method;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    charts::{self, Columns},
+    csrf::CsrfToken,
+    layout::{Chrome, FilterQuery, filled, render},
+};
+use crate::{
+    api::{
+        commits::{
+            self as api,
+            model::{Commit, CommitDetail, CommitFilter, ShaQuery},
+        },
+        links::{self, model::NewLink},
+        pagination::PageQuery,
+        unlinked::{
+            self,
+            model::{
+                CommitFilter as UnlinkedCommitFilter, TaskFilter, UnlinkedCommit, UnlinkedTask,
+            },
+        },
+    },
+    auth::{
+        context::Member,
+        permission::{OrgPermission, Permission},
+    },
+    routes::Route,
+};
+
+/// The pages of this module.
+pub fn routes() -> Vec<Route> {
+    use OrgPermission::{ReadData, WriteData};
+    vec![
+        Route::new(
+            Method::GET,
+            "/orgs/{org}/commits",
+            Permission::Org(ReadData),
+            get(list),
+        ),
+        Route::new(
+            Method::GET,
+            "/orgs/{org}/commits/{sha}",
+            Permission::Org(ReadData),
+            get(show),
+        ),
+        Route::new(
+            Method::POST,
+            "/orgs/{org}/links",
+            Permission::Org(WriteData),
+            post(link),
+        ),
+        Route::new(
+            Method::POST,
+            "/orgs/{org}/links/{commit_id}/{task_id}/reject",
+            Permission::Org(WriteData),
+            post(reject),
+        ),
+        Route::new(
+            Method::GET,
+            "/orgs/{org}/unlinked",
+            Permission::Org(ReadData),
+            get(unlinked_work),
+        ),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "commits.html")]
+struct CommitsPage {
+    chrome: Chrome,
+    commits: Vec<Commit>,
+    next: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+impl CommitsPage {
+    fn filled(&self, name: &str) -> String {
+        filled(&self.query, name)
+    }
+}
+
+async fn list(
+    mut member: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    OriginalUri(uri): OriginalUri,
+    FilterQuery(filter): FilterQuery<CommitFilter>,
+    FilterQuery(paging): FilterQuery<PageQuery>,
+) -> Result<Response, Error> {
+    let chrome = Chrome::member(&mut member, &csrf, "Commits", "commits").await?;
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let page = api::list(member, OriginalUri(uri), Query(filter), Query(paging)).await?;
+    let (commits, next) = page.into_rows();
+    Ok(render(&CommitsPage {
+        chrome,
+        commits,
+        next,
+        query,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "commit.html")]
+struct CommitPage {
+    chrome: Chrome,
+    detail: CommitDetail,
+    error: Option<String>,
+}
+
+async fn show(
+    mut member: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Path((org, sha)): Path<(String, String)>,
+    FilterQuery(query): FilterQuery<ShaQuery>,
+    FilterQuery(flash): FilterQuery<Flash>,
+) -> Result<Response, Error> {
+    let mut chrome = Chrome::member(&mut member, &csrf, "Commit", "commits").await?;
+    let Json(detail) = api::show(member, Path((org, sha)), Query(query)).await?;
+    chrome.title = format!("{} {}", short(&detail.commit.sha), detail.commit.title);
+    Ok(render(&CommitPage {
+        chrome,
+        detail,
+        error: flash.error,
+    }))
+}
+
+/// A message carried to the page a form returns to.
+#[derive(Deserialize)]
+struct Flash {
+    error: Option<String>,
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
+
+/// "Link to task…" and "confirm" (a suggestion made a link in force).
+#[derive(Deserialize)]
+struct LinkForm {
+    commit: String,
+    task: String,
+}
+
+async fn link(
+    member: Member,
+    Path(org): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, Error> {
+    let back = format!("/orgs/{org}/commits/{}", form.commit.trim());
+    let new = NewLink {
+        commit: form.commit.trim().to_owned(),
+        task: form.task.trim().to_owned(),
+    };
+    match links::add(member, Json(new)).await {
+        Ok(_) => Ok(Redirect::to(&back).into_response()),
+        Err(error @ (Error::Unprocessable(_) | Error::NotFound | Error::BadRequest(_))) => {
+            let message = match error {
+                Error::NotFound => "no such task in this repository".to_owned(),
+                other => other.to_string(),
+            };
+            let query = serde_urlencoded::to_string([("error", message)]).unwrap_or_default();
+            Ok(Redirect::to(&format!("{back}?{query}")).into_response())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Where to go after rejecting.
+#[derive(Deserialize)]
+struct RejectForm {
+    sha: String,
+}
+
+async fn reject(
+    member: Member,
+    Path((org, commit_id, task_id)): Path<(String, Uuid, Uuid)>,
+    Form(form): Form<RejectForm>,
+) -> Result<Response, Error> {
+    let sha = api::model::parse_sha(&form.sha)?;
+    links::remove(member, Path((org.clone(), commit_id, task_id))).await?;
+    Ok(Redirect::to(&format!("/orgs/{org}/commits/{sha}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "unlinked.html")]
+struct UnlinkedPage {
+    chrome: Chrome,
+    commits: Vec<UnlinkedCommit>,
+    more_commits: Option<String>,
+    tasks: Vec<UnlinkedTask>,
+    more_tasks: Option<String>,
+    chart: String,
+    rate: Option<f64>,
+}
+
+async fn unlinked_work(
+    mut member: Member,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(org): Path<String>,
+) -> Result<Response, Error> {
+    let chrome = Chrome::member(&mut member, &csrf, "Unlinked work", "unlinked").await?;
+    let first = || PageQuery {
+        limit: Some(25),
+        cursor: None,
+    };
+    let commits = unlinked::db::list_unlinked_commits(
+        &mut member.tx,
+        &UnlinkedCommitFilter::default(),
+        &first().parse()?,
+    )
+    .await?;
+    let tasks = unlinked::db::list_unlinked_tasks(
+        &mut member.tx,
+        &TaskFilter::default(),
+        &first().parse()?,
+    )
+    .await?;
+    let rates = unlinked::db::linking_rate(&mut member.tx, 12, None).await?;
+    let (all, linked) = rates
+        .weeks
+        .iter()
+        .fold((0, 0), |(c, l), w| (c + w.commits, l + w.linked));
+    let chart = charts::svg(&Columns::new(
+        "Share of commits linked to a task, per week, over the last 12 weeks".into(),
+        rates
+            .weeks
+            .iter()
+            .map(|w| {
+                (
+                    format!("{}: {} of {} linked", w.week, w.linked, w.commits),
+                    w.rate.unwrap_or(0.0),
+                )
+            })
+            .collect(),
+    ));
+    let (commits, more_commits) = cut(commits, 25, format!("/orgs/{org}/commits?linked=false"));
+    let (tasks, more_tasks) = cut(tasks, 25, format!("/orgs/{org}/tasks?linked=false"));
+    Ok(render(&UnlinkedPage {
+        chrome,
+        commits,
+        more_commits,
+        tasks,
+        more_tasks,
+        chart,
+        rate: (all > 0).then(|| linked as f64 / all as f64),
+    }))
+}
+
+/// The first `limit` rows; when there were more, `all` (the address of the full list).
+fn cut<T>(mut rows: Vec<T>, limit: usize, all: String) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    (rows, more.then_some(all))
+}

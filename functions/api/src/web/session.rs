@@ -1,0 +1,98 @@
+//! The browser's session on pages. A sign-in leaves the refresh token in `__Host-refresh` (as the
+//! API does for browsers, R4); pages keep the access token beside it in `__Host-access`
+//! (`HttpOnly`, `SameSite=Strict`, as long as the token lives). [`attach`] turns that cookie into
+//! the request's bearer credential, so [`authorize`](crate::auth::context::authorize) decides for
+//! pages exactly as for the API; when the access token is missing or expired it first rotates the
+//! refresh token (one database round trip, once an hour). A header the browser sent is ignored:
+//! pages authenticate by their cookies only.
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse as _, Response},
+};
+use axum_extra::extract::{
+    CookieJar,
+    cookie::{Cookie, SameSite},
+};
+use http::{HeaderValue, header::AUTHORIZATION};
+
+use crate::{
+    AppState,
+    auth::{
+        cookies,
+        session::{self, Tokens},
+    },
+};
+
+/// The access token's cookie.
+pub const ACCESS_COOKIE: &str = "__Host-access";
+
+/// Puts the session's access token in the request's `Authorization`, renewing it first when it
+/// expired, and sends the renewed cookies back with the response.
+pub async fn attach(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let (mut parts, body) = request.into_parts();
+    parts.headers.remove(AUTHORIZATION);
+    let current = match jar.get(ACCESS_COOKIE) {
+        Some(cookie) => state
+            .verified
+            .access_claims(&state.config.keys, cookie.value())
+            .await
+            .map(|_| cookie.value().to_owned()),
+        None => None,
+    };
+    let mut renewed = None;
+    let mut ended = false;
+    let token = match (current, cookies::refresh_token(&jar)) {
+        (Some(token), _) => Some(token),
+        (None, Some(refresh)) => {
+            match session::refresh(&state.db, &state.config.keys, &refresh).await {
+                Ok(tokens) => {
+                    let token = tokens.access_token.clone();
+                    renewed = Some(tokens);
+                    Some(token)
+                }
+                Err(_) => {
+                    ended = true;
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    if let Some(value) = token.and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()) {
+        parts.headers.insert(AUTHORIZATION, value);
+    }
+    let response = next.run(Request::from_parts(parts, body)).await;
+    match (renewed, ended) {
+        (Some(tokens), _) => (keep(CookieJar::new(), &tokens), response).into_response(),
+        (None, true) => (forget(CookieJar::new()), response).into_response(),
+        (None, false) => response,
+    }
+}
+
+/// `jar` with the session of `tokens`: the refresh token and the access token.
+pub fn keep(jar: CookieJar, tokens: &Tokens) -> CookieJar {
+    let jar = if tokens.refresh_token.is_empty() {
+        jar
+    } else {
+        cookies::with_refresh(jar, &tokens.refresh_token)
+    };
+    jar.add(access_cookie(&tokens.access_token, tokens.expires_in))
+}
+
+/// `jar` dropping the session's cookies.
+pub fn forget(jar: CookieJar) -> CookieJar {
+    cookies::without_refresh(jar).add(access_cookie("", 0))
+}
+
+fn access_cookie(token: &str, seconds: i64) -> Cookie<'static> {
+    Cookie::build((ACCESS_COOKIE, token.to_owned()))
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(seconds))
+        .build()
+}
