@@ -62,12 +62,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 args.host, args.port
             )
         })?;
+    let address = listener.local_addr()?;
     if args.demo {
         let (email, password) = demo::owner(&system).await?;
         tracing::info!(
             %email,
             password = %password.expose_secret(),
-            "demo owner of every demo organization: sign in with POST /api/v2/auth/password"
+            "demo owner of every demo organization: sign in at http://{address}/signin (or POST /api/v2/auth/password)"
         );
         let connected = demo::install(&system).await?;
         let jobs = system.drain().await?;
@@ -105,9 +106,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             reconcile_hourly(db.clone(), app.clone())
         }))
     });
-    let address = listener.local_addr()?;
     let api = system.api_config(&env, format!("http://{address}"))?;
     tracing::info!("Dashboard is up: http://{address}/healthz");
+    tracing::info!("the web dashboard: open http://{address}/ in a browser");
     let served = serve::serve_on(
         listener,
         all_functions(

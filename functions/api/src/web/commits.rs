@@ -135,7 +135,7 @@ async fn show(
     Ok(render(&CommitPage {
         chrome,
         detail,
-        error: flash.error,
+        error: flash.error.as_deref().and_then(flash_message),
     }))
 }
 
@@ -168,16 +168,21 @@ async fn link(
     };
     match links::add(member, Json(new)).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(error @ (Error::Unprocessable(_) | Error::NotFound | Error::BadRequest(_))) => {
-            let message = match error {
-                Error::NotFound => "no such task in this repository".to_owned(),
-                other => other.to_string(),
-            };
-            let query = serde_urlencoded::to_string([("error", message)]).unwrap_or_default();
-            Ok(Redirect::to(&format!("{back}?{query}")).into_response())
+        // The page says what went wrong in its own words: the address carries a code, never text
+        // a link could make the page say.
+        Err(Error::NotFound | Error::Unprocessable(_) | Error::BadRequest(_)) => {
+            Ok(Redirect::to(&format!("{back}?error=task")).into_response())
         }
         Err(other) => Err(other),
     }
+}
+
+/// What a code of [`Flash`] says.
+fn flash_message(code: &str) -> Option<String> {
+    (code == "task").then(|| {
+        "No task with that key or number in this commit's repository: check it and try again."
+            .to_owned()
+    })
 }
 
 /// Where to go after rejecting.

@@ -28,3 +28,4 @@ mod tasks;
 mod team;
 mod tokens;
 mod unlinked;
+mod web;

@@ -28,13 +28,13 @@ use crate::{
 
 /// Who calls.
 #[derive(Debug, Clone, Copy)]
-enum Caller {
+pub enum Caller {
     Anonymous,
     Role(Role),
     OtherOrgOwner,
 }
 
-const CALLERS: [Caller; 6] = [
+pub const CALLERS: [Caller; 6] = [
     Caller::Anonymous,
     Caller::Role(Role::Viewer),
     Caller::Role(Role::Member),
@@ -62,7 +62,12 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
 
 /// `path` with its parameters replaced by real ids of `team`'s rows, as `caller` (a member of
 /// `team`, if any) would name them.
-async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path: &str) -> String {
+pub async fn concrete_path(
+    app: &TestApp,
+    team: &Team,
+    caller: Option<&Person>,
+    path: &str,
+) -> String {
     let mut concrete = path.replace("{org}", &team.slug);
     if concrete.contains("{installation_id}") {
         let installation = installation(app, team).await;
@@ -78,7 +83,9 @@ async fn concrete_path(app: &TestApp, team: &Team, caller: Option<&Person>, path
             .replace("{task_id}", &task.to_string());
     }
     if concrete.contains("{id}") {
-        let id = if concrete.contains("/invitations/") {
+        let id = if concrete.contains("/members/{id}") {
+            team.subject.id
+        } else if concrete.contains("/invitations/") {
             team.invitation(app, "pending@example.test", "viewer").await
         } else if concrete.contains("/tokens/") {
             // One's own token: every role may revoke its own.
@@ -153,7 +160,7 @@ async fn installation(app: &TestApp, team: &Team) -> i64 {
 }
 
 /// The SHA of the commit `sample_link` links.
-const SAMPLE_SHA: &str = "abababababababababababababababababababab";
+pub const SAMPLE_SHA: &str = "abababababababababababababababababababab";
 
 /// A repository of `team` with a commit linked to a task (`TASK-M-1`): their ids.
 async fn sample_link(app: &TestApp, team: &Team) -> (Uuid, Uuid) {
@@ -241,7 +248,7 @@ async fn own_token(app: &TestApp, team: &Team, account: Uuid) -> Uuid {
 }
 
 /// Whether `status` means the permission check let the caller through (the body may still fail).
-fn passed_the_gate(status: StatusCode) -> bool {
+pub fn passed_the_gate(status: StatusCode) -> bool {
     ![
         StatusCode::UNAUTHORIZED,
         StatusCode::FORBIDDEN,

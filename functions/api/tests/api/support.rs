@@ -79,6 +79,13 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// Sends a prepared request and reads only the head of the answer (an event stream never
+    /// ends).
+    pub async fn send_for_status(&self, request: Request<Body>) -> (StatusCode, HeaderMap) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        (response.status(), response.headers().clone())
+    }
+
     /// Sends a prepared request.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
