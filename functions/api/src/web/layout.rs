@@ -113,6 +113,15 @@ impl Chrome {
     }
 }
 
+/// A form's fields as the JSON body of the API handler they go to, so that its own checks apply.
+pub fn body<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<axum::Json<T>, Error> {
+    serde_json::from_value(value)
+        .map(axum::Json)
+        .map_err(|e| Error::Unprocessable(e.to_string()))
+}
+
 /// `page` rendered as the response.
 pub fn render(page: &impl Template) -> Response {
     errors::html(page.render())

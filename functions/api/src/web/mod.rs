@@ -7,6 +7,7 @@
 //! the CSRF check of every form ([`csrf`]). Pages work as plain links and forms; `app.js` only
 //! swaps live rows in ([`live`]).
 
+mod accounts;
 pub mod assets;
 mod charts;
 mod commits;
@@ -33,6 +34,7 @@ pub fn pages() -> Vec<Route> {
     [
         assets::routes(),
         signin::routes(),
+        accounts::routes(),
         overview::routes(),
         projects::routes(),
         tasks::routes(),

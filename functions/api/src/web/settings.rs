@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     csrf::CsrfToken,
-    layout::{Chrome, render},
+    layout::{Chrome, body, render},
 };
 use crate::{
     AppState,
@@ -115,13 +115,6 @@ pub fn routes() -> Vec<Route> {
             post(change_security),
         ),
     ]
-}
-
-/// A form's fields as the JSON body of the API handler they go to (its own checks apply).
-fn body<T: serde::de::DeserializeOwned>(value: Value) -> Result<Json<T>, Error> {
-    serde_json::from_value(value)
-        .map(Json)
-        .map_err(|e| Error::Unprocessable(e.to_string()))
 }
 
 fn back(org: &str, page: &str) -> Response {

@@ -399,3 +399,70 @@ async fn a_change_reaches_the_event_streams_of_its_organization_only(admin: PgPo
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/event-stream");
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_pages_of_mailed_links_use_their_token_only_when_the_person_presses_the_button(
+    admin: PgPool,
+) {
+    let app = TestApp::new(admin);
+    // Opening a link (as a mail scanner would) shows a form; nothing is used up.
+    for path in ["/verify-email?token=abc", "/reset-password?token=abc"] {
+        let reply = app.send(page(Method::GET, path, None, &[])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(
+            text(&reply).contains(r#"name="token" value="abc""#),
+            "{}",
+            text(&reply)
+        );
+    }
+    // A link that is not ours is refused in words.
+    let reply = app
+        .send(page(
+            Method::POST,
+            "/verify-email",
+            None,
+            &[("token", "abc")],
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(text(&reply).contains("<h1>400"), "{}", text(&reply));
+    // Sign-up and reset answer the same whether or not the address has an account (P5).
+    let reply = app
+        .send(page(
+            Method::POST,
+            "/reset",
+            None,
+            &[("email", "nobody@example.test")],
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(text(&reply).contains("Check your email"));
+    let short = app
+        .send(page(
+            Method::POST,
+            "/signup",
+            None,
+            &[("email", "new@example.test"), ("password", "short")],
+        ))
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(&short).contains(r#"value="new@example.test""#),
+        "{}",
+        text(&short)
+    );
+    // An invitation is accepted by someone signed in: others sign in first and come back.
+    let (status, headers) = app
+        .send_for_status(page(
+            Method::GET,
+            "/invitations/accept?token=abc",
+            None,
+            &[],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        "/signin?next=%2Finvitations%2Faccept%3Ftoken%3Dabc"
+    );
+}

@@ -7,11 +7,11 @@ mod attempts;
 mod links;
 pub(crate) mod mfa;
 mod reauth;
-mod reset;
+pub(crate) mod reset;
 pub(crate) mod sign_in;
-mod signup;
+pub(crate) mod signup;
 mod totp_settings;
-mod verify;
+pub(crate) mod verify;
 
 use axum::{
     Json,
