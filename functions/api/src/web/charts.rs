@@ -126,7 +126,7 @@ impl Columns {
             .into_iter()
             .enumerate()
             .map(|(i, (label, fraction))| {
-                let h = (fraction.clamp(0.0, 1.0) * (HEIGHT - 2.0)).max(1.0);
+                let h = fraction.clamp(0.0, 1.0) * HEIGHT;
                 Column {
                     label,
                     x: i as f64 * slot + 1.0,
