@@ -7,10 +7,11 @@
 use askama::Template;
 use axum::{
     Extension, Form, Json,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     response::{IntoResponse as _, Redirect, Response},
     routing::{get, post},
 };
+use axum_extra::extract::CookieJar;
 use dashboard_shared::{Error, domain::Role, plan::PlanUsage};
 use http::Method;
 use serde::Deserialize;
@@ -24,6 +25,7 @@ use super::{
 use crate::{
     AppState,
     api::{
+        github::{self, model::InstallQuery},
         pagination::PageRequest,
         plan,
         repositories::{
@@ -98,6 +100,16 @@ pub fn routes() -> Vec<Route> {
             "/orgs/{org}/settings/repositories/{id}/disconnect",
             ManageRepositories,
             post(disconnect),
+        ),
+        page(
+            "/orgs/{org}/settings/github/install",
+            ManageRepositories,
+            get(install_app),
+        ),
+        form(
+            "/orgs/{org}/settings/github/repositories",
+            ManageRepositories,
+            post(connect_webhook),
         ),
         form(
             "/orgs/{org}/settings/invitations",
@@ -232,9 +244,11 @@ async fn revoke_token(
 struct RepositoriesPage {
     chrome: Chrome,
     repositories: Vec<Repository>,
+    github_app: bool,
 }
 
 async fn repositories_page(
+    State(state): State<AppState>,
     mut member: Member,
     Extension(csrf): Extension<CsrfToken>,
 ) -> Result<Response, Error> {
@@ -248,6 +262,7 @@ async fn repositories_page(
     Ok(render(&RepositoriesPage {
         chrome,
         repositories,
+        github_app: state.config.github.app().is_ok(),
     }))
 }
 
@@ -277,6 +292,36 @@ async fn disconnect(
     Path((org, id)): Path<(String, Uuid)>,
 ) -> Result<Response, Error> {
     repositories::disconnect(state, member, Path((org.clone(), id))).await?;
+    Ok(back(&org, "/repositories"))
+}
+
+/// Installing the GitHub App: on to GitHub, back to this page at the end.
+async fn install_app(
+    state: State<AppState>,
+    member: Member,
+    Path(org): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, Error> {
+    let query = InstallQuery {
+        return_to: Some(format!("/orgs/{org}/settings/repositories")),
+    };
+    github::install::start(state, member, Query(query), jar).await
+}
+
+#[derive(Deserialize)]
+struct WebhookForm {
+    full_name: String,
+    token: String,
+}
+
+async fn connect_webhook(
+    state: State<AppState>,
+    member: Member,
+    Path(org): Path<String>,
+    Form(form): Form<WebhookForm>,
+) -> Result<Response, Error> {
+    let fields = json!({ "full_name": form.full_name.trim(), "token": form.token });
+    let _connected = github::hooks::connect(state, member, body(fields)?).await?;
     Ok(back(&org, "/repositories"))
 }
 

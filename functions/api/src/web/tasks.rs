@@ -21,7 +21,8 @@ use super::{
 };
 use crate::{
     api::{
-        pagination::PageQuery,
+        pagination::{PageQuery, PageRequest},
+        projects::{db::list_projects, model::ProjectFilter},
         tasks::{
             self as api,
             model::{Task, TaskDetail, TaskFilter},
@@ -33,6 +34,9 @@ use crate::{
     },
     routes::Route,
 };
+
+/// The most projects the filter offers (an organization with more filters from a project's page).
+const MAX_PROJECT_CHOICES: u32 = 200;
 
 /// The pages of this module.
 pub fn routes() -> Vec<Route> {
@@ -52,6 +56,8 @@ struct TasksPage {
     query: Vec<(String, String)>,
     statuses: &'static [TaskStatus],
     sources: &'static [TaskSource],
+    /// The projects to filter by: id and label.
+    projects: Vec<(String, String)>,
 }
 
 impl TasksPage {
@@ -70,6 +76,19 @@ async fn list(
     let chrome = Chrome::member(&mut member, &csrf, "Tasks", "tasks").await?;
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let first = PageRequest {
+        limit: MAX_PROJECT_CHOICES,
+        after: None,
+    };
+    let projects = list_projects(&mut member.tx, &ProjectFilter::default(), &first)
+        .await?
+        .into_iter()
+        .take(MAX_PROJECT_CHOICES as usize)
+        .map(|p| {
+            let name = p.name.unwrap_or_else(|| p.path.clone());
+            (p.id.to_string(), format!("{} · {name}", p.repository))
+        })
+        .collect();
     let page = api::list(member, OriginalUri(uri), Query(filter), Query(paging)).await?;
     let (tasks, next) = page.into_rows();
     Ok(render(&TasksPage {
@@ -79,6 +98,7 @@ async fn list(
         query,
         statuses: TaskStatus::ALL,
         sources: TaskSource::ALL,
+        projects,
     }))
 }
 

@@ -46,7 +46,7 @@ pub const POLL_INTERVAL_SECONDS: i32 = 3600;
         (status = 502, description = "GitHub failed; the detail says how", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn connect(
+pub(crate) async fn connect(
     State(state): State<AppState>,
     mut member: Member,
     Json(body): Json<WebhookConnection>,

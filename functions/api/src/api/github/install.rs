@@ -193,7 +193,7 @@ fn found(jar: CookieJar, location: &str) -> Result<Response, Error> {
         (status = 409, description = "This deployment has no GitHub App", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn start(
+pub(crate) async fn start(
     State(state): State<AppState>,
     member: Member,
     Query(query): Query<InstallQuery>,

@@ -12,7 +12,7 @@
 
 pub mod client;
 pub mod db;
-mod hooks;
+pub(crate) mod hooks;
 pub mod install;
 mod installations;
 pub mod model;
