@@ -26,7 +26,7 @@ database = {
 # (scanner, linker) hold two connections per concurrent push: the job's claim and its work.
 services = {
   webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10, cpu = "1", memory = "512Mi" }
-  api     = { max_instances = 8, concurrency = 80, pool_size = 10, timeout_seconds = 30, cpu = "1", memory = "1Gi" }
+  api     = { max_instances = 8, concurrency = 80, pool_size = 9, timeout_seconds = 900, listeners = 1, cpu = "1", memory = "1Gi" }
   scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
   linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "1Gi" }
 }

@@ -21,6 +21,7 @@ module "policy" {
       concurrency     = s.concurrency
       pool_size       = s.pool_size
       timeout_seconds = s.timeout_seconds
+      listeners       = s.listeners
     }
   }
   jobs   = var.jobs

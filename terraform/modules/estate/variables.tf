@@ -73,12 +73,13 @@ variable "database" {
 }
 
 variable "services" {
-  description = "Per function: max instances, concurrency, pool size (DATABASE_MAX_CONNECTIONS), timeout, CPU and memory."
+  description = "Per function: max instances, concurrency, pool size (DATABASE_MAX_CONNECTIONS), timeout, connections held beside the pool (listeners: the api's one LISTEN of the live pages), CPU and memory."
   type = map(object({
     max_instances   = number
     concurrency     = number
     pool_size       = number
     timeout_seconds = number
+    listeners       = optional(number, 0)
     cpu             = string
     memory          = string
   }))

@@ -12,7 +12,7 @@ terraform {
 
 locals {
   service_connections = {
-    for name, s in var.services : name => s.max_instances * s.pool_size
+    for name, s in var.services : name => s.max_instances * (s.pool_size + s.listeners)
   }
   job_connections = { for name, j in var.jobs : name => j.pool_size }
   connections_used = (
@@ -21,7 +21,7 @@ locals {
   )
   connections_limit = floor(var.database.max_connections * var.budget_ratio)
   breakdown = join(", ", concat(
-    [for name, s in var.services : "${name} ${s.max_instances}x${s.pool_size}"],
+    [for name, s in var.services : "${name} ${s.max_instances}x${s.pool_size + s.listeners}"],
     [for name, j in var.jobs : "${name} ${j.pool_size}"],
   ))
   consumers_missing = [for name, q in var.queues : "${name} -> ${q.consumer}" if !contains(keys(var.services), q.consumer)]

@@ -32,12 +32,13 @@ variable "database" {
 }
 
 variable "services" {
-  description = "Per Cloud Run service: max instances, request concurrency, pool size (DATABASE_MAX_CONNECTIONS) and request timeout."
+  description = "Per Cloud Run service: max instances, request concurrency, pool size (DATABASE_MAX_CONNECTIONS), request timeout, and the connections an instance holds beside its pool (the api's one LISTEN connection of the live pages)."
   type = map(object({
     max_instances   = number
     concurrency     = number
     pool_size       = number
     timeout_seconds = number
+    listeners       = optional(number, 0)
   }))
   validation {
     condition     = alltrue([for s in values(var.services) : s.max_instances >= 1 && s.max_instances <= 100])
