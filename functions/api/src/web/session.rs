@@ -4,7 +4,9 @@
 //! the request's bearer credential, so [`authorize`](crate::auth::context::authorize) decides for
 //! pages exactly as for the API; when the access token is missing or expired it first rotates the
 //! refresh token (one database round trip, once an hour). A header the browser sent is ignored:
-//! pages authenticate by their cookies only.
+//! pages authenticate by their cookies only. A refresh that fails leaves the cookies alone: when
+//! two requests of one browser refresh at once, the loser's answer must not delete the session the
+//! winner just set (a dead token is replaced at the next sign-in, or dropped at sign-out).
 
 use axum::{
     extract::{Request, State},
@@ -43,32 +45,27 @@ pub async fn attach(State(state): State<AppState>, request: Request, next: Next)
         None => None,
     };
     let mut renewed = None;
-    let mut ended = false;
     let token = match (current, cookies::refresh_token(&jar)) {
         (Some(token), _) => Some(token),
-        (None, Some(refresh)) => {
+        (None, Some(refresh)) if !parts.uri.path().starts_with("/assets/") => {
             match session::refresh(&state.db, &state.config.keys, &refresh).await {
                 Ok(tokens) => {
                     let token = tokens.access_token.clone();
                     renewed = Some(tokens);
                     Some(token)
                 }
-                Err(_) => {
-                    ended = true;
-                    None
-                }
+                Err(_) => None,
             }
         }
-        (None, None) => None,
+        _ => None,
     };
     if let Some(value) = token.and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()) {
         parts.headers.insert(AUTHORIZATION, value);
     }
     let response = next.run(Request::from_parts(parts, body)).await;
-    match (renewed, ended) {
-        (Some(tokens), _) => (keep(CookieJar::new(), &tokens), response).into_response(),
-        (None, true) => (forget(CookieJar::new()), response).into_response(),
-        (None, false) => response,
+    match renewed {
+        Some(tokens) => (keep(CookieJar::new(), &tokens), response).into_response(),
+        None => response,
     }
 }
 

@@ -190,6 +190,20 @@ async fn signing_in_through_the_form_opens_a_session_that_pages_recognise(admin:
         overview.headers
     );
     assert!(text(&overview).contains("acme"));
+    // A second tab that refreshed with the same token at the same moment is refused, and its
+    // answer leaves the cookies the first one set alone.
+    let request = Request::builder()
+        .uri("/orgs/acme")
+        .header(header::COOKIE, format!("{refresh}; __Host-csrf={CSRF}"))
+        .body(Body::empty())
+        .unwrap();
+    let second = app.send(request).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    assert!(
+        second.headers.get(header::SET_COOKIE).is_none(),
+        "{:?}",
+        second.headers
+    );
     // A bearer header is no way into pages: they authenticate by their cookies only.
     let request = Request::builder()
         .uri("/orgs/acme")
