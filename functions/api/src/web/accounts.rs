@@ -125,8 +125,8 @@ impl Field {
 }
 
 /// A form page answering `status` (the form again, with `error`, after a refusal).
-fn form_page(status: StatusCode, page: FormPage) -> Response {
-    (status, render(&page)).into_response()
+fn form_page(status: StatusCode, page: &FormPage) -> Response {
+    (status, render(page)).into_response()
 }
 
 fn sign_up_form(csrf: &CsrfToken, error: Option<String>, email: &str, name: &str) -> FormPage {
@@ -152,7 +152,7 @@ fn sign_up_form(csrf: &CsrfToken, error: Option<String>, email: &str, name: &str
 }
 
 async fn sign_up_page(Extension(csrf): Extension<CsrfToken>) -> Response {
-    form_page(StatusCode::OK, sign_up_form(&csrf, None, "", ""))
+    form_page(StatusCode::OK, &sign_up_form(&csrf, None, "", ""))
 }
 
 #[derive(Deserialize)]
@@ -181,7 +181,7 @@ async fn sign_up(
         )),
         Err(error @ Error::Unprocessable(_)) => Ok(form_page(
             error.status(),
-            sign_up_form(&csrf, Some(error.to_string()), &form.email, &name),
+            &sign_up_form(&csrf, Some(error.to_string()), &form.email, &name),
         )),
         Err(other) => Err(other),
     }
@@ -203,7 +203,7 @@ fn confirm_link(
 ) -> Response {
     form_page(
         StatusCode::OK,
-        FormPage {
+        &FormPage {
             chrome: Chrome::signed_out(title, csrf),
             action,
             intro: intro.to_owned(),
@@ -260,7 +260,7 @@ fn reset_form(csrf: &CsrfToken) -> FormPage {
 }
 
 async fn reset_page(Extension(csrf): Extension<CsrfToken>) -> Response {
-    form_page(StatusCode::OK, reset_form(&csrf))
+    form_page(StatusCode::OK, &reset_form(&csrf))
 }
 
 #[derive(Deserialize)]
@@ -307,7 +307,7 @@ async fn new_password_page(
 ) -> Response {
     form_page(
         StatusCode::OK,
-        new_password_form(&csrf, &query.token.unwrap_or_default(), None),
+        &new_password_form(&csrf, &query.token.unwrap_or_default(), None),
     )
 }
 
@@ -332,7 +332,7 @@ async fn new_password(
         )),
         Err(error @ Error::Unprocessable(_)) => Ok(form_page(
             error.status(),
-            new_password_form(&csrf, &form.token, Some(error.to_string())),
+            &new_password_form(&csrf, &form.token, Some(error.to_string())),
         )),
         Err(other) => Err(other),
     }

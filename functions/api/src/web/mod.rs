@@ -15,12 +15,14 @@ pub mod csrf;
 mod errors;
 mod layout;
 pub mod live;
+mod organizations;
 mod overview;
 mod projects;
 pub mod session;
 mod settings;
 mod signin;
 mod tasks;
+mod unlinked;
 
 use axum::{Router, middleware};
 
@@ -35,10 +37,12 @@ pub fn pages() -> Vec<Route> {
         assets::routes(),
         signin::routes(),
         accounts::routes(),
+        organizations::routes(),
         overview::routes(),
         projects::routes(),
         tasks::routes(),
         commits::routes(),
+        unlinked::routes(),
         settings::routes(),
         live::routes(),
     ]

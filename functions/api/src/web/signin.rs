@@ -1,7 +1,6 @@
 //! Signing in and out in a browser: the sign-in page (each configured provider, then email and
-//! password), its second step (a TOTP or recovery code), sign-out, and the first page after
-//! signing in (the organizations, with a form to create one). The forms call the JSON API's own
-//! handlers, which leave the refresh token in its `__Host-` cookie; the next page's
+//! password), its second step (a TOTP or recovery code) and sign-out. The forms call the JSON
+//! API's own handlers, which leave the refresh token in its `__Host-` cookie; the next page's
 //! [`session::attach`](super::session::attach) turns it into a session.
 
 use askama::Template;
@@ -28,23 +27,18 @@ use crate::{
         permission::Permission,
         session::revoke_family,
     },
-    orgs::{NewOrganization, create_organization},
     routes::Route,
-    user::{OrgMembership, list_organizations},
 };
 
 /// The pages of this module.
 pub fn routes() -> Vec<Route> {
     use Permission::{Public, SignedIn};
     vec![
-        Route::new(Method::GET, "/", SignedIn, get(home)),
         Route::new(Method::GET, "/signin", Public, get(sign_in_page)),
         Route::new(Method::POST, "/signin", Public, post(sign_in_form)),
         Route::new(Method::GET, MFA_PAGE, Public, get(mfa_page)),
         Route::new(Method::POST, MFA_PAGE, Public, post(mfa_form)),
         Route::new(Method::POST, "/signout", SignedIn, post(sign_out)),
-        Route::new(Method::GET, "/orgs", SignedIn, get(organizations)),
-        Route::new(Method::POST, "/orgs", SignedIn, post(create)),
     ]
 }
 
@@ -250,80 +244,4 @@ async fn sign_out(mut account: Account) -> Result<Response, Error> {
     revoke_family(&mut account.tx, account.claims.sid).await?;
     account.tx.commit().await?;
     Ok((session::forget(CookieJar::new()), Redirect::to("/signin")).into_response())
-}
-
-/// The first page: the person's only organization, or the list to choose from.
-async fn home(mut account: Account) -> Result<Response, Error> {
-    let orgs = list_organizations(&mut account.tx).await?;
-    Ok(match orgs.as_slice() {
-        [only] => Redirect::to(&format!("/orgs/{}", only.slug)).into_response(),
-        _ => Redirect::to("/orgs").into_response(),
-    })
-}
-
-#[derive(Template)]
-#[template(path = "orgs.html")]
-struct OrganizationsPage {
-    chrome: Chrome,
-    orgs: Vec<OrgMembership>,
-    error: Option<String>,
-    slug: String,
-    name: String,
-}
-
-async fn organizations(
-    mut account: Account,
-    Extension(csrf): Extension<CsrfToken>,
-) -> Result<Response, Error> {
-    let orgs = list_organizations(&mut account.tx).await?;
-    Ok(render(&organizations_view(&csrf, orgs, None, "", "")))
-}
-
-fn organizations_view(
-    csrf: &CsrfToken,
-    orgs: Vec<OrgMembership>,
-    error: Option<String>,
-    slug: &str,
-    name: &str,
-) -> OrganizationsPage {
-    let mut chrome = Chrome::signed_out("Organizations", csrf);
-    chrome.signed_in = true;
-    chrome.section = "orgs";
-    OrganizationsPage {
-        chrome,
-        orgs,
-        error,
-        slug: slug.to_owned(),
-        name: name.to_owned(),
-    }
-}
-
-#[derive(Deserialize)]
-struct NewOrgForm {
-    slug: String,
-    name: String,
-}
-
-async fn create(
-    State(state): State<AppState>,
-    mut account: Account,
-    Extension(csrf): Extension<CsrfToken>,
-    Form(form): Form<NewOrgForm>,
-) -> Result<Response, Error> {
-    let new = NewOrganization {
-        slug: form.slug.trim().to_owned(),
-        name: form.name.trim().to_owned(),
-    };
-    let owner = account.tx.account_id();
-    match create_organization(&state.db, owner, &new).await {
-        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.slug)).into_response()),
-        Err(error @ (Error::Unprocessable(_) | Error::Conflict(_))) => {
-            let status = error.status();
-            let orgs = list_organizations(&mut account.tx).await?;
-            let page =
-                organizations_view(&csrf, orgs, Some(error.to_string()), &new.slug, &new.name);
-            Ok((status, render(&page)).into_response())
-        }
-        Err(other) => Err(other),
-    }
 }

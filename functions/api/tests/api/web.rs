@@ -29,11 +29,12 @@ fn page(method: Method, path: &str, access: Option<&str>, form: &[(&str, &str)])
     if let Some(token) = access {
         cookies.push(format!("__Host-access={token}"));
     }
+    let reading = method == Method::GET;
     let builder = Request::builder()
-        .method(method.clone())
+        .method(method)
         .uri(path)
         .header(header::COOKIE, cookies.join("; "));
-    if method == Method::GET {
+    if reading {
         return builder.body(Body::empty()).unwrap();
     }
     let mut fields: Vec<(&str, &str)> = vec![("csrf", CSRF)];
