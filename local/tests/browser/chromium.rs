@@ -102,8 +102,8 @@ impl Browser {
                 .await
             {
                 Ok(client) => break client,
-                Err(error) if started.elapsed() < Duration::from_secs(30) => {
-                    let _ = error;
+                // ChromeDriver may not listen yet.
+                Err(_) if started.elapsed() < Duration::from_secs(30) => {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 Err(error) => panic!("no Chromium session through chromedriver: {error}"),
@@ -236,11 +236,9 @@ impl Browser {
         }
     }
 
-    /// Ends the session and ChromeDriver.
-    pub async fn close(mut self) {
+    /// Ends the session (and its Chromium); ChromeDriver goes on drop.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 

@@ -3,7 +3,7 @@
 //! and one `dashboard up --demo`.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -22,16 +22,20 @@ const XSS: &str = "<script>alert(1)</script>";
 /// A local repository of one's own connected to hookup-app, whose task list names a task with a
 /// script in its title, and where the live steps commit.
 pub struct OwnRepository {
-    dir: tempfile::TempDir,
+    _temp: tempfile::TempDir,
+    /// `hookup-web` in `_temp` (the repository is named after its directory).
+    dir: PathBuf,
 }
 
 impl OwnRepository {
     /// Makes the repository and connects it (`dashboard repo add`, fetched, scanned and linked).
     pub fn connect(dashboard: &Dashboard) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "-q"]);
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("hookup-web");
+        std::fs::create_dir(&dir).unwrap();
+        git(&dir, &["init", "-q"]);
         std::fs::write(
-            dir.path().join("tasklist.md"),
+            dir.join("tasklist.md"),
             // Markdown's escapes keep the tags as text (raw inline HTML is not part of a title).
             "- [ ] TASK-WEB-1 \\<script>alert(1)\\</script>\n\
              - [ ] TASK-WEB-2 Live updates in the browser\n\
@@ -39,27 +43,27 @@ impl OwnRepository {
              - [ ] TASK-WEB-4 Export the invoices as spreadsheet reports\n",
         )
         .unwrap();
-        git(dir.path(), &["add", "-A"]);
-        git(dir.path(), &["commit", "-q", "-m", "Start"]);
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "-q", "-m", "Start"]);
         // Resembles TASK-WEB-3 and TASK-WEB-4 alike: no link, two suggestions for a person.
-        std::fs::write(dir.path().join("export.js"), "export {};\n").unwrap();
-        git(dir.path(), &["add", "-A"]);
+        std::fs::write(dir.join("export.js"), "export {};\n").unwrap();
+        git(&dir, &["add", "-A"]);
         git(
-            dir.path(),
+            &dir,
             &["commit", "-q", "-m", "Export invoices as a spreadsheet"],
         );
         // Connected, fetched and queued for a scan (which `up` or the command runs).
-        dashboard.run(&["repo", "add", "--tenant", HOOKUP, path(dir.path())]);
-        Self { dir }
+        dashboard.run(&["repo", "add", "--tenant", HOOKUP, path(&dir)]);
+        Self { _temp: temp, dir }
     }
 
     /// Commits a new file with `title` as the message; the commit's SHA.
     fn commit(&self, title: &str) -> String {
         let file = format!("{}.txt", title.replace(' ', "-"));
-        std::fs::write(self.dir.path().join(file), title).unwrap();
-        git(self.dir.path(), &["add", "-A"]);
-        git(self.dir.path(), &["commit", "-q", "-m", title]);
-        git(self.dir.path(), &["rev-parse", "HEAD"])
+        std::fs::write(self.dir.join(file), title).unwrap();
+        git(&self.dir, &["add", "-A"]);
+        git(&self.dir, &["commit", "-q", "-m", title]);
+        git(&self.dir, &["rev-parse", "HEAD"])
     }
 }
 
