@@ -194,8 +194,8 @@ async fn opens_the_project_tree(dashboard: &Dashboard, browser: &mut Browser) {
     browser.client.goto(&tree).await.unwrap();
     let nodes = browser.find_all("main details").await;
     assert!(nodes.len() >= 7, "the master and its 6 categories at least");
-    // A category's node, folded and unfolded from the keyboard (its summary holds a link, which a
-    // click in its middle would follow).
+    // A node's sub-projects, folded and unfolded from the keyboard (the summary is the toggle
+    // alone; the project's link sits beside it, never inside).
     browser
         .js(
             "[...document.querySelectorAll('main details')].find(d => d.querySelector('details')) \

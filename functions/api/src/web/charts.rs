@@ -48,51 +48,6 @@ impl Sparkline {
     }
 }
 
-/// One bar of a bar chart.
-pub struct Bar {
-    /// What it measures (a week, a project).
-    pub label: String,
-    /// The bar's length, 0–100.
-    pub percent: f64,
-    /// The value as text.
-    pub text: String,
-    /// Its top in the chart.
-    pub y: f64,
-}
-
-/// Horizontal bars with labels (task completion per project).
-#[derive(Template)]
-#[template(path = "charts/bars.svg", escape = "html")]
-pub struct Bars {
-    label: String,
-    bars: Vec<Bar>,
-    height: f64,
-}
-
-/// The height of one bar's row.
-const ROW: f64 = 22.0;
-
-impl Bars {
-    /// Bars of `(label, fraction 0–1, value text)`.
-    pub fn new(label: String, rows: Vec<(String, f64, String)>) -> Self {
-        let bars: Vec<Bar> = rows
-            .into_iter()
-            .enumerate()
-            .map(|(i, (label, fraction, text))| Bar {
-                label: shorten(&label, 24),
-                percent: (fraction.clamp(0.0, 1.0) * 100.0 * 10.0).round() / 10.0,
-                text,
-                y: i as f64 * ROW,
-            })
-            .collect();
-        Self {
-            label,
-            height: bars.len() as f64 * ROW,
-            bars,
-        }
-    }
-}
-
 /// Vertical columns (the linking rate per week).
 #[derive(Template)]
 #[template(path = "charts/columns.svg", escape = "html")]
@@ -115,24 +70,27 @@ pub struct Column {
     pub w: f64,
     /// Its height.
     pub h: f64,
+    /// Whether there was nothing to measure (no commits that week): drawn apart from 0 %.
+    pub none: bool,
 }
 
 impl Columns {
-    /// Columns of `(label, fraction 0–1)`.
-    pub fn new(label: String, values: Vec<(String, f64)>) -> Self {
+    /// Columns of `(label, fraction 0–1, or None when there was nothing to measure)`.
+    pub fn new(label: String, values: Vec<(String, Option<f64>)>) -> Self {
         let count = values.len().max(1) as f64;
         let slot = WIDTH / count;
         let columns = values
             .into_iter()
             .enumerate()
             .map(|(i, (label, fraction))| {
-                let h = fraction.clamp(0.0, 1.0) * HEIGHT;
+                let h = fraction.unwrap_or(0.0).clamp(0.0, 1.0) * HEIGHT;
                 Column {
                     label,
                     x: i as f64 * slot + 1.0,
                     y: HEIGHT - h,
                     w: (slot - 2.0).max(1.0),
                     h,
+                    none: fraction.is_none(),
                 }
             })
             .collect();
@@ -194,17 +152,6 @@ impl BurnUp {
     }
 }
 
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut cut: String = text.chars().take(max - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 /// `svg` rendered, or nothing when a template fails (a picture is never worth a failed page).
 pub fn svg(chart: &impl Template) -> String {
     chart.render().unwrap_or_default()
@@ -222,17 +169,15 @@ mod tests {
             line.contains("&#60;b&#62;repo") || line.contains("&lt;b&gt;repo"),
             "{line}"
         );
-        let bars = svg(&Bars::new(
-            "done".into(),
-            vec![
-                ("a".into(), 0.5, "1 of 2".into()),
-                ("b".into(), 2.0, "x".into()),
-            ],
+        let weeks = svg(&Columns::new(
+            "weeks".into(),
+            vec![("W1".into(), Some(0.5)), ("W2".into(), None)],
         ));
         assert!(
-            bars.contains(r#"width="50""#) && bars.contains(r#"width="100""#),
-            "{bars}"
+            weeks.contains(r#"y="24" width="118" height="24""#),
+            "{weeks}"
         );
+        assert_eq!(weeks.matches("track none").count(), 1, "{weeks}");
         let burn = svg(&BurnUp::new("p".into(), &[(1, 0), (2, 1)]));
         assert!(
             burn.contains("0.0,24.0 240.0,2.0") && burn.contains("0.0,46.0 240.0,24.0"),

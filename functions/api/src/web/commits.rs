@@ -78,16 +78,33 @@ impl CommitsPage {
     fn filled(&self, name: &str) -> String {
         filled(&self.query, name)
     }
+
+    /// The `since` filter's day, for the date field.
+    fn since_day(&self) -> String {
+        self.filled("since").chars().take(10).collect()
+    }
+}
+
+/// A date field's day (`2026-01-31`) as the start of that day in UTC, as the API takes times.
+fn day_start(since: Option<String>) -> Option<String> {
+    since.map(|s| {
+        if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') {
+            format!("{s}T00:00:00Z")
+        } else {
+            s
+        }
+    })
 }
 
 async fn list(
     mut member: Member,
     Extension(csrf): Extension<CsrfToken>,
     OriginalUri(uri): OriginalUri,
-    FilterQuery(filter): FilterQuery<CommitFilter>,
+    FilterQuery(mut filter): FilterQuery<CommitFilter>,
     FilterQuery(paging): FilterQuery<PageQuery>,
 ) -> Result<Response, Error> {
     let chrome = Chrome::member(&mut member, &csrf, "Commits", "commits").await?;
+    filter.since = day_start(filter.since);
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let page = api::list(member, OriginalUri(uri), Query(filter), Query(paging)).await?;

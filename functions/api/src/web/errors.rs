@@ -74,7 +74,7 @@ pub async fn as_pages(request: Request, next: Next) -> Response {
     } else {
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    let mut page = error_page(status, &detail).into_response();
+    let mut page = error_page(status, &sentence(&detail)).into_response();
     for name in [http::header::SET_COOKIE, http::header::RETRY_AFTER] {
         for value in parts.headers.get_all(&name) {
             page.headers_mut().append(name.clone(), value.clone());
@@ -103,6 +103,14 @@ pub fn error_page(status: StatusCode, detail: &str) -> Response {
         detail,
     };
     (status, super::layout::render(&page)).into_response()
+}
+
+/// `text` with its first letter capitalised (problems are written as clauses: "not found").
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn is_html(response: &Response) -> bool {

@@ -14,9 +14,10 @@ use http::Method;
 use uuid::Uuid;
 
 use super::{
-    charts::{self, Bars, Columns, Sparkline},
+    charts::{self, Columns, Sparkline},
     csrf::CsrfToken,
     layout::{Chrome, render},
+    projects::meter,
 };
 use crate::{
     AppState,
@@ -70,6 +71,18 @@ struct RepositoryRow {
     commits_recently: i64,
 }
 
+/// A project's row of the completion chart.
+struct Completion {
+    id: Uuid,
+    name: String,
+    done: i32,
+    all: i32,
+    meter: String,
+}
+
+/// Projects the completion chart shows.
+const LARGEST: usize = 8;
+
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
@@ -78,7 +91,8 @@ struct OverviewPage {
     repositories: Vec<RepositoryRow>,
     linking: String,
     linking_rate: Option<f64>,
-    completion: String,
+    completion: Vec<Completion>,
+    with_tasks: usize,
     recent: Vec<Commit>,
 }
 
@@ -127,7 +141,7 @@ async fn overview(
             .weeks
             .iter()
             .map(|w| {
-                let rate = w.rate.unwrap_or(0.0);
+                let rate = w.rate;
                 (
                     format!("{}: {} of {} linked", w.week, w.linked, w.commits),
                     rate,
@@ -137,19 +151,25 @@ async fn overview(
     ));
     let mut projects = list_projects(tx, &ProjectFilter::default(), &first(200)).await?;
     projects.retain(|p| p.task_count > 0);
+    let with_tasks = projects.len();
     projects.sort_by(|a, b| b.task_count.cmp(&a.task_count).then(a.path.cmp(&b.path)));
-    projects.truncate(8);
-    let completion = charts::svg(&Bars::new(
-        "Tasks done in the largest projects".into(),
-        projects
-            .iter()
-            .map(|p| {
-                let name = p.name.clone().unwrap_or_else(|| p.path.clone());
-                let fraction = f64::from(p.tasks_done) / f64::from(p.task_count.max(1));
-                (name, fraction, format!("{}/{}", p.tasks_done, p.task_count))
-            })
-            .collect(),
-    ));
+    projects.truncate(LARGEST);
+    let completion = projects
+        .into_iter()
+        .map(|p| Completion {
+            meter: meter(p.tasks_done, p.task_count),
+            name: p.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| {
+                if p.path.is_empty() {
+                    p.repository.clone()
+                } else {
+                    p.path.clone()
+                }
+            }),
+            id: p.id,
+            done: p.tasks_done,
+            all: p.task_count,
+        })
+        .collect();
     let recent = list_commits(tx, &CommitQuery::default(), &first(8)).await?;
     Ok(render(&OverviewPage {
         chrome,
@@ -158,6 +178,7 @@ async fn overview(
         linking,
         linking_rate: (commits > 0).then(|| linked as f64 / commits as f64),
         completion,
+        with_tasks,
         recent: recent.into_iter().take(8).collect(),
     }))
 }

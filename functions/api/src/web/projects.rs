@@ -51,8 +51,8 @@ pub fn routes() -> Vec<Route> {
 pub enum TreeItem {
     /// A repository's heading.
     Repository(String),
-    /// A project with children: opens its list.
-    Open(ProjectNode, String),
+    /// A project with children (how many): opens its list.
+    Open(ProjectNode, String, usize),
     /// A project without children.
     Leaf(ProjectNode, String),
     /// Closes the list of the last opened project.
@@ -67,7 +67,7 @@ fn flatten(nodes: Vec<ProjectNode>, items: &mut Vec<TreeItem>) {
         if children.is_empty() {
             items.push(TreeItem::Leaf(node, bar));
         } else {
-            items.push(TreeItem::Open(node, bar));
+            items.push(TreeItem::Open(node, bar, children.len()));
             flatten(children, items);
             items.push(TreeItem::Close);
         }
@@ -134,6 +134,9 @@ struct ProjectPage {
     tasks: Vec<Task>,
     more_tasks: Option<String>,
     burn_up: String,
+    /// When the burn-up starts (its first task), and its highest count.
+    burn_since: String,
+    burn_max: i64,
     bar: String,
 }
 
@@ -165,14 +168,22 @@ async fn project(
     .bind(MAX_BURN_UP_TASKS)
     .fetch_all(&mut *member.tx)
     .await?;
+    let series = burn_up(&dates, Utc::now());
     let burn_up = if dates.is_empty() {
         String::new()
     } else {
         charts::svg(&BurnUp::new(
             format!("Tasks known and done over time in {}", chrome.title),
-            &burn_up(&dates, Utc::now()),
+            &series,
         ))
     };
+    let burn_since = dates
+        .iter()
+        .map(|d| d.0)
+        .min()
+        .map(|at| at.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let burn_max = series.iter().map(|s| s.0).max().unwrap_or(0);
     let filter = TaskFilter {
         project: Some(id),
         ..TaskFilter::default()
@@ -190,6 +201,8 @@ async fn project(
         tasks,
         more_tasks,
         burn_up,
+        burn_since,
+        burn_max,
         bar,
         detail,
     }))

@@ -82,7 +82,7 @@ async fn unlinked_work(
             .map(|w| {
                 (
                     format!("{}: {} of {} linked", w.week, w.linked, w.commits),
-                    w.rate.unwrap_or(0.0),
+                    w.rate,
                 )
             })
             .collect(),

@@ -40,8 +40,21 @@
       .then(function () { busy = false; });
   }
 
-  var events = new EventSource(source);
-  events.addEventListener("change", function () { refresh(); });
-  events.addEventListener("open", function () { say(""); });
-  events.addEventListener("error", function () { say("Live updates paused; reconnecting…"); });
+  // A page the browser keeps in its back/forward cache must let its stream go (a browser allows
+  // a handful of connections per host: held streams would stall the next pages); shown again, it
+  // reopens the stream and catches up.
+  var events = null;
+  function open() {
+    events = new EventSource(source);
+    events.addEventListener("change", function () { refresh(); });
+    events.addEventListener("open", function () { say(""); });
+    events.addEventListener("error", function () { say("Live updates paused; reconnecting…"); });
+  }
+  window.addEventListener("pagehide", function () {
+    if (events) { events.close(); events = null; }
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && !events) { open(); refresh(); }
+  });
+  open();
 })();
