@@ -56,6 +56,11 @@ pub trait Tree: Sync {
     fn paths(&self) -> Vec<String>;
     /// A file's bytes; `None` when it is missing or too large to read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// Runs `f` on a file's bytes without handing them over (a reader may reuse its buffer);
+    /// `false`, without calling `f`, when it is missing or too large to read.
+    fn inspect(&self, path: &str, f: &mut dyn FnMut(&[u8])) -> bool {
+        self.read(path).map(|bytes| f(&bytes)).is_some()
+    }
     /// A file as text (invalid UTF-8 replaced); empty when it cannot be read.
     fn text(&self, path: &str) -> String {
         String::from_utf8_lossy(&self.read(path).unwrap_or_default()).into_owned()
@@ -291,15 +296,21 @@ pub fn detect_manifests(tree: &dyn Tree, rules: &ScanRules) -> Vec<Project> {
             .or_default()
             .push(file.to_owned());
     }
-    let mut found: Vec<(String, &'static str, Found)> = Vec::new();
-    for (dir, files) in &dirs {
+    let dirs: Vec<(String, Vec<String>)> = dirs.into_iter().collect();
+    // Directories are detected on every core; the findings keep the directories' order.
+    let mut found: Vec<(String, &'static str, Found)> = parallel_map(&dirs, |(dir, files)| {
         let names: Vec<&str> = files.iter().map(String::as_str).collect();
-        for detector in detectors {
-            if let Some(f) = detector.detect(dir, &names, tree) {
-                found.push((dir.clone(), detector.kind(), f));
-            }
-        }
-    }
+        detectors
+            .iter()
+            .filter_map(|detector| {
+                let f = detector.detect(dir, &names, tree)?;
+                Some((dir.clone(), detector.kind(), f))
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     for link in tree.gitlinks() {
         let dir = link.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         if rules.skips(dir)
@@ -395,46 +406,58 @@ pub fn count_markers(
             Some((path, owner))
         })
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let partials: Vec<BTreeMap<&String, (u32, u32)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
-                    for (path, owner) in part {
-                        files_read.fetch_add(1, Ordering::Relaxed);
-                        if let Some((todo, fixme)) =
-                            tree.read(path).as_deref().and_then(count_lines)
-                        {
-                            let entry = counts.entry(*owner).or_default();
-                            entry.0 += todo;
-                            entry.1 += fixme;
-                        }
-                    }
-                    counts
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a counting thread never panics"))
-            .collect()
+    let per_file = parallel_map(&files, |(path, owner)| {
+        files_read.fetch_add(1, Ordering::Relaxed);
+        let mut counts = None;
+        tree.inspect(path, &mut |bytes| counts = count_lines(bytes));
+        Some((*owner, counts?))
     });
     let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
-    for partial in partials {
-        for (owner, (todo, fixme)) in partial {
-            let entry = counts.entry(owner).or_default();
-            entry.0 += todo;
-            entry.1 += fixme;
-        }
+    for (owner, (todo, fixme)) in per_file.into_iter().flatten() {
+        let entry = counts.entry(owner).or_default();
+        entry.0 += todo;
+        entry.1 += fixme;
     }
     for project in projects {
         let (todo, fixme) = counts.get(&project.path).copied().unwrap_or_default();
         project.todo_count = todo;
         project.fixme_count = fixme;
     }
+}
+
+/// `f` of every item, in order, computed on every core: each thread takes the next item as it
+/// finishes one (files differ in size by orders of magnitude, so equal shares would not be equal
+/// work).
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return done;
+                        };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker thread never panics"))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Resolves membership (declared and implicit), inherited versions, parents and tags.

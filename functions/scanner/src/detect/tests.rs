@@ -682,3 +682,17 @@ fn the_repository_config_file_merges_skip_and_tag_lists_with_the_defaults() {
         "the defaults apply"
     );
 }
+
+#[test]
+fn parallel_map_keeps_the_order_of_its_items_whatever_each_one_costs() {
+    let items: Vec<u64> = (0..500).collect();
+    let squares = parallel_map(&items, |&i| {
+        // Uneven work, so that threads finish out of order.
+        if i % 7 == 0 {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        i * i
+    });
+    assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+    assert!(parallel_map(&[] as &[u8], |_| ()).is_empty());
+}
