@@ -28,7 +28,7 @@ mod swift;
 mod tasklist;
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::atomic::{AtomicUsize, Ordering},
 };
 
@@ -398,14 +398,25 @@ pub fn count_markers(
     files_read: &AtomicUsize,
 ) {
     let owners = owners(projects.iter().map(|p| p.path.clone()));
-    let files: Vec<(String, &String)> = tree
-        .paths()
-        .into_iter()
-        .filter_map(|path| {
-            let owner = owner_of(&path, &owners, rules)?;
-            Some((path, owner))
-        })
-        .collect();
+    let by_dir: HashMap<&str, &String> = owners.iter().map(|o| (o.as_str(), o)).collect();
+    let paths = tree.paths();
+    let mut files: Vec<(&String, &String)> = Vec::with_capacity(paths.len());
+    // Paths come directory by directory: each directory's owner is looked up once.
+    let mut last: Option<(&str, Option<&String>)> = None;
+    for path in &paths {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let owner = match last {
+            Some((last_dir, owner)) if last_dir == dir => owner,
+            _ => {
+                let owner = deepest_owner(dir, &by_dir, rules);
+                last = Some((dir, owner));
+                owner
+            }
+        };
+        if let Some(owner) = owner {
+            files.push((path, owner));
+        }
+    }
     let per_file = parallel_map(&files, |(path, owner)| {
         files_read.fetch_add(1, Ordering::Relaxed);
         let mut counts = None;
@@ -422,6 +433,28 @@ pub fn count_markers(
         let (todo, fixme) = counts.get(&project.path).copied().unwrap_or_default();
         project.todo_count = todo;
         project.fixme_count = fixme;
+    }
+}
+
+/// [`owner_of`] for every file of directory `dir`, walking up from it through `owners` by
+/// directory: a few lookups per directory instead of a comparison with every project.
+fn deepest_owner<'a>(
+    dir: &str,
+    owners: &HashMap<&str, &'a String>,
+    rules: &ScanRules,
+) -> Option<&'a String> {
+    if rules.skips(dir) {
+        return None;
+    }
+    let mut at = dir;
+    loop {
+        if let Some(owner) = owners.get(at) {
+            return Some(owner);
+        }
+        if at.is_empty() {
+            return None;
+        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
     }
 }
 
