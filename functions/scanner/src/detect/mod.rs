@@ -289,7 +289,8 @@ pub fn detect_manifests(tree: &dyn Tree, rules: &ScanRules) -> Vec<Project> {
     let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for path in tree.paths() {
         let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        if rules.skips(dir) || !detectors.iter().any(|d| d.reads(file)) {
+        // Few files are manifests: the directory is looked at only for those.
+        if !detectors.iter().any(|d| d.reads(file)) || rules.skips(dir) {
             continue;
         }
         dirs.entry(dir.to_owned())
