@@ -209,11 +209,17 @@ impl Progress {
         );
         bar.set_message("scanning");
         let read = AtomicUsize::new(0);
+        let this = std::thread::current();
         let projects = std::thread::scope(|scope| {
-            let scan = scope.spawn(|| detect_counting(tree, &read));
+            let scan = scope.spawn(|| {
+                let projects = detect_counting(tree, &read);
+                // The bar is left as soon as the scan ends, not up to a tick later.
+                this.unpark();
+                projects
+            });
             while !scan.is_finished() {
                 bar.set_position(read.load(Ordering::Relaxed) as u64);
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::park_timeout(Duration::from_millis(100));
             }
             scan.join().expect("the scan never panics")
         });

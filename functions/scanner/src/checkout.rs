@@ -233,6 +233,13 @@ impl Tree for Checkout {
         }
     }
 
+    fn inspect(&self, path: &str, f: &mut dyn FnMut(&[u8])) -> bool {
+        match self.mount_of(path) {
+            Some((sub, cut)) => sub.inspect(&path[cut..], f),
+            None => self.root.inspect(path, f),
+        }
+    }
+
     fn gitlinks(&self) -> Vec<Gitlink> {
         let mut links = self.root.gitlinks();
         for (prefix, sub) in &self.mounts {

@@ -28,7 +28,7 @@ mod swift;
 mod tasklist;
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::atomic::{AtomicUsize, Ordering},
 };
 
@@ -56,6 +56,11 @@ pub trait Tree: Sync {
     fn paths(&self) -> Vec<String>;
     /// A file's bytes; `None` when it is missing or too large to read.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// Runs `f` on a file's bytes without handing them over (a reader may reuse its buffer);
+    /// `false`, without calling `f`, when it is missing or too large to read.
+    fn inspect(&self, path: &str, f: &mut dyn FnMut(&[u8])) -> bool {
+        self.read(path).map(|bytes| f(&bytes)).is_some()
+    }
     /// A file as text (invalid UTF-8 replaced); empty when it cannot be read.
     fn text(&self, path: &str) -> String {
         String::from_utf8_lossy(&self.read(path).unwrap_or_default()).into_owned()
@@ -284,22 +289,29 @@ pub fn detect_manifests(tree: &dyn Tree, rules: &ScanRules) -> Vec<Project> {
     let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for path in tree.paths() {
         let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        if rules.skips(dir) || !detectors.iter().any(|d| d.reads(file)) {
+        // Few files are manifests: the directory is looked at only for those.
+        if !detectors.iter().any(|d| d.reads(file)) || rules.skips(dir) {
             continue;
         }
         dirs.entry(dir.to_owned())
             .or_default()
             .push(file.to_owned());
     }
-    let mut found: Vec<(String, &'static str, Found)> = Vec::new();
-    for (dir, files) in &dirs {
+    let dirs: Vec<(String, Vec<String>)> = dirs.into_iter().collect();
+    // Directories are detected on every core; the findings keep the directories' order.
+    let mut found: Vec<(String, &'static str, Found)> = parallel_map(&dirs, |(dir, files)| {
         let names: Vec<&str> = files.iter().map(String::as_str).collect();
-        for detector in detectors {
-            if let Some(f) = detector.detect(dir, &names, tree) {
-                found.push((dir.clone(), detector.kind(), f));
-            }
-        }
-    }
+        detectors
+            .iter()
+            .filter_map(|detector| {
+                let f = detector.detect(dir, &names, tree)?;
+                Some((dir.clone(), detector.kind(), f))
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     for link in tree.gitlinks() {
         let dir = link.path.rsplit_once('/').map_or("", |(dir, _)| dir);
         if rules.skips(dir)
@@ -387,54 +399,99 @@ pub fn count_markers(
     files_read: &AtomicUsize,
 ) {
     let owners = owners(projects.iter().map(|p| p.path.clone()));
-    let files: Vec<(String, &String)> = tree
-        .paths()
-        .into_iter()
-        .filter_map(|path| {
-            let owner = owner_of(&path, &owners, rules)?;
-            Some((path, owner))
-        })
-        .collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let partials: Vec<BTreeMap<&String, (u32, u32)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
-                    for (path, owner) in part {
-                        files_read.fetch_add(1, Ordering::Relaxed);
-                        if let Some((todo, fixme)) =
-                            tree.read(path).as_deref().and_then(count_lines)
-                        {
-                            let entry = counts.entry(*owner).or_default();
-                            entry.0 += todo;
-                            entry.1 += fixme;
-                        }
-                    }
-                    counts
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a counting thread never panics"))
-            .collect()
+    let by_dir: HashMap<&str, &String> = owners.iter().map(|o| (o.as_str(), o)).collect();
+    let paths = tree.paths();
+    let mut files: Vec<(&String, &String)> = Vec::with_capacity(paths.len());
+    // Paths come directory by directory: each directory's owner is looked up once.
+    let mut last: Option<(&str, Option<&String>)> = None;
+    for path in &paths {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let owner = match last {
+            Some((last_dir, owner)) if last_dir == dir => owner,
+            _ => {
+                let owner = deepest_owner(dir, &by_dir, rules);
+                last = Some((dir, owner));
+                owner
+            }
+        };
+        if let Some(owner) = owner {
+            files.push((path, owner));
+        }
+    }
+    let per_file = parallel_map(&files, |(path, owner)| {
+        files_read.fetch_add(1, Ordering::Relaxed);
+        let mut counts = None;
+        tree.inspect(path, &mut |bytes| counts = count_lines(bytes));
+        Some((*owner, counts?))
     });
     let mut counts: BTreeMap<&String, (u32, u32)> = BTreeMap::new();
-    for partial in partials {
-        for (owner, (todo, fixme)) in partial {
-            let entry = counts.entry(owner).or_default();
-            entry.0 += todo;
-            entry.1 += fixme;
-        }
+    for (owner, (todo, fixme)) in per_file.into_iter().flatten() {
+        let entry = counts.entry(owner).or_default();
+        entry.0 += todo;
+        entry.1 += fixme;
     }
     for project in projects {
         let (todo, fixme) = counts.get(&project.path).copied().unwrap_or_default();
         project.todo_count = todo;
         project.fixme_count = fixme;
     }
+}
+
+/// [`owner_of`] for every file of directory `dir`, walking up from it through `owners` by
+/// directory: a few lookups per directory instead of a comparison with every project.
+fn deepest_owner<'a>(
+    dir: &str,
+    owners: &HashMap<&str, &'a String>,
+    rules: &ScanRules,
+) -> Option<&'a String> {
+    if rules.skips(dir) {
+        return None;
+    }
+    let mut at = dir;
+    loop {
+        if let Some(owner) = owners.get(at) {
+            return Some(owner);
+        }
+        if at.is_empty() {
+            return None;
+        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
+    }
+}
+
+/// `f` of every item, in order, computed on every core: each thread takes the next item as it
+/// finishes one (files differ in size by orders of magnitude, so equal shares would not be equal
+/// work).
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return done;
+                        };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker thread never panics"))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Resolves membership (declared and implicit), inherited versions, parents and tags.

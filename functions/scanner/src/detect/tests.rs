@@ -682,3 +682,48 @@ fn the_repository_config_file_merges_skip_and_tag_lists_with_the_defaults() {
         "the defaults apply"
     );
 }
+
+#[test]
+fn parallel_map_keeps_the_order_of_its_items_whatever_each_one_costs() {
+    let items: Vec<u64> = (0..500).collect();
+    let squares = parallel_map(&items, |&i| {
+        // Uneven work, so that threads finish out of order.
+        if i % 7 == 0 {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        i * i
+    });
+    assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+    assert!(parallel_map(&[] as &[u8], |_| ()).is_empty());
+}
+
+#[test]
+fn the_owner_found_walking_up_is_the_deepest_project_above_the_file() {
+    let owners = owners(
+        ["", "a", "a/b", "a/b/c", "ab", "x/y", "vendor/lib"]
+            .into_iter()
+            .map(str::to_owned),
+    );
+    let by_dir: HashMap<&str, &String> = owners.iter().map(|o| (o.as_str(), o)).collect();
+    let rules = ScanRules::default();
+    for path in [
+        "README.md",
+        "a/f.rs",
+        "a/b/f.rs",
+        "a/b/c/d/e/f.rs",
+        "ab/f.rs",
+        "abc/f.rs",
+        "a/bc/f.rs",
+        "x/f.rs",
+        "x/y/z/f.rs",
+        "vendor/lib/f.rs",
+        "a/node_modules/p/f.js",
+    ] {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        assert_eq!(
+            deepest_owner(dir, &by_dir, &rules),
+            owner_of(path, &owners, &rules),
+            "{path}"
+        );
+    }
+}
