@@ -57,7 +57,13 @@ pub async fn as_pages(request: Request, next: Next) -> Response {
     }
     if status == StatusCode::UNAUTHORIZED {
         let next = if reading { back.as_str() } else { "/" };
-        return Redirect::to(&super::signin::sign_in_href(next)).into_response();
+        let mut redirect = Redirect::to(&super::signin::sign_in_href(next)).into_response();
+        for value in response.headers().get_all(http::header::SET_COOKIE) {
+            redirect
+                .headers_mut()
+                .append(http::header::SET_COOKIE, value.clone());
+        }
+        return redirect;
     }
     let problem = response
         .headers()

@@ -17,7 +17,7 @@ use axum_extra::extract::{
     CookieJar,
     cookie::{Cookie, SameSite},
 };
-use http::{HeaderValue, header::AUTHORIZATION};
+use http::{HeaderValue, StatusCode, header::AUTHORIZATION};
 
 use crate::{
     AppState,
@@ -45,6 +45,7 @@ pub async fn attach(State(state): State<AppState>, request: Request, next: Next)
         None => None,
     };
     let mut renewed = None;
+    let from_cookie = current.is_some();
     let token = match (current, cookies::refresh_token(&jar)) {
         (Some(token), _) => Some(token),
         (None, Some(refresh)) if !parts.uri.path().starts_with("/assets/") => {
@@ -65,6 +66,11 @@ pub async fn attach(State(state): State<AppState>, request: Request, next: Next)
     let response = next.run(Request::from_parts(parts, body)).await;
     match renewed {
         Some(tokens) => (keep(CookieJar::new(), &tokens), response).into_response(),
+        // The route refused the cookie's token (every session ended elsewhere): dropped, so that
+        // the next request tries the refresh token, and else shows the sign-in page.
+        None if from_cookie && response.status() == StatusCode::UNAUTHORIZED => {
+            (forget_access(CookieJar::new()), response).into_response()
+        }
         None => response,
     }
 }
@@ -77,6 +83,11 @@ pub fn keep(jar: CookieJar, tokens: &Tokens) -> CookieJar {
         cookies::with_refresh(jar, &tokens.refresh_token)
     };
     jar.add(access_cookie(&tokens.access_token, tokens.expires_in))
+}
+
+/// `jar` dropping the access token only.
+fn forget_access(jar: CookieJar) -> CookieJar {
+    jar.add(access_cookie("", 0))
 }
 
 /// `jar` dropping the session's cookies.

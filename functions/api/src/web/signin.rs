@@ -113,8 +113,13 @@ async fn sign_in_page(
     State(state): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
     Query(query): Query<NextQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let next = local(query.next.as_deref());
+    // Someone with a session (pages carry it only from their cookies, `session::attach`) goes on.
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return Redirect::to(&next).into_response();
+    }
     render(&sign_in_view(&state, &csrf, next, String::new(), None))
 }
 

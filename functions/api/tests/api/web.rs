@@ -483,3 +483,51 @@ async fn the_pages_of_mailed_links_use_their_token_only_when_the_person_presses_
         "/signin?next=%2Finvitations%2Faccept%3Ftoken%3Dabc"
     );
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_session_ended_elsewhere_sends_the_browser_to_sign_in_and_a_live_one_skips_it(
+    admin: PgPool,
+) {
+    let app = TestApp::new(admin);
+    let team = Team::new(&app, "acme").await;
+    let owner = team.with(Role::Owner).token.clone();
+    // Signed in: the sign-in page goes on to where the person was going.
+    let reply = app
+        .send(page(
+            Method::GET,
+            "/signin?next=%2Forgs%2Facme",
+            Some(&owner),
+            &[],
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers[header::LOCATION], "/orgs/acme");
+
+    // Every session ended from another device: the still-unexpired access cookie is refused and
+    // dropped, so the next page is the sign-in form rather than a loop.
+    // (As `POST /api/v2/auth/signout-everywhere` does, a moment later than this token's issue:
+    // tokens are compared by the second.)
+    sqlx::query(
+        "update app.accounts set tokens_valid_after = now() + interval '1 second' where id = $1",
+    )
+    .bind(team.with(Role::Owner).id)
+    .execute(&app.admin)
+    .await
+    .unwrap();
+    let reply = app
+        .send(page(Method::GET, "/orgs/acme", Some(&owner), &[]))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        reply.headers[header::LOCATION],
+        "/signin?next=%2Forgs%2Facme"
+    );
+    let dropped = reply.headers.get_all(header::SET_COOKIE).iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with("__Host-access=;") && c.contains("Max-Age=0")
+    });
+    assert!(dropped, "{:?}", reply.headers);
+    let form = app.send(page(Method::GET, "/signin", None, &[])).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(text(&form).contains(r#"name="password""#));
+}
