@@ -365,16 +365,26 @@ async fn a_hostile_task_title_renders_as_text_and_pages_carry_a_strict_policy(ad
 }
 
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
-async fn a_change_reaches_the_event_streams_of_its_organization_only(admin: PgPool) {
+async fn a_change_reaches_every_instance_and_the_event_streams_of_its_organization_only(
+    admin: PgPool,
+) {
     let app = TestApp::new(admin);
     let team = Team::new(&app, "acme").await;
     let other = Team::new(&app, "other").await;
     let mut mine = app.state.live.subscribe(&app.state.db);
+    // A second api instance: its own listener on the same database.
+    let second_instance = web::live::Hub::default();
+    let mut theirs = second_instance.subscribe(&app.state.db);
     // The listener's first message says it listens (and tells pages to refresh).
     let first = tokio::time::timeout(Duration::from_secs(10), mine.recv())
         .await
         .unwrap()
         .unwrap();
+    let first_of_second = tokio::time::timeout(Duration::from_secs(10), theirs.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first_of_second.table, "resync");
     assert_eq!(first.table, "resync");
 
     let mut tx = app.state.db.tenant(other.tenant).await.unwrap();
@@ -407,6 +417,14 @@ async fn a_change_reaches_the_event_streams_of_its_organization_only(admin: PgPo
     assert_eq!(seen[0].tenant, Some(other.tenant));
     assert_eq!(seen[1].tenant, Some(team.tenant));
     assert!(seen.iter().all(|c| c.table == "repositories"), "{seen:?}");
+    // Every instance hears every organization's changes, and sends each to its own viewers.
+    for expected in [other.tenant, team.tenant] {
+        let change = tokio::time::timeout(Duration::from_secs(10), theirs.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(change.tenant, Some(expected));
+    }
 
     // Through the page's stream: the organization's route answers with an event stream.
     let viewer = &team.with(Role::Viewer).token;
