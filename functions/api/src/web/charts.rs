@@ -4,6 +4,8 @@
 
 use askama::Template;
 
+use crate::api::unlinked::model::LinkingRate;
+
 /// Chart width and height in SVG units (the image scales to its box).
 const WIDTH: f64 = 240.0;
 const HEIGHT: f64 = 48.0;
@@ -150,6 +152,28 @@ impl BurnUp {
             height: HEIGHT,
         }
     }
+}
+
+/// The linking rate per week of `rates` as columns, and the share of all its weeks' commits that
+/// are linked (none without commits): the overview's and the unlinked page's picture.
+pub fn linking_rate(rates: &LinkingRate) -> (String, Option<f64>) {
+    let weeks = rates.weeks.len();
+    let chart = svg(&Columns::new(
+        format!("Share of commits linked to a task, per week, over the last {weeks} weeks"),
+        rates
+            .weeks
+            .iter()
+            .map(|w| {
+                let label = format!("{}: {} of {} linked", w.week, w.linked, w.commits);
+                (label, w.rate)
+            })
+            .collect(),
+    ));
+    let (commits, linked) = rates
+        .weeks
+        .iter()
+        .fold((0, 0), |(c, l), w| (c + w.commits, l + w.linked));
+    (chart, (commits > 0).then(|| linked as f64 / commits as f64))
 }
 
 /// `svg` rendered, or nothing when a template fails (a picture is never worth a failed page).

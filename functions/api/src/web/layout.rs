@@ -70,6 +70,14 @@ impl Chrome {
         }
     }
 
+    /// A page of a signed-in person outside any organization (their organizations, a new token).
+    pub fn account(title: &str, csrf: &CsrfToken) -> Self {
+        Self {
+            signed_in: true,
+            ..Self::signed_out(title, csrf)
+        }
+    }
+
     /// A page of `member`'s organization, in `section`.
     pub async fn member(
         member: &mut Member,

@@ -68,8 +68,7 @@ fn organizations_view(
     slug: &str,
     name: &str,
 ) -> OrganizationsPage {
-    let mut chrome = Chrome::signed_out("Organizations", csrf);
-    chrome.signed_in = true;
+    let mut chrome = Chrome::account("Organizations", csrf);
     chrome.section = "orgs";
     OrganizationsPage {
         chrome,

@@ -14,7 +14,7 @@ use http::Method;
 use uuid::Uuid;
 
 use super::{
-    charts::{self, Columns, Sparkline},
+    charts::{self, Sparkline},
     csrf::CsrfToken,
     layout::{Chrome, render},
     projects::meter,
@@ -131,24 +131,7 @@ async fn overview(
             }
         })
         .collect();
-    let (commits, linked) = rates
-        .weeks
-        .iter()
-        .fold((0, 0), |(c, l), w| (c + w.commits, l + w.linked));
-    let linking = charts::svg(&Columns::new(
-        format!("Share of commits linked to a task, per week, over the last {WEEKS} weeks"),
-        rates
-            .weeks
-            .iter()
-            .map(|w| {
-                let rate = w.rate;
-                (
-                    format!("{}: {} of {} linked", w.week, w.linked, w.commits),
-                    rate,
-                )
-            })
-            .collect(),
-    ));
+    let (linking, linking_rate) = charts::linking_rate(&rates);
     let mut projects = list_projects(tx, &ProjectFilter::default(), &first(200)).await?;
     projects.retain(|p| p.task_count > 0);
     let with_tasks = projects.len();
@@ -176,7 +159,7 @@ async fn overview(
         totals,
         repositories: rows,
         linking,
-        linking_rate: (commits > 0).then(|| linked as f64 / commits as f64),
+        linking_rate,
         completion,
         with_tasks,
         recent: recent.into_iter().take(8).collect(),

@@ -6,7 +6,7 @@ use dashboard_shared::Error;
 use http::Method;
 
 use super::{
-    charts::{self, Columns},
+    charts,
     csrf::CsrfToken,
     layout::{Chrome, render},
 };
@@ -70,23 +70,7 @@ async fn unlinked_work(
     )
     .await?;
     let rates = unlinked::db::linking_rate(&mut member.tx, 12, None).await?;
-    let (all, linked) = rates
-        .weeks
-        .iter()
-        .fold((0, 0), |(c, l), w| (c + w.commits, l + w.linked));
-    let chart = charts::svg(&Columns::new(
-        "Share of commits linked to a task, per week, over the last 12 weeks".into(),
-        rates
-            .weeks
-            .iter()
-            .map(|w| {
-                (
-                    format!("{}: {} of {} linked", w.week, w.linked, w.commits),
-                    w.rate,
-                )
-            })
-            .collect(),
-    ));
+    let (chart, rate) = charts::linking_rate(&rates);
     let (commits, more_commits) = cut(commits, 25, format!("/orgs/{org}/commits?linked=false"));
     let (tasks, more_tasks) = cut(tasks, 25, format!("/orgs/{org}/tasks?linked=false"));
     Ok(render(&UnlinkedPage {
@@ -96,7 +80,7 @@ async fn unlinked_work(
         tasks,
         more_tasks,
         chart,
-        rate: (all > 0).then(|| linked as f64 / all as f64),
+        rate,
     }))
 }
 

@@ -164,8 +164,7 @@ async fn create_token(
     let new = body(json!({ "name": form.name, "role": form.role, "expires_in_days": days }))?;
     let (_, Json(created)) = tokens::create(member, new).await?;
     // Shown once, on the page that answers the form: never stored, never in an address.
-    let mut chrome = Chrome::signed_out("New API token", &csrf);
-    chrome.signed_in = true;
+    let chrome = Chrome::account("New API token", &csrf);
     Ok(render(&TokenCreatedPage {
         chrome,
         token: created.token,
