@@ -7,10 +7,11 @@
 //! alone starts the cluster and stops it when done. The runtime role's password is generated once and
 //! kept in the data directory (private to its owner), so that concurrent commands agree on it.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use base64::Engine as _;
+use dashboard_linker::semantic::Model;
 use dashboard_scanner::remote::{FetchPolicy, RemotePolicy};
 use dashboard_shared::{
     Db, TenantId,
@@ -38,6 +39,8 @@ pub struct System {
     pub fetch: FetchPolicy,
     /// The scanner's caps (`SCANNER_MAX_COMMITS_PER_POLL`).
     pub limits: dashboard_scanner::limits::Limits,
+    /// The linker's sentence-embedding model (`LINKER_MODEL_DIR`), loaded when a linker first needs it.
+    semantic: std::sync::OnceLock<Option<Arc<Model>>>,
     /// Our cluster, when this command started it (stopped by [`System::close`]).
     started: Option<postgres::Cluster>,
 }
@@ -65,6 +68,7 @@ impl System {
             secrets: secret_box(&env)?,
             fetch: FetchPolicy::from_lookup(RemotePolicy::Local, &env)?,
             limits: dashboard_scanner::limits::Limits::from_lookup(&env)?,
+            semantic: std::sync::OnceLock::new(),
             started,
         })
     }
@@ -121,13 +125,21 @@ impl System {
         }
     }
 
-    /// The linker's context.
-    pub fn linker(&self) -> dashboard_linker::LinkerContext {
-        dashboard_linker::LinkerContext {
+    /// The linker's context; loads the model the first time.
+    pub fn linker(&self) -> anyhow::Result<dashboard_linker::LinkerContext> {
+        let semantic = match self.semantic.get() {
+            Some(loaded) => loaded.clone(),
+            None => {
+                let loaded = Model::from_env()?;
+                self.semantic.get_or_init(|| loaded).clone()
+            }
+        };
+        Ok(dashboard_linker::LinkerContext {
             db: self.db.clone(),
             transport: Transport::Postgres(self.db.clone()),
             github: self.github.clone(),
-        }
+            semantic,
+        })
     }
 
     /// Runs `tenant`'s jobs until none is due or running (some may run in a `dashboard up` beside
@@ -157,7 +169,7 @@ impl System {
     /// Runs the scan and link queues here until both are empty; returns how many jobs ran.
     pub async fn drain(&self) -> anyhow::Result<usize> {
         let scanner = dashboard_scanner::worker(self.scanner());
-        let linker = dashboard_linker::worker(self.linker());
+        let linker = dashboard_linker::worker(self.linker()?);
         let mut ran = 0;
         loop {
             let now = scanner.drain().await? + linker.drain().await?;

@@ -81,7 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     // The `postgres` transport: the consumers' workers run in this process.
     let db = system.db.clone();
-    let (scanner, linker) = (system.scanner(), system.linker());
+    let (scanner, linker) = (system.scanner(), system.linker()?);
     let scan_worker = tokio::spawn(jobs::keep_running("the scan worker", RESTART, move || {
         dashboard_scanner::worker(scanner.clone()).run()
     }));
@@ -116,7 +116,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             webhook,
             limits,
             system.scanner(),
-            system.linker(),
+            system.linker()?,
         ),
         serve::shutdown_signal(),
     )
@@ -245,6 +245,7 @@ mod tests {
             db: db.clone(),
             transport: Transport::Postgres(db.clone()),
             github: None,
+            semantic: None,
         };
         let api = dashboard_api::AppState::new(
             db.clone(),

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod issues;
 pub mod link;
 pub mod references;
+pub mod semantic;
 pub mod similarity;
 
 use std::{sync::Arc, time::Duration};
@@ -31,6 +32,8 @@ pub struct LinkerContext {
     pub transport: Transport,
     /// The GitHub App, to complete truncated or forced pushes (`None`: not configured).
     pub github: Option<GitHubApp>,
+    /// The sentence-embedding model, to link by meaning too (`None`: by references and words only).
+    pub semantic: Option<Arc<semantic::Model>>,
 }
 
 /// The jobs of the `link` queue this function runs.

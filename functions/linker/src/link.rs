@@ -7,9 +7,11 @@
 //! commit is on the default branch marks its task done, once (a reopened task is not closed again).
 //! Commits without an
 //! explicit link get at most one similarity link ([`crate::similarity`]) among the tasks alive at
-//! their time, and suggestions below the threshold. A similarity link never replaces an explicit or
-//! manual one, and a link a person removed (`rejected`) is never brought back. Running it again with
-//! nothing new changes no row.
+//! their time, and suggestions below the threshold. With a model ([`crate::semantic`]), a commit the
+//! shared words leave unlinked is linked to the task closest in meaning when they are close enough,
+//! and the closest are suggested; each text is embedded once, here, and stored. A similarity link
+//! never replaces an explicit or manual one, and a link a person removed (`rejected`) is never
+//! brought back. Running it again with nothing new changes no row.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -19,7 +21,10 @@ use std::{
 use chrono::{DateTime, Duration, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
-    jobs::kinds::{LinkCommits, RelinkOrganization, RelinkRepository},
+    jobs::{
+        self,
+        kinds::{LinkCommits, RelinkOrganization, RelinkRepository},
+    },
     links,
 };
 use serde_json::{Value, json};
@@ -28,8 +33,16 @@ use uuid::Uuid;
 use crate::{
     LinkerContext,
     references::{self, Reference, Relation, Target},
-    similarity::{Corpus, Decision, Index, Settings, commit_terms, confidence, decide, task_terms},
+    semantic::{self, Model},
+    similarity::{
+        Corpus, Decision, Index, Settings, commit_terms, commit_text, confidence, decide,
+        task_terms,
+    },
 };
+
+/// Texts one linking pass embeds at most (about 20 s of one core): a repository met with more, or a
+/// model configured on a large one, is embedded over several passes, each enqueueing the next.
+const EMBED_BUDGET: usize = 1_000;
 
 /// How long before a task's creation a commit may still belong to it (GitHub tasks).
 const BEFORE_CREATION: Duration = Duration::days(1);
@@ -64,6 +77,7 @@ pub async fn link_commits(
         Some(&job.commits),
         job.branch.as_deref(),
         &Settings::default(),
+        ctx.semantic.as_ref(),
     )
     .await?;
     let enqueued = tx.commit().await?;
@@ -103,7 +117,15 @@ pub async fn relink_organization(
 /// Links every commit of `repository` again, in a transaction of its own.
 async fn relink(ctx: &LinkerContext, tenant: TenantId, repository: Uuid) -> anyhow::Result<()> {
     let mut tx = ctx.db.tenant(tenant).await?;
-    let linked = link(&mut tx, repository, None, None, &Settings::default()).await?;
+    let linked = link(
+        &mut tx,
+        repository,
+        None,
+        None,
+        &Settings::default(),
+        ctx.semantic.as_ref(),
+    )
+    .await?;
     let enqueued = tx.commit().await?;
     ctx.transport.dispatch(&enqueued).await;
     tracing::info!(repository.id = %repository, ?linked, "repository relinked");
@@ -122,6 +144,7 @@ struct TaskRow {
     closed_at: Option<DateTime<Utc>>,
     merge_commit_sha: Option<String>,
     base_branch: Option<String>,
+    embedding: Option<Vec<u8>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -131,6 +154,7 @@ struct CommitRow {
     message: String,
     changed_paths: Vec<String>,
     at: DateTime<Utc>,
+    embedding: Option<Vec<u8>>,
 }
 
 /// One link to write.
@@ -144,30 +168,43 @@ struct Row {
     evidence: Value,
 }
 
-/// Links `commits` of `repository` (all of them with `None`), pushed to `branch`.
+/// Links `commits` of `repository` (all of them with `None`), pushed to `branch`; by meaning too
+/// with a `model`.
 pub async fn link(
     tx: &mut TenantTx,
     repository: Uuid,
     commits: Option<&[Uuid]>,
     branch: Option<&str>,
     settings: &Settings,
-) -> Result<Linked, sqlx::Error> {
+    model: Option<&Arc<Model>>,
+) -> anyhow::Result<Linked> {
+    let scope = commits;
+    if let Some(model) = model
+        && embed_missing(tx, model, repository, scope).await?
+    {
+        // More to embed than one pass may: the next pass embeds more and links again.
+        jobs::enqueue_or_find_pending(tx, &RelinkRepository { repository }).await?;
+    }
     let commits: Vec<CommitRow> = sqlx::query_as(
-        "select id, sha, message, changed_paths, coalesce(committed_at, authored_at, created_at) as at from commits
-         where repository_id = $1 and ($2::uuid[] is null or id = any($2))",
+        "select id, sha, message, changed_paths, coalesce(committed_at, authored_at, created_at) as at,
+                case when $3 then embedding end as embedding
+         from commits where repository_id = $1 and ($2::uuid[] is null or id = any($2))",
     )
     .bind(repository)
-    .bind(commits)
+    .bind(scope)
+    .bind(model.is_some())
     .fetch_all(&mut **tx)
     .await?;
     if commits.is_empty() {
         return Ok(Linked::default());
     }
     let mut tasks: Vec<TaskRow> = sqlx::query_as(
-        "select id, source, external_key, title, body, labels, created_at, closed_at, merge_commit_sha, base_branch
+        "select id, source, external_key, title, body, labels, created_at, closed_at, merge_commit_sha, base_branch,
+                case when $2 then embedding end as embedding
          from tasks where repository_id = $1 and removed_at is null",
     )
     .bind(repository)
+    .bind(model.is_some())
     .fetch_all(&mut **tx)
     .await?;
     let (full_name, main_branch): (String, String) =
@@ -266,9 +303,20 @@ pub async fn link(
         &corpus,
         task_terms.iter().map(|t| corpus.vector(t)).collect(),
     );
+    let meaning = model.is_some().then(|| Meaning {
+        commits: commits
+            .iter()
+            .map(|c| c.embedding.as_deref().and_then(semantic::from_bytes))
+            .collect(),
+        tasks: tasks
+            .iter()
+            .map(|t| t.embedding.as_deref().and_then(semantic::from_bytes))
+            .collect(),
+    });
     let scoring = Arc::new(Scoring {
         commits,
         commit_terms,
+        meaning,
         lifetimes: tasks.iter().map(|t| lifetime(t, now)).collect(),
         tasks,
         claimed,
@@ -296,14 +344,21 @@ pub async fn link(
     while let Some(batch) = scored.recv().await {
         let rows: Vec<Row> = batch
             .into_iter()
-            .map(|(c, i, score, state, shared)| Row {
-                commit: scoring.commits[c].id,
-                task: scoring.tasks[i].id,
-                method: "similarity",
-                relation: Relation::References,
-                confidence: confidence(score),
-                state,
-                evidence: json!({ "score": (score * 1000.0).round() / 1000.0, "terms": shared }),
+            .map(|s| {
+                let round = |x: f64| (x * 1000.0).round() / 1000.0;
+                let mut evidence = json!({ "score": round(s.score), "terms": s.shared });
+                if let Some(cosine) = s.semantic {
+                    evidence["semantic"] = json!(round(f64::from(cosine)));
+                }
+                Row {
+                    commit: scoring.commits[s.commit].id,
+                    task: scoring.tasks[s.task].id,
+                    method: "similarity",
+                    relation: Relation::References,
+                    confidence: confidence(s.score.max(s.semantic.map_or(0.0, f64::from))),
+                    state: s.state,
+                    evidence,
+                }
             })
             .collect();
         kept.extend(rows.iter().map(|r| (r.commit, r.task)));
@@ -330,13 +385,34 @@ pub async fn link(
 /// How many commits are scored between two writes.
 const BATCH: usize = 1_000;
 
-/// One commit's similarity decision: commit and task (indexes), score, state, shared terms.
-type Scored = (usize, usize, f64, &'static str, Vec<String>);
+/// One similarity decision: a link or a suggestion.
+struct Scored {
+    /// The commit (an index of [`Scoring::commits`]).
+    commit: usize,
+    /// The task (an index of [`Scoring::tasks`]).
+    task: usize,
+    /// `active` or `suggested`.
+    state: &'static str,
+    /// The TF-IDF cosine.
+    score: f64,
+    /// The cosine of their embeddings, when meaning decided or suggested it.
+    semantic: Option<f32>,
+    /// The terms they share, the first five.
+    shared: Vec<String>,
+}
+
+/// The stored embeddings of the commits and tasks being linked (by the same indexes).
+struct Meaning {
+    commits: Vec<Option<Vec<f32>>>,
+    tasks: Vec<Option<Vec<f32>>>,
+}
 
 /// Everything scoring reads, shared with the scoring thread.
 struct Scoring {
     commits: Vec<CommitRow>,
     commit_terms: Vec<Vec<String>>,
+    /// With a model: the embeddings.
+    meaning: Option<Meaning>,
     tasks: Vec<TaskRow>,
     /// Per task, when a commit may have worked on it ([`lifetime`]).
     lifetimes: Vec<(i64, i64)>,
@@ -361,23 +437,166 @@ impl Scoring {
             let at = commit.at.timestamp();
             // Tasks are in order of birth: those born after the commit are no candidates.
             let born = self.lifetimes.partition_point(|(born, _)| *born <= at);
-            let candidates = scorer.scores(&query, born, |i| at <= self.lifetimes[i].1, floor);
+            let alive = |i: usize| at <= self.lifetimes[i].1;
+            let candidates = scorer.scores(&query, born, alive, floor);
             let (links, state) = match decide(&candidates, &self.settings) {
-                Decision::Link(i, score) => (vec![(i, score)], "active"),
-                Decision::Suggest(suggestions) => (suggestions, "suggested"),
+                Decision::Link(i, _) => (vec![(i, None)], "active"),
+                Decision::Suggest(suggestions) => {
+                    let near = self.nearest(c, born, alive);
+                    let semantic = self.settings.semantic;
+                    match semantic::closest(near.iter().copied(), semantic.link) {
+                        Some((i, cosine)) => (vec![(i, Some(cosine))], "active"),
+                        None => {
+                            // The words' suggestions and the closest in meaning, the best 3.
+                            let mut suggested: Vec<(usize, Option<f32>, f64)> = suggestions
+                                .into_iter()
+                                .map(|(i, score)| (i, None, score))
+                                .collect();
+                            for (i, cosine) in
+                                near.into_iter().filter(|(_, c)| *c >= semantic.suggest)
+                            {
+                                match suggested.iter_mut().find(|(t, _, _)| *t == i) {
+                                    Some(s) => {
+                                        (s.1, s.2) = (Some(cosine), s.2.max(f64::from(cosine)))
+                                    }
+                                    None => suggested.push((i, Some(cosine), f64::from(cosine))),
+                                }
+                            }
+                            suggested.sort_by(|a, b| b.2.total_cmp(&a.2));
+                            suggested.truncate(3);
+                            (
+                                suggested.into_iter().map(|(i, s, _)| (i, s)).collect(),
+                                "suggested",
+                            )
+                        }
+                    }
+                }
             };
-            for (i, score) in links {
-                let (_, shared) = self.index.vector(i).similarity(&query);
+            for (task, semantic) in links {
+                let (score, shared) = self.index.vector(task).similarity(&query);
                 let shared = shared
                     .into_iter()
                     .take(5)
                     .map(|t| self.corpus.term(t).to_owned())
                     .collect();
-                decided.push((c, i, score, state, shared));
+                decided.push(Scored {
+                    commit: c,
+                    task,
+                    state,
+                    score,
+                    semantic,
+                    shared,
+                });
             }
         }
         decided
     }
+
+    /// The cosines of commit `c`'s embedding with those of the first `born` tasks still `alive`,
+    /// the best [`NEAREST`] (none without a model or an embedding).
+    fn nearest(&self, c: usize, born: usize, alive: impl Fn(usize) -> bool) -> Vec<(usize, f32)> {
+        let Some(meaning) = &self.meaning else {
+            return Vec::new();
+        };
+        let Some(commit) = &meaning.commits[c] else {
+            return Vec::new();
+        };
+        let floor = self
+            .settings
+            .semantic
+            .suggest
+            .min(self.settings.semantic.link);
+        let mut near: Vec<(usize, f32)> = meaning.tasks[..born]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, task)| Some((i, semantic::cosine(commit, task.as_deref()?))))
+            .filter(|(i, cosine)| *cosine >= floor && alive(*i))
+            .collect();
+        near.sort_by(|a, b| b.1.total_cmp(&a.1));
+        near.truncate(NEAREST);
+        near
+    }
+}
+
+/// How many tasks close in meaning one commit considers.
+const NEAREST: usize = 3;
+
+/// Embeds what `link` is about to read without an embedding: the repository's tasks, then the
+/// commits of `scope` (all of the repository's with `None`), at most [`EMBED_BUDGET`] texts, and
+/// stores them. Returns whether some may be left.
+async fn embed_missing(
+    tx: &mut TenantTx,
+    model: &Arc<Model>,
+    repository: Uuid,
+    scope: Option<&[Uuid]>,
+) -> anyhow::Result<bool> {
+    let budget = EMBED_BUDGET as i64;
+    let tasks: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, title from tasks
+         where repository_id = $1 and removed_at is null and embedding is null limit $2",
+    )
+    .bind(repository)
+    .bind(budget)
+    .fetch_all(&mut **tx)
+    .await?;
+    let commits: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, message from commits
+         where repository_id = $1 and ($2::uuid[] is null or id = any($2)) and embedding is null limit $3",
+    )
+    .bind(repository)
+    .bind(scope)
+    .bind(budget - tasks.len() as i64)
+    .fetch_all(&mut **tx)
+    .await?;
+    if tasks.is_empty() && commits.is_empty() {
+        return Ok(false);
+    }
+    let texts: Vec<String> = tasks
+        .iter()
+        .map(|(_, title)| title.clone())
+        .chain(commits.iter().map(|(_, message)| commit_text(message)))
+        .collect();
+    let model = model.clone();
+    let started = std::time::Instant::now();
+    let embeddings = tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        model.embed(&texts)
+    })
+    .await??;
+    let (task_embeddings, commit_embeddings) = embeddings.split_at(tasks.len());
+    for (statement, rows, embeddings) in [
+        (
+            "update tasks t set embedding = x.embedding
+             from unnest($1::uuid[], $2::bytea[]) as x (id, embedding) where t.id = x.id",
+            &tasks,
+            task_embeddings,
+        ),
+        (
+            "update commits c set embedding = x.embedding
+             from unnest($1::uuid[], $2::bytea[]) as x (id, embedding) where c.id = x.id",
+            &commits,
+            commit_embeddings,
+        ),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+        let bytes: Vec<Vec<u8>> = embeddings.iter().map(|e| semantic::to_bytes(e)).collect();
+        sqlx::query(statement)
+            .bind(&ids)
+            .bind(&bytes)
+            .execute(&mut **tx)
+            .await?;
+    }
+    tracing::info!(
+        repository.id = %repository,
+        tasks = tasks.len(),
+        commits = commits.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "texts embedded"
+    );
+    Ok(tasks.len() + commits.len() == EMBED_BUDGET)
 }
 
 /// The times (Unix seconds) between which a commit may have worked on `task`.

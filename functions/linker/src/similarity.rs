@@ -12,6 +12,8 @@ use std::{
 
 use regex::Regex;
 
+use crate::semantic::Semantic;
+
 /// The decision rule. [`Settings::default`] is what the service uses, and what `eval-linker`
 /// evaluates; it was fixed before the benchmark was run, not tuned on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,6 +27,8 @@ pub struct Settings {
     /// How many terms a task must share with a commit to be linked or suggested: one word in
     /// common (a component's name, a person's) explains nothing.
     pub min_shared_terms: usize,
+    /// Linking by meaning, where the linker has a model ([`crate::semantic`]).
+    pub semantic: Semantic,
 }
 
 impl Default for Settings {
@@ -34,6 +38,7 @@ impl Default for Settings {
             margin: 0.05,
             suggest: 0.15,
             min_shared_terms: 2,
+            semantic: Semantic::default(),
         }
     }
 }

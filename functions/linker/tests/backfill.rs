@@ -136,6 +136,7 @@ async fn a_forced_push_is_completed_from_the_compare_api(admin: PgPool) {
         db: db.clone(),
         transport: Transport::Postgres(db),
         github: Some(github),
+        semantic: None,
     };
     ingest_push(
         ctx.clone(),

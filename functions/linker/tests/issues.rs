@@ -43,6 +43,7 @@ async fn deliver(admin: &PgPool, tenant: TenantId, repository: Uuid, event: &str
         db: db.clone(),
         transport: Transport::Postgres(db),
         github: None,
+        semantic: None,
     })
     .drain()
     .await

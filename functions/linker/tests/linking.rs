@@ -106,6 +106,7 @@ impl Setup {
             db: self.db.clone(),
             transport: Transport::Postgres(self.db.clone()),
             github: None,
+            semantic: None,
         })
     }
 

@@ -61,6 +61,7 @@ impl Setup {
             db: scanner.db.clone(),
             transport: Transport::Postgres(scanner.db.clone()),
             github: None,
+            semantic: None,
         };
         Self {
             admin,

@@ -51,6 +51,7 @@ async fn run(admin: &PgPool) -> anyhow::Result<()> {
         db: db.clone(),
         transport: Transport::Postgres(db.clone()),
         github: None,
+        semantic: None,
     };
     let worker = tokio::spawn(dashboard_linker::worker(linker).run());
     tokio::time::sleep(Duration::from_millis(300)).await; // the worker is listening

@@ -565,6 +565,7 @@ async fn a_push_delivery_ends_with_its_commits_stored_and_linking_enqueued(admin
         db: db.clone(),
         transport: Transport::Postgres(db),
         github: None,
+        semantic: None,
     };
     let ran = dashboard_linker::worker(ctx).drain().await.unwrap();
     assert_eq!(ran, 3, "two pushes ingested, the new commits linked once");
@@ -716,6 +717,7 @@ async fn with_pubsub_a_push_flows_through_published_claim_checks(admin: PgPool) 
         db,
         transport,
         github: None,
+        semantic: None,
     });
     let tenant = testing::create_tenant(&admin, "tenant-a").await;
     connect_repository(&admin, tenant, HELLO_WORLD, 1).await;

@@ -91,6 +91,7 @@ pub async fn drain(app: &TestApp) -> usize {
         db: app.state.db.clone(),
         transport: Transport::Postgres(app.state.db.clone()),
         github: None,
+        semantic: None,
     });
     worker.drain().await.unwrap()
 }

@@ -192,6 +192,7 @@ async fn the_linker_ingests_nothing_into_a_repository_archived_after_the_push(ad
         db: db.clone(),
         transport: Transport::Postgres(db),
         github: None,
+        semantic: None,
     };
     assert_eq!(dashboard_linker::worker(ctx).drain().await.unwrap(), 1);
     assert_eq!(app.count("select count(*) from app.commits").await, 0);
@@ -287,6 +288,7 @@ async fn a_form_encoded_signed_push_ends_as_stored_linked_commits(admin: PgPool)
         db: db.clone(),
         transport: Transport::Postgres(db),
         github: None,
+        semantic: None,
     };
     dashboard_linker::worker(ctx).drain().await.unwrap();
     let linked: Vec<(String, String)> = sqlx::query_as(
