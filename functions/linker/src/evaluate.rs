@@ -5,9 +5,14 @@
 //! - `service`: the decision the service makes with its default [`Settings`]: one task per commit,
 //!   among the commit's candidate pairs, when it clears the threshold and the margin;
 //! - `fold_tuned`: the protocol's figure, a plain threshold tuned on the other fold (folds split by
-//!   `CRC-32(issue id) mod 2`), pooled over both folds.
+//!   `CRC-32(issue id) mod 2`), pooled over both folds;
+//! - `hybrid` (with a model, [`crate::semantic`]): the service's decision by words and by meaning, as
+//!   it links: a commit the words leave unlinked goes to the candidate closest in meaning when their
+//!   cosine reaches the threshold. The issue title and the commit message (never the files' names)
+//!   are embedded, as the service embeds a task's title and a commit's message.
 //!
-//! ROC-AUC is over the raw scores of all pairs, ties taking average ranks.
+//! ROC-AUC is over the raw scores of all pairs, ties taking average ranks (for `hybrid`: of the
+//! embeddings' cosine alone).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -17,7 +22,12 @@ use std::{
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::similarity::{Candidate, Corpus, Decision, Settings, commit_terms, decide, task_terms};
+use crate::{
+    semantic::{self, Model},
+    similarity::{
+        Candidate, Corpus, Decision, Settings, commit_terms, commit_text, decide, task_terms,
+    },
+};
 
 /// The variants of the benchmark: each message alone, then with the changed files' names (what the
 /// service reads; the protocol reports it separately).
@@ -48,6 +58,8 @@ pub struct Evaluation {
     pub service: Metrics,
     /// With the protocol's 2-fold tuned threshold.
     pub fold_tuned: Metrics,
+    /// With the service's decision by words and meaning (with a model).
+    pub hybrid: Option<Metrics>,
 }
 
 #[derive(Deserialize)]
@@ -72,10 +84,12 @@ struct Pair {
     label: u8,
 }
 
-/// Every project under `dir` (a folder holding `pairs.jsonl`), by name, then by variant.
+/// Every project under `dir` (a folder holding `pairs.jsonl`), by name, then by variant; by meaning
+/// too with a `model`.
 pub fn evaluate_dir(
     dir: &Path,
     settings: &Settings,
+    model: Option<&Model>,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<&'static str, Evaluation>>> {
     let mut results = BTreeMap::new();
     let entries =
@@ -89,7 +103,7 @@ pub fn evaluate_dir(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        results.insert(name, evaluate_project(&project, settings)?);
+        results.insert(name, evaluate_project(&project, settings, model)?);
     }
     anyhow::ensure!(
         !results.is_empty(),
@@ -99,14 +113,18 @@ pub fn evaluate_dir(
     Ok(results)
 }
 
-/// One project folder, both variants.
+/// One project folder, every variant.
 pub fn evaluate_project(
     dir: &Path,
     settings: &Settings,
+    model: Option<&Model>,
 ) -> anyhow::Result<BTreeMap<&'static str, Evaluation>> {
     let issues: Vec<Issue> = read_lines(&dir.join("issues.jsonl"))?;
     let commits: Vec<Commit> = read_lines(&dir.join("commits.jsonl"))?;
     let pairs: Vec<Pair> = read_lines(&dir.join("pairs.jsonl"))?;
+    let meaning = model
+        .map(|model| Meaning::new(model, &issues, &commits))
+        .transpose()?;
     let mut results = BTreeMap::new();
     for variant in VARIANTS {
         let issue_terms: HashMap<&str, Vec<String>> = issues
@@ -169,11 +187,38 @@ pub fn evaluate_project(
                 });
         }
         let mut linked = vec![false; pairs.len()];
-        for candidates in by_commit.values() {
-            if let Decision::Link(row, _) = decide(candidates, settings) {
-                linked[row] = true;
+        let mut hybrid = vec![false; pairs.len()];
+        let hard = variant.starts_with("message_hard");
+        for (sha, candidates) in &by_commit {
+            match decide(candidates, settings) {
+                Decision::Link(row, _) => (linked[row], hybrid[row]) = (true, true),
+                // As the service: a commit without terms is not scored at all.
+                Decision::Suggest(_) if commit_terms[sha].is_empty() => {}
+                Decision::Suggest(_) => {
+                    if let Some(meaning) = &meaning {
+                        let near = candidates
+                            .iter()
+                            .map(|c| (c.task, meaning.cosine(&pairs[c.task], hard)));
+                        if let Some((row, _)) = semantic::closest(near, settings.semantic.link) {
+                            hybrid[row] = true;
+                        }
+                    }
+                }
             }
         }
+        let hybrid = meaning.as_ref().map(|meaning| {
+            let cosines: Vec<(f64, bool)> = pairs
+                .iter()
+                .map(|p| (f64::from(meaning.cosine(p, hard)), p.label == 1))
+                .collect();
+            metrics(
+                hybrid
+                    .iter()
+                    .zip(&pairs)
+                    .map(|(p, pair)| (*p, pair.label == 1)),
+                auc(&cosines),
+            )
+        });
         let auc = auc(&scored);
         let service = metrics(
             scored
@@ -213,10 +258,66 @@ pub fn evaluate_project(
             Evaluation {
                 service,
                 fold_tuned,
+                hybrid,
             },
         );
     }
     Ok(results)
+}
+
+/// The embeddings of a project's issue titles and commit messages (both variants).
+struct Meaning {
+    issues: HashMap<String, Vec<f32>>,
+    /// By sha: the embedding of `message`, then of `message_hard`.
+    commits: HashMap<String, (Vec<f32>, Vec<f32>)>,
+}
+
+impl Meaning {
+    fn new(model: &Model, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<Self> {
+        // Each distinct text once (`message_hard` is often `message`).
+        let mut texts: Vec<String> = issues.iter().map(|i| i.title.clone()).collect();
+        for commit in commits {
+            texts.push(commit_text(&commit.message));
+            texts.push(commit_text(&commit.message_hard));
+        }
+        let mut distinct: Vec<&str> = texts.iter().map(String::as_str).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let embedded: HashMap<&str, Vec<f32>> = distinct
+            .iter()
+            .copied()
+            .zip(model.embed(&distinct)?)
+            .collect();
+        let of = |text: &str| embedded[text].clone();
+        Ok(Self {
+            issues: issues
+                .iter()
+                .map(|i| (i.id.clone(), of(&i.title)))
+                .collect(),
+            commits: commits
+                .iter()
+                .map(|c| {
+                    (
+                        c.sha.clone(),
+                        (
+                            of(&commit_text(&c.message)),
+                            of(&commit_text(&c.message_hard)),
+                        ),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// The cosine of a pair's issue title and commit message (`hard`: its `message_hard`).
+    fn cosine(&self, pair: &Pair, hard: bool) -> f32 {
+        match (self.issues.get(&pair.issue_id), self.commits.get(&pair.sha)) {
+            (Some(issue), Some((message, message_hard))) => {
+                semantic::cosine(issue, if hard { message_hard } else { message })
+            }
+            _ => 0.0,
+        }
+    }
 }
 
 fn read_lines<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

@@ -4,7 +4,13 @@
 //! closes its task; replaying the jobs or relinking changes nothing; a link a person removed stays
 //! removed and a manual one stays manual.
 
-use dashboard_linker::{LinkerContext, worker};
+use std::{path::PathBuf, sync::Arc};
+
+use dashboard_linker::{
+    LinkerContext,
+    semantic::{MODEL_DIR_VAR, Model},
+    worker,
+};
 use dashboard_shared::{
     Db, TenantId,
     jobs::{
@@ -102,11 +108,19 @@ impl Setup {
     }
 
     fn worker(&self) -> dashboard_shared::jobs::Worker<LinkerContext> {
+        self.worker_with(None)
+    }
+
+    /// A worker that links by meaning too with `semantic`.
+    fn worker_with(
+        &self,
+        semantic: Option<Arc<Model>>,
+    ) -> dashboard_shared::jobs::Worker<LinkerContext> {
         worker(LinkerContext {
             db: self.db.clone(),
             transport: Transport::Postgres(self.db.clone()),
             github: None,
-            semantic: None,
+            semantic,
         })
     }
 
@@ -446,4 +460,117 @@ async fn a_merged_pull_request_links_what_its_title_and_body_reference(admin: Pg
     tx.commit().await.unwrap();
     setup.worker().drain().await.unwrap();
     assert_eq!(setup.links().await, before);
+}
+
+/// The model `scripts/test` installs.
+fn model() -> Arc<Model> {
+    let dir = std::env::var_os(MODEL_DIR_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "{MODEL_DIR_VAR} must name the all-MiniLM-L6-v2 model (scripts/test installs it)"
+            )
+        });
+    Arc::new(Model::load(&dir).expect("the model loads"))
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_commit_in_other_words_links_by_meaning(admin: PgPool) {
+    let setup = Setup::new(admin.clone()).await;
+    // No word in common with "Crash when uploading large avatar images".
+    setup
+        .deliver(
+            "d1",
+            push(
+                "master",
+                &[
+                    (
+                        1,
+                        "Stop the app falling over on a huge profile picture upload",
+                    ),
+                    (2, "Bump the lockfile"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(setup.links().await, [], "words alone link nothing");
+    let embedded = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "select (select count(*) from app.commits where embedding is not null),
+                    (select count(*) from app.tasks where embedding is not null)",
+        )
+        .fetch_one(&admin)
+        .await
+        .unwrap()
+    };
+    assert_eq!(embedded().await, (0, 0), "nothing embedded without a model");
+
+    // With the model, a relink embeds every commit and task once and links commit 1 by meaning.
+    let relink = || async {
+        let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
+        let job = RelinkRepository {
+            repository: setup.repository,
+        };
+        jobs::enqueue(&mut tx, &job).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    let model = model();
+    relink().await;
+    setup
+        .worker_with(Some(model.clone()))
+        .drain()
+        .await
+        .unwrap();
+    assert_eq!(embedded().await, (2, 5));
+    let links = setup.links().await;
+    let [(commit, task, method, relation, state, confidence, evidence, _)] = &links[..] else {
+        panic!("one link: {links:?}");
+    };
+    assert_eq!(
+        (
+            commit.as_str(),
+            task.as_str(),
+            method.as_str(),
+            relation.as_str(),
+            state.as_str()
+        ),
+        ("01", "7", "similarity", "references", "active")
+    );
+    let semantic = evidence["semantic"].as_f64().unwrap();
+    assert!(semantic >= 0.60, "{evidence}");
+    assert_eq!(evidence["terms"], json!([]), "{evidence}");
+    assert!((f64::from(*confidence) - semantic).abs() < 1e-3);
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("select embedding from app.tasks where external_key = '7'")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+
+    // Relinking again embeds nothing new and changes nothing; a task whose title changes is
+    // embedded again.
+    relink().await;
+    setup
+        .worker_with(Some(model.clone()))
+        .drain()
+        .await
+        .unwrap();
+    assert_eq!(setup.links().await, links);
+    sqlx::query("update app.tasks set title = 'Profile pictures over 10 MB are refused' where external_key = '7'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        embedded().await,
+        (2, 4),
+        "the changed title's embedding is forgotten"
+    );
+    relink().await;
+    setup.worker_with(Some(model)).drain().await.unwrap();
+    assert_eq!(embedded().await, (2, 5));
+    let again: Vec<Vec<u8>> =
+        sqlx::query_scalar("select embedding from app.tasks where external_key = '7'")
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert_ne!(again, stored);
 }

@@ -95,19 +95,24 @@ pub struct Why {
     pub reference: Option<String>,
     /// The terms a similarity link's commit and task share.
     pub terms: Option<Vec<String>>,
-    /// A similarity link's score (the confidence before calibration).
+    /// A similarity link's score by shared words (TF-IDF cosine).
     pub score: Option<f64>,
+    /// A similarity link's score by meaning (the cosine of the two texts' sentence embeddings),
+    /// when the linker reads meaning too.
+    pub semantic: Option<f64>,
     /// Who linked them by hand (an account id), when known.
     pub linked_by: Option<Uuid>,
 }
 
 /// What the linker stores in a link's `evidence`: `{"reference": …}` for an explicit link,
-/// `{"score": …, "terms": […]}` for a similarity one, `{}` for a manual one.
+/// `{"score": …, "terms": […]}` for a similarity one (with `"semantic": …` when meaning decided or
+/// suggested it), `{}` for a manual one.
 #[derive(Debug, Default, Deserialize)]
 pub struct Evidence {
     reference: Option<String>,
     terms: Option<Vec<String>>,
     score: Option<f64>,
+    semantic: Option<f64>,
 }
 
 impl Why {
@@ -117,6 +122,7 @@ impl Why {
             reference: evidence.reference,
             terms: evidence.terms,
             score: evidence.score,
+            semantic: evidence.semantic,
             linked_by,
         }
     }
