@@ -26,3 +26,5 @@ end $$;
 create trigger tasks_forget_stale_embedding
   before update of title on tasks
   for each row execute function forget_stale_embedding();
+
+reset role;

@@ -3,6 +3,10 @@
 //! next to the time to simply insert the same 10,000 commits (the floor). Texts come from the linking
 //! benchmark (`shared/fixtures/linking`), messages with their changed files, cycled to 10,000, each
 //! pass marked with a word of its own.
+//!
+//! With `LINKER_MODEL_DIR`, linking reads meaning too, from stored embeddings: each distinct text is
+//! embedded first, as ingestion does (reported in texts per second), and stored with every copy;
+//! the linker's memory with the model loaded is reported too.
 //! Needs `DATABASE_URL` of a role that may
 //! create databases; works in a database of its own and drops it afterwards.
 //!
@@ -14,7 +18,11 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, Utc};
-use dashboard_linker::{link::link, similarity::Settings};
+use dashboard_linker::{
+    link::link,
+    semantic::{self, Model},
+    similarity::{Settings, commit_text},
+};
 use dashboard_shared::{db::MIGRATOR, testing};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -64,11 +72,34 @@ async fn main() -> anyhow::Result<()> {
     );
     let issues: Vec<Issue> = read(&fixtures, "issues.jsonl")?;
     let commits: Vec<Commit> = read(&fixtures, "commits.jsonl")?;
-    testing::with_scratch_database(|admin| async move { run(&admin, &issues, &commits).await })
-        .await
+    let model = Model::from_env()?;
+    if model.is_some() {
+        println!("memory with the model loaded: {}", memory());
+    }
+    testing::with_scratch_database(|admin| async move {
+        run(&admin, &issues, &commits, model.as_ref()).await
+    })
+    .await
 }
 
-async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<()> {
+/// This process's resident memory now and at its peak (Linux).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_owned(), |v| v.trim().to_owned())
+    };
+    format!("resident {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn run(
+    admin: &PgPool,
+    issues: &[Issue],
+    commits: &[Commit],
+    model: Option<&std::sync::Arc<Model>>,
+) -> anyhow::Result<()> {
     MIGRATOR.run(admin).await?;
     let tenant = testing::create_tenant(admin, "bench").await;
     let repository: Uuid = sqlx::query_scalar(
@@ -142,9 +173,53 @@ async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Re
     tx.commit().await?;
     let floor = floor.elapsed();
 
+    if let Some(model) = model {
+        // Each distinct text once, as ingestion embeds each new commit and task; every copy of a
+        // text gets its embedding.
+        let titles: Vec<&str> = issues.iter().map(|i| i.title.as_str()).collect();
+        let messages: Vec<String> = commits.iter().map(|c| commit_text(&c.message)).collect();
+        let texts: Vec<&str> = titles
+            .iter()
+            .copied()
+            .chain(messages.iter().map(String::as_str))
+            .collect();
+        let embedding = Instant::now();
+        let embedded = model.embed(&texts)?;
+        let embedding = embedding.elapsed();
+        println!(
+            "embedding {} texts: {:.1} s, {:.0} texts/s; {}",
+            texts.len(),
+            embedding.as_secs_f64(),
+            texts.len() as f64 / embedding.as_secs_f64(),
+            memory()
+        );
+        let (title_embeddings, message_embeddings) = embedded.split_at(titles.len());
+        let bytes = |of: &[Vec<f32>], i: usize| semantic::to_bytes(&of[i % of.len()]);
+        let task_bytes: Vec<Vec<u8>> = (0..SIZE).map(|i| bytes(title_embeddings, i)).collect();
+        let commit_bytes: Vec<Vec<u8>> = (0..SIZE).map(|i| bytes(message_embeddings, i)).collect();
+        sqlx::query(
+            "update app.tasks t set embedding = x.e from unnest($1::text[], $2::bytea[]) as x (k, e)
+             where t.repository_id = $3 and t.external_key = x.k",
+        )
+        .bind(&keys)
+        .bind(&task_bytes)
+        .bind(repository)
+        .execute(admin)
+        .await?;
+        sqlx::query(
+            "update app.commits c set embedding = x.e from unnest($1::text[], $2::bytea[]) as x (s, e)
+             where c.repository_id = $3 and c.sha = x.s",
+        )
+        .bind(&shas)
+        .bind(&commit_bytes)
+        .bind(repository)
+        .execute(admin)
+        .await?;
+    }
+
     let linking = Instant::now();
     let mut tx = db.tenant(tenant).await?;
-    let linked = link(&mut tx, repository, None, None, &Settings::default()).await?;
+    let linked = link(&mut tx, repository, None, None, &Settings::default(), model).await?;
     tx.commit().await?;
     let linking = linking.elapsed();
 
@@ -155,5 +230,8 @@ async fn run(admin: &PgPool, issues: &[Issue], commits: &[Commit]) -> anyhow::Re
         floor.as_secs_f64() * 1000.0,
         linking.as_secs_f64() / floor.as_secs_f64()
     );
+    if model.is_some() {
+        println!("with stored embeddings; {}", memory());
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! run in an in-process worker over [`registry`]).
 
 mod delivery;
+pub mod embed;
 pub mod evaluate;
 pub mod ingest;
 pub mod issues;
@@ -44,6 +45,7 @@ pub fn registry() -> Registry<LinkerContext> {
         .register(link::link_commits)
         .register(link::relink_repository)
         .register(link::relink_organization)
+        .register(embed::embed_texts)
 }
 
 /// The in-process worker of the `postgres` transport (and of the push endpoint).

@@ -21,28 +21,18 @@ use std::{
 use chrono::{DateTime, Duration, Utc};
 use dashboard_shared::{
     TenantId, TenantTx,
-    jobs::{
-        self,
-        kinds::{LinkCommits, RelinkOrganization, RelinkRepository},
-    },
+    jobs::kinds::{LinkCommits, RelinkOrganization, RelinkRepository},
     links,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    LinkerContext,
+    LinkerContext, embed,
     references::{self, Reference, Relation, Target},
     semantic::{self, Model},
-    similarity::{
-        Corpus, Decision, Index, Settings, commit_terms, commit_text, confidence, decide,
-        task_terms,
-    },
+    similarity::{Corpus, Decision, Index, Settings, commit_terms, confidence, decide, task_terms},
 };
-
-/// Texts one linking pass embeds at most (about 20 s of one core): a repository met with more, or a
-/// model configured on a large one, is embedded over several passes, each enqueueing the next.
-const EMBED_BUDGET: usize = 1_000;
 
 /// How long before a task's creation a commit may still belong to it (GitHub tasks).
 const BEFORE_CREATION: Duration = Duration::days(1);
@@ -180,10 +170,10 @@ pub async fn link(
 ) -> anyhow::Result<Linked> {
     let scope = commits;
     if let Some(model) = model
-        && embed_missing(tx, model, repository, scope).await?
+        && embed::missing(tx, model, repository, scope).await?
     {
-        // More to embed than one pass may: the next pass embeds more and links again.
-        jobs::enqueue_or_find_pending(tx, &RelinkRepository { repository }).await?;
+        // More than one pass embeds: `embed_texts` jobs embed the rest, then relink.
+        embed::continue_later(tx, repository).await?;
     }
     let commits: Vec<CommitRow> = sqlx::query_as(
         "select id, sha, message, changed_paths, coalesce(committed_at, authored_at, created_at) as at,
@@ -520,84 +510,6 @@ impl Scoring {
 
 /// How many tasks close in meaning one commit considers.
 const NEAREST: usize = 3;
-
-/// Embeds what `link` is about to read without an embedding: the repository's tasks, then the
-/// commits of `scope` (all of the repository's with `None`), at most [`EMBED_BUDGET`] texts, and
-/// stores them. Returns whether some may be left.
-async fn embed_missing(
-    tx: &mut TenantTx,
-    model: &Arc<Model>,
-    repository: Uuid,
-    scope: Option<&[Uuid]>,
-) -> anyhow::Result<bool> {
-    let budget = EMBED_BUDGET as i64;
-    let tasks: Vec<(Uuid, String)> = sqlx::query_as(
-        "select id, title from tasks
-         where repository_id = $1 and removed_at is null and embedding is null limit $2",
-    )
-    .bind(repository)
-    .bind(budget)
-    .fetch_all(&mut **tx)
-    .await?;
-    let commits: Vec<(Uuid, String)> = sqlx::query_as(
-        "select id, message from commits
-         where repository_id = $1 and ($2::uuid[] is null or id = any($2)) and embedding is null limit $3",
-    )
-    .bind(repository)
-    .bind(scope)
-    .bind(budget - tasks.len() as i64)
-    .fetch_all(&mut **tx)
-    .await?;
-    if tasks.is_empty() && commits.is_empty() {
-        return Ok(false);
-    }
-    let texts: Vec<String> = tasks
-        .iter()
-        .map(|(_, title)| title.clone())
-        .chain(commits.iter().map(|(_, message)| commit_text(message)))
-        .collect();
-    let model = model.clone();
-    let started = std::time::Instant::now();
-    let embeddings = tokio::task::spawn_blocking(move || {
-        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        model.embed(&texts)
-    })
-    .await??;
-    let (task_embeddings, commit_embeddings) = embeddings.split_at(tasks.len());
-    for (statement, rows, embeddings) in [
-        (
-            "update tasks t set embedding = x.embedding
-             from unnest($1::uuid[], $2::bytea[]) as x (id, embedding) where t.id = x.id",
-            &tasks,
-            task_embeddings,
-        ),
-        (
-            "update commits c set embedding = x.embedding
-             from unnest($1::uuid[], $2::bytea[]) as x (id, embedding) where c.id = x.id",
-            &commits,
-            commit_embeddings,
-        ),
-    ] {
-        if rows.is_empty() {
-            continue;
-        }
-        let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-        let bytes: Vec<Vec<u8>> = embeddings.iter().map(|e| semantic::to_bytes(e)).collect();
-        sqlx::query(statement)
-            .bind(&ids)
-            .bind(&bytes)
-            .execute(&mut **tx)
-            .await?;
-    }
-    tracing::info!(
-        repository.id = %repository,
-        tasks = tasks.len(),
-        commits = commits.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "texts embedded"
-    );
-    Ok(tasks.len() + commits.len() == EMBED_BUDGET)
-}
 
 /// The times (Unix seconds) between which a commit may have worked on `task`.
 fn lifetime(task: &TaskRow, now: DateTime<Utc>) -> (i64, i64) {

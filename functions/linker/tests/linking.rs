@@ -477,17 +477,14 @@ fn model() -> Arc<Model> {
 #[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
 async fn a_commit_in_other_words_links_by_meaning(admin: PgPool) {
     let setup = Setup::new(admin.clone()).await;
-    // No word in common with "Crash when uploading large avatar images".
+    // One word in common with "Crash when uploading large avatar images": too little for words.
     setup
         .deliver(
             "d1",
             push(
                 "master",
                 &[
-                    (
-                        1,
-                        "Stop the app falling over on a huge profile picture upload",
-                    ),
+                    (1, "Avoid the crash on big profile photos"),
                     (2, "Bump the lockfile"),
                 ],
             ),
@@ -534,11 +531,12 @@ async fn a_commit_in_other_words_links_by_meaning(admin: PgPool) {
             relation.as_str(),
             state.as_str()
         ),
-        ("01", "7", "similarity", "references", "active")
+        ("01", "7", "similarity", "references", "active"),
+        "{evidence}"
     );
     let semantic = evidence["semantic"].as_f64().unwrap();
     assert!(semantic >= 0.60, "{evidence}");
-    assert_eq!(evidence["terms"], json!([]), "{evidence}");
+    assert_eq!(evidence["terms"], json!(["crash"]), "{evidence}");
     assert!((f64::from(*confidence) - semantic).abs() < 1e-3);
     let stored: Vec<Vec<u8>> =
         sqlx::query_scalar("select embedding from app.tasks where external_key = '7'")
@@ -573,4 +571,41 @@ async fn a_commit_in_other_words_links_by_meaning(admin: PgPool) {
             .await
             .unwrap();
     assert_ne!(again, stored);
+}
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn more_texts_than_one_pass_embeds_are_embedded_by_the_next_passes(admin: PgPool) {
+    let setup = Setup::new(admin.clone()).await;
+    // 1,000 texts a pass: 5 tasks and 1,003 commits take two.
+    sqlx::query(
+        "insert into app.commits (tenant_id, repository_id, sha, message, committed_at)
+         select $1, $2, lpad(to_hex(n), 40, '0'), 'Tidy module ' || n, '2019-05-15T15:00:00Z'
+         from generate_series(1, 1003) as n",
+    )
+    .bind(setup.tenant)
+    .bind(setup.repository)
+    .execute(&admin)
+    .await
+    .unwrap();
+    let mut tx = setup.db.tenant(setup.tenant).await.unwrap();
+    let job = RelinkRepository {
+        repository: setup.repository,
+    };
+    jobs::enqueue(&mut tx, &job).await.unwrap();
+    tx.commit().await.unwrap();
+    setup.worker_with(Some(model())).drain().await.unwrap();
+    let (missing, passes, relinks, unfinished): (i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from app.commits where embedding is null),
+                (select count(*) from app.jobs where kind = 'embed_texts'),
+                (select count(*) from app.jobs where kind = 'relink_repository'),
+                (select count(*) from app.jobs where status <> 'done')",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        (missing, passes, relinks, unfinished),
+        (0, 1, 2, 0),
+        "the relink embeds 1,000 texts, an embed_texts pass the last 8, then relinks"
+    );
 }

@@ -111,6 +111,26 @@ impl Job for RelinkRepository {
     }
 }
 
+/// Embed a repository's commits and tasks that have no embedding yet, one pass of at most a
+/// thousand texts per job, each pass enqueueing the next, and relink the repository after the last
+/// (linker, with a model): what a linking pass met more of than it embeds itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbedTexts {
+    /// The repository.
+    pub repository: Uuid,
+    /// Which pass (0 the first): the next pass is a job of its own beside the running one.
+    pub pass: u32,
+}
+
+impl Job for EmbedTexts {
+    const KIND: &'static str = "embed_texts";
+    const QUEUE: Queue = Queue::Link;
+
+    fn dedup_key(&self) -> Option<String> {
+        Some(format!("{}:{}", self.repository, self.pass))
+    }
+}
+
 /// Relink the commits of every repository of the organization (linker): what a person asks for
 /// with `POST /api/v2/orgs/{org}/link-commit-tasks` (one repository: [`RelinkRepository`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
