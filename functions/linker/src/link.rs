@@ -298,10 +298,11 @@ pub async fn link(
             .iter()
             .map(|c| c.embedding.as_deref().and_then(semantic::from_bytes))
             .collect(),
-        tasks: tasks
-            .iter()
-            .map(|t| t.embedding.as_deref().and_then(semantic::from_bytes))
-            .collect(),
+        tasks: semantic::Matrix::new(
+            tasks
+                .iter()
+                .map(|t| t.embedding.as_deref().and_then(semantic::from_bytes)),
+        ),
     });
     let scoring = Arc::new(Scoring {
         commits,
@@ -394,7 +395,7 @@ struct Scored {
 /// The stored embeddings of the commits and tasks being linked (by the same indexes).
 struct Meaning {
     commits: Vec<Option<Vec<f32>>>,
-    tasks: Vec<Option<Vec<f32>>>,
+    tasks: semantic::Matrix,
 }
 
 /// Everything scoring reads, shared with the scoring thread.
@@ -418,6 +419,8 @@ impl Scoring {
         let mut scorer = self.index.scorer();
         let mut decided = Vec::new();
         let floor = self.settings.suggest.min(self.settings.threshold);
+        // First the words; what they leave unlinked waits for meaning: (commit, born, suggestions).
+        let mut unlinked: Vec<(usize, usize, Vec<(usize, f64)>)> = Vec::new();
         for c in range {
             let commit = &self.commits[c];
             if self.claimed.contains(&commit.id) || self.commit_terms[c].is_empty() {
@@ -427,83 +430,94 @@ impl Scoring {
             let at = commit.at.timestamp();
             // Tasks are in order of birth: those born after the commit are no candidates.
             let born = self.lifetimes.partition_point(|(born, _)| *born <= at);
-            let alive = |i: usize| at <= self.lifetimes[i].1;
-            let candidates = scorer.scores(&query, born, alive, floor);
-            let (links, state) = match decide(&candidates, &self.settings) {
-                Decision::Link(i, _) => (vec![(i, None)], "active"),
-                Decision::Suggest(suggestions) => {
-                    let near = self.nearest(c, born, alive);
-                    let semantic = self.settings.semantic;
-                    match semantic::closest(near.iter().copied(), semantic.link) {
-                        Some((i, cosine)) => (vec![(i, Some(cosine))], "active"),
-                        None => {
-                            // The words' suggestions and the closest in meaning, the best 3.
-                            let mut suggested: Vec<(usize, Option<f32>, f64)> = suggestions
-                                .into_iter()
-                                .map(|(i, score)| (i, None, score))
-                                .collect();
-                            for (i, cosine) in
-                                near.into_iter().filter(|(_, c)| *c >= semantic.suggest)
-                            {
-                                match suggested.iter_mut().find(|(t, _, _)| *t == i) {
-                                    Some(s) => {
-                                        (s.1, s.2) = (Some(cosine), s.2.max(f64::from(cosine)))
-                                    }
-                                    None => suggested.push((i, Some(cosine), f64::from(cosine))),
-                                }
-                            }
-                            suggested.sort_by(|a, b| b.2.total_cmp(&a.2));
-                            suggested.truncate(3);
-                            (
-                                suggested.into_iter().map(|(i, s, _)| (i, s)).collect(),
-                                "suggested",
-                            )
-                        }
-                    }
+            let candidates = scorer.scores(&query, born, |i| at <= self.lifetimes[i].1, floor);
+            match decide(&candidates, &self.settings) {
+                Decision::Link(i, _) => decided.push(self.scored(c, i, "active", None)),
+                Decision::Suggest(suggestions) => unlinked.push((c, born, suggestions)),
+            }
+        }
+        let mut near = self.nearest(&unlinked);
+        let semantic = self.settings.semantic;
+        for ((c, _, suggestions), near) in unlinked.into_iter().zip(near.drain(..)) {
+            if let Some((i, cosine)) = semantic::closest(near.iter().copied(), semantic.link) {
+                decided.push(self.scored(c, i, "active", Some(cosine)));
+                continue;
+            }
+            // The words' suggestions and the closest in meaning: the best 3.
+            let mut suggested: Vec<(usize, Option<f32>, f64)> = suggestions
+                .into_iter()
+                .map(|(i, score)| (i, None, score))
+                .collect();
+            for (i, cosine) in near.into_iter().filter(|(_, c)| *c >= semantic.suggest) {
+                match suggested.iter_mut().find(|(t, _, _)| *t == i) {
+                    Some(s) => (s.1, s.2) = (Some(cosine), s.2.max(f64::from(cosine))),
+                    None => suggested.push((i, Some(cosine), f64::from(cosine))),
                 }
-            };
-            for (task, semantic) in links {
-                let (score, shared) = self.index.vector(task).similarity(&query);
-                let shared = shared
-                    .into_iter()
-                    .take(5)
-                    .map(|t| self.corpus.term(t).to_owned())
-                    .collect();
-                decided.push(Scored {
-                    commit: c,
-                    task,
-                    state,
-                    score,
-                    semantic,
-                    shared,
-                });
+            }
+            suggested.sort_by(|a, b| b.2.total_cmp(&a.2));
+            suggested.truncate(3);
+            for (i, cosine, _) in suggested {
+                decided.push(self.scored(c, i, "suggested", cosine));
             }
         }
         decided
     }
 
-    /// The cosines of commit `c`'s embedding with those of the first `born` tasks still `alive`,
-    /// the best [`NEAREST`] (none without a model or an embedding).
-    fn nearest(&self, c: usize, born: usize, alive: impl Fn(usize) -> bool) -> Vec<(usize, f32)> {
+    /// Commit `c` and task `i` in `state`, with their score and shared terms.
+    fn scored(&self, c: usize, i: usize, state: &'static str, semantic: Option<f32>) -> Scored {
+        let query = self.corpus.vector(&self.commit_terms[c]);
+        let (score, shared) = self.index.vector(i).similarity(&query);
+        Scored {
+            commit: c,
+            task: i,
+            state,
+            score,
+            semantic,
+            shared: shared
+                .into_iter()
+                .take(5)
+                .map(|t| self.corpus.term(t).to_owned())
+                .collect(),
+        }
+    }
+
+    /// For each `(commit, born, _)`, the tasks among the first `born` still alive at the commit's
+    /// time whose embedding is closest to the commit's, the best [`NEAREST`] above the suggestion
+    /// floor (none without a model or an embedding). One matrix product for them all.
+    fn nearest<T>(&self, commits: &[(usize, usize, T)]) -> Vec<Vec<(usize, f32)>> {
+        let mut near = vec![Vec::new(); commits.len()];
         let Some(meaning) = &self.meaning else {
-            return Vec::new();
+            return near;
         };
-        let Some(commit) = &meaning.commits[c] else {
-            return Vec::new();
-        };
+        let embedded: Vec<(usize, &[f32])> = commits
+            .iter()
+            .enumerate()
+            .filter_map(|(row, (c, _, _))| Some((row, meaning.commits[*c].as_deref()?)))
+            .collect();
+        let width = commits.iter().map(|(_, born, _)| *born).max().unwrap_or(0);
+        if embedded.is_empty() || width == 0 {
+            return near;
+        }
+        let queries: Vec<&[f32]> = embedded.iter().map(|(_, e)| *e).collect();
+        let cosines = meaning.tasks.cosines(&queries, width);
         let floor = self
             .settings
             .semantic
             .suggest
             .min(self.settings.semantic.link);
-        let mut near: Vec<(usize, f32)> = meaning.tasks[..born]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, task)| Some((i, semantic::cosine(commit, task.as_deref()?))))
-            .filter(|(i, cosine)| *cosine >= floor && alive(*i))
-            .collect();
-        near.sort_by(|a, b| b.1.total_cmp(&a.1));
-        near.truncate(NEAREST);
+        for ((row, _), cosines) in embedded.iter().zip(cosines.chunks(width)) {
+            let (c, born, _) = &commits[*row];
+            let at = self.commits[*c].at.timestamp();
+            let mut best: Vec<(usize, f32)> = cosines[..*born]
+                .iter()
+                .enumerate()
+                .filter(|(i, cosine)| **cosine >= floor && at <= self.lifetimes[*i].1)
+                .map(|(i, cosine)| (i, *cosine))
+                .collect();
+            best.sort_by(|a, b| b.1.total_cmp(&a.1));
+            best.truncate(NEAREST);
+            near[*row] = best;
+        }
         near
     }
 }

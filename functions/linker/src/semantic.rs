@@ -179,6 +179,36 @@ impl Model {
     }
 }
 
+/// Embeddings as the rows of one matrix (a missing one as zeros), to compare many at once.
+pub struct Matrix(Tensor);
+
+impl Matrix {
+    /// The matrix of `rows`.
+    pub fn new(rows: impl Iterator<Item = Option<Vec<f32>>>) -> Self {
+        let mut flat = Vec::new();
+        for row in rows {
+            match row {
+                Some(embedding) => flat.extend(embedding),
+                None => flat.extend([0.0; DIMENSIONS]),
+            }
+        }
+        let count = flat.len() / DIMENSIONS;
+        Self(Tensor::from_vec(flat, (count, DIMENSIONS), &Device::Cpu).expect("sized to fit"))
+    }
+
+    /// The cosines of each of `queries` with the first `limit` rows, query by query (one matrix
+    /// product, on every core).
+    pub fn cosines(&self, queries: &[&[f32]], limit: usize) -> Vec<f32> {
+        let flat: Vec<f32> = queries.iter().flat_map(|q| q.iter().copied()).collect();
+        let product = || -> candle_core::Result<Vec<f32>> {
+            let queries = Tensor::from_vec(flat, (queries.len(), DIMENSIONS), &Device::Cpu)?;
+            let rows = self.0.narrow(0, 0, limit.min(self.0.dim(0)?))?;
+            queries.matmul(&rows.t()?)?.flatten_all()?.to_vec1()
+        };
+        product().expect("the shapes agree")
+    }
+}
+
 /// The cosine of two embeddings (both unit length).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
