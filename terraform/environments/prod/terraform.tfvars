@@ -24,11 +24,13 @@ database = {
 
 # Budget: 5x4 + 8x10 + 5x4 + 4x6 + 5 jobs x 2 = 154 <= 160 (200 x 0.8). The queue consumers
 # (scanner, linker) hold two connections per concurrent push: the job's claim and its work.
+# The linker holds its embedding model (about 110 MB resident) and up to about 300 MB more for each
+# concurrent embedding pass (scripts/bench-link).
 services = {
   webhook = { max_instances = 5, concurrency = 80, pool_size = 4, timeout_seconds = 10, cpu = "1", memory = "512Mi" }
   api     = { max_instances = 8, concurrency = 80, pool_size = 9, timeout_seconds = 900, listeners = 1, cpu = "1", memory = "1Gi" }
   scanner = { max_instances = 5, concurrency = 2, pool_size = 4, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
-  linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "1Gi" }
+  linker  = { max_instances = 4, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "2Gi" }
 }
 
 jobs = {

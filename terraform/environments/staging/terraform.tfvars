@@ -23,11 +23,13 @@ database = {
 
 # Budget: 2x2 + 2x5 + 2x4 + 2x6 + 5 jobs x 2 = 44 <= 80 (100 x 0.8). The queue consumers
 # (scanner, linker) hold two connections per concurrent push: the job's claim and its work.
+# The linker holds its embedding model (about 110 MB resident) and up to about 300 MB more for each
+# concurrent embedding pass (scripts/bench-link).
 services = {
   webhook = { max_instances = 2, concurrency = 80, pool_size = 2, timeout_seconds = 10, cpu = "1", memory = "512Mi" }
   api     = { max_instances = 2, concurrency = 80, pool_size = 5, timeout_seconds = 900, listeners = 1, cpu = "1", memory = "512Mi" }
   scanner = { max_instances = 2, concurrency = 2, pool_size = 4, timeout_seconds = 600, cpu = "2", memory = "4Gi" }
-  linker  = { max_instances = 2, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "512Mi" }
+  linker  = { max_instances = 2, concurrency = 3, pool_size = 6, timeout_seconds = 120, cpu = "1", memory = "1Gi" }
 }
 
 jobs = {
