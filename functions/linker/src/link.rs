@@ -419,8 +419,8 @@ impl Scoring {
         let mut scorer = self.index.scorer();
         let mut decided = Vec::new();
         let floor = self.settings.suggest.min(self.settings.threshold);
-        // First the words; what they leave unlinked waits for meaning: (commit, born, suggestions).
-        let mut unlinked: Vec<(usize, usize, Vec<(usize, f64)>)> = Vec::new();
+        // First the words; what they leave unlinked waits for meaning.
+        let mut unlinked: Vec<Unlinked> = Vec::new();
         for c in range {
             let commit = &self.commits[c];
             if self.claimed.contains(&commit.id) || self.commit_terms[c].is_empty() {
@@ -521,6 +521,10 @@ impl Scoring {
         near
     }
 }
+
+/// A commit the words did not link: its index, how many tasks were born before it, the words'
+/// suggestions (task, score).
+type Unlinked = (usize, usize, Vec<(usize, f64)>);
 
 /// How many tasks close in meaning one commit considers.
 const NEAREST: usize = 3;
