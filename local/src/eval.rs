@@ -6,7 +6,11 @@
 use crate::output::outln;
 use std::path::PathBuf;
 
-use dashboard_linker::{evaluate::evaluate_dir, semantic::Model, similarity::Settings};
+use dashboard_linker::{
+    evaluate::evaluate_dir,
+    semantic::{Embed, Model},
+    similarity::Settings,
+};
 use serde_json::json;
 
 /// Options of `dashboard eval-linker`.
@@ -22,7 +26,11 @@ pub struct Args {
 /// Evaluates and prints.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let model = Model::from_env()?;
-    let results = evaluate_dir(&args.dir, &Settings::default(), model.as_deref())?;
+    let results = evaluate_dir(
+        &args.dir,
+        &Settings::default(),
+        model.as_deref().map(|m| m as &dyn Embed),
+    )?;
     if args.json {
         let output: serde_json::Map<String, serde_json::Value> = results
             .iter()

@@ -23,7 +23,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    semantic::{self, Model},
+    semantic::{self, Embed},
     similarity::{
         Candidate, Corpus, Decision, Settings, commit_terms, commit_text, decide, task_terms,
     },
@@ -89,7 +89,7 @@ struct Pair {
 pub fn evaluate_dir(
     dir: &Path,
     settings: &Settings,
-    model: Option<&Model>,
+    model: Option<&dyn Embed>,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<&'static str, Evaluation>>> {
     let mut results = BTreeMap::new();
     let entries =
@@ -117,7 +117,7 @@ pub fn evaluate_dir(
 pub fn evaluate_project(
     dir: &Path,
     settings: &Settings,
-    model: Option<&Model>,
+    model: Option<&dyn Embed>,
 ) -> anyhow::Result<BTreeMap<&'static str, Evaluation>> {
     let issues: Vec<Issue> = read_lines(&dir.join("issues.jsonl"))?;
     let commits: Vec<Commit> = read_lines(&dir.join("commits.jsonl"))?;
@@ -273,7 +273,7 @@ struct Meaning {
 }
 
 impl Meaning {
-    fn new(model: &Model, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<Self> {
+    fn new(model: &dyn Embed, issues: &[Issue], commits: &[Commit]) -> anyhow::Result<Self> {
         // Each distinct text once (`message_hard` is often `message`).
         let mut texts: Vec<String> = issues.iter().map(|i| i.title.clone()).collect();
         for commit in commits {

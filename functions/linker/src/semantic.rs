@@ -51,6 +51,13 @@ impl Default for Semantic {
     }
 }
 
+/// What turns texts into embeddings: the transformer ([`Model`]), or the static table distilled from
+/// it ([`TokenTable`], measured against it by `examples/compare_embeddings.rs`).
+pub trait Embed {
+    /// The embeddings of `texts`, in order: each L2-normalised (an empty text's is all zeros).
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>>;
+}
+
 /// The loaded model: tokenizer and transformer.
 pub struct Model {
     bert: BertModel,
@@ -117,35 +124,32 @@ impl Model {
 
     /// The embeddings of `texts`, in order: each L2-normalised (an empty text's is all zeros).
     pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let mut encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let real = e.get_attention_mask().iter().filter(|m| **m == 1).count();
-                (i, e.get_ids()[..real].to_vec())
-            })
-            .collect::<Vec<_>>();
-        // Texts of similar length together: less padding.
-        encodings.sort_by_key(|(_, ids)| ids.len());
-        let mut embeddings = vec![Vec::new(); texts.len()];
-        let mut start = 0;
-        while start < encodings.len() {
-            let mut end = start + 1;
-            while end < encodings.len()
-                && encodings[end].1.len() * (end + 1 - start) <= BATCH_TOKENS
-            {
-                end += 1;
-            }
-            let batch = &encodings[start..end];
-            for ((i, _), embedding) in batch.iter().zip(self.forward(batch)?) {
-                embeddings[*i] = embedding;
-            }
-            start = end;
+        Embed::embed(self, texts)
+    }
+
+    /// The model2vec approach: the transformer's output for each vocabulary entry alone
+    /// (`[CLS] entry [SEP]`, mean-pooled), one row per entry; a text is then the mean of its
+    /// entries' rows, without running the transformer.
+    pub fn distil(&self) -> anyhow::Result<TokenTable> {
+        let special = |token: &str| {
+            self.tokenizer
+                .token_to_id(token)
+                .with_context(|| format!("the vocabulary has no {token}"))
+        };
+        let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
+        let size = self.tokenizer.get_vocab_size(true);
+        let mut rows = Vec::with_capacity(size * DIMENSIONS);
+        let entries: Vec<(usize, Vec<u32>)> = (0..size as u32)
+            .map(|id| (id as usize, vec![cls, id, sep]))
+            .collect();
+        for batch in entries.chunks(BATCH_TOKENS / 3) {
+            rows.extend(self.forward(batch)?.into_iter().flatten());
         }
-        Ok(embeddings)
+        let mut tokenizer = self.tokenizer.clone();
+        tokenizer
+            .with_truncation(None)
+            .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?;
+        Ok(TokenTable { tokenizer, rows })
     }
 
     /// One padded batch through the transformer, mean-pooled over the real tokens.
@@ -176,6 +180,70 @@ impl Model {
         let mean = summed.broadcast_div(&counts)?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+    }
+}
+
+impl Embed for Model {
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let mut encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let real = e.get_attention_mask().iter().filter(|m| **m == 1).count();
+                (i, e.get_ids()[..real].to_vec())
+            })
+            .collect::<Vec<_>>();
+        // Texts of similar length together: less padding.
+        encodings.sort_by_key(|(_, ids)| ids.len());
+        let mut embeddings = vec![Vec::new(); texts.len()];
+        let mut start = 0;
+        while start < encodings.len() {
+            let mut end = start + 1;
+            while end < encodings.len()
+                && encodings[end].1.len() * (end + 1 - start) <= BATCH_TOKENS
+            {
+                end += 1;
+            }
+            let batch = &encodings[start..end];
+            for ((i, _), embedding) in batch.iter().zip(self.forward(batch)?) {
+                embeddings[*i] = embedding;
+            }
+            start = end;
+        }
+        Ok(embeddings)
+    }
+}
+
+/// A static embedding per vocabulary entry, distilled from the transformer ([`Model::distil`]).
+pub struct TokenTable {
+    tokenizer: Tokenizer,
+    rows: Vec<f32>,
+}
+
+impl Embed for TokenTable {
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        texts
+            .iter()
+            .map(|text| {
+                let encoding = self
+                    .tokenizer
+                    .encode(*text, false)
+                    .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?;
+                let mut sum = vec![0.0f32; DIMENSIONS];
+                for id in encoding.get_ids().iter().take(MAX_TOKENS) {
+                    let row = &self.rows[*id as usize * DIMENSIONS..][..DIMENSIONS];
+                    sum.iter_mut().zip(row).for_each(|(s, r)| *s += r);
+                }
+                let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    sum.iter_mut().for_each(|x| *x /= norm);
+                }
+                Ok(sum)
+            })
+            .collect()
     }
 }
 
