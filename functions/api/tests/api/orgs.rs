@@ -148,3 +148,38 @@ async fn a_malformed_body_or_path_is_answered_in_the_one_problem_shape(admin: Pg
         assert!(body["detail"].as_str().unwrap().contains(says), "{body}");
     }
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn the_statement_that_opens_an_organization_request_keeps_one_plan(admin: PgPool) {
+    // `authorize`'s opening statement (auth::context::ENTER_AS_MEMBER), prepared as sqlx prepares
+    // it. With the function's default estimate of 1,000 rows PostgreSQL planned it again on every
+    // request (issue 13); after the five custom plans of its plan cache it must run generic.
+    let mut conn = admin.acquire().await.unwrap();
+    sqlx::raw_sql(
+        "prepare enter(text, uuid) as
+           select set_config('app.tenant_id', m.tenant_id::text, true),
+                  set_config('app.account_id', $2::text, true),
+                  m.tenant_id, m.role, m.require_mfa, m.tokens_valid_after, m.disabled
+           from lookup.membership($1, $2) m",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for _ in 0..6 {
+        sqlx::raw_sql("execute enter('acme', '00000000-0000-0000-0000-000000000001')")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let plan: Vec<String> = sqlx::query_scalar(
+        "explain (verbose) execute enter('acme', '00000000-0000-0000-0000-000000000001')",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("lookup.membership($1, $2)")),
+        "a custom plan, made again on every request: {plan:#?}"
+    );
+}
