@@ -246,3 +246,23 @@ pub fn parse_sha(given: &str) -> Result<String, Error> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_by_meaning_says_how_close_and_what_words_it_shares() {
+        let evidence: Evidence = serde_json::from_value(
+            serde_json::json!({"score": 0.11, "semantic": 0.656, "terms": ["crash"]}),
+        )
+        .unwrap();
+        let why = Why::new(evidence, None);
+        assert_eq!(why.semantic, Some(0.656));
+        assert_eq!(why.score, Some(0.11));
+        assert_eq!(why.terms, Some(vec!["crash".to_owned()]));
+        let words: Evidence =
+            serde_json::from_value(serde_json::json!({"score": 0.4, "terms": ["login"]})).unwrap();
+        assert_eq!(Why::new(words, None).semantic, None);
+    }
+}
