@@ -28,6 +28,19 @@ pub const DIMENSIONS: usize = 384;
 /// what it is about).
 const MAX_TOKENS: usize = 256;
 
+/// Bytes of a text read at most: 256 word pieces are rarely more than 2 KiB, and a hostile
+/// megabyte-long message is not tokenized whole to keep its first 256.
+const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+/// The start of `text` that is read: at most [`MAX_TEXT_BYTES`], cut at a character boundary.
+fn head(text: &str) -> &str {
+    let mut end = text.len().min(MAX_TEXT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Tokens (padding included) of one forward pass: bounds the activations' memory whatever the texts.
 const BATCH_TOKENS: usize = 4_096;
 
@@ -187,7 +200,7 @@ impl Embed for Model {
     fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
         let mut encodings = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
+            .encode_batch(texts.iter().map(|t| head(t)).collect(), true)
             .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?
             .into_iter()
             .enumerate()
@@ -230,7 +243,7 @@ impl Embed for TokenTable {
             .map(|text| {
                 let encoding = self
                     .tokenizer
-                    .encode(*text, false)
+                    .encode(head(text), false)
                     .map_err(|error| anyhow::anyhow!("tokenizer: {error}"))?;
                 let mut sum = vec![0.0f32; DIMENSIONS];
                 for id in encoding.get_ids().iter().take(MAX_TOKENS) {
@@ -308,6 +321,15 @@ pub fn closest<T>(scored: impl IntoIterator<Item = (T, f32)>, threshold: f32) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_head_of_a_long_text_is_read() {
+        let long = "é".repeat(MAX_TEXT_BYTES);
+        assert_eq!(head(&long).len(), MAX_TEXT_BYTES);
+        let odd = format!("a{long}");
+        assert_eq!(head(&odd).len(), MAX_TEXT_BYTES - 1);
+        assert_eq!(head("short"), "short");
+    }
 
     #[test]
     fn embeddings_survive_storage() {
