@@ -549,3 +549,64 @@ async fn a_session_ended_elsewhere_sends_the_browser_to_sign_in_and_a_live_one_s
     assert_eq!(form.status, StatusCode::OK);
     assert!(text(&form).contains(r#"name="password""#));
 }
+
+#[sqlx::test(migrator = "dashboard_shared::db::MIGRATOR")]
+async fn a_link_by_meaning_says_how_close_on_the_commit_page(admin: PgPool) {
+    let app = TestApp::new(admin);
+    let team = Team::new(&app, "acme").await;
+    let mut tx = app.state.db.tenant(team.tenant).await.unwrap();
+    let repository: uuid::Uuid = sqlx::query_scalar(
+        "insert into repositories (provider, full_name, clone_url)
+         values ('git', 'acme/app', 'https://git.example.test/acme/app.git') returning id",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let task: uuid::Uuid = sqlx::query_scalar(
+        "insert into tasks (repository_id, source, external_key, title)
+         values ($1, 'github_issue', '7', 'Crash when uploading large avatar images') returning id",
+    )
+    .bind(repository)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let sha = "ab".repeat(20);
+    let commit: uuid::Uuid = sqlx::query_scalar(
+        "insert into commits (repository_id, sha, message, committed_at)
+         values ($1, $2, 'Avoid the crash on big profile photos', now()) returning id",
+    )
+    .bind(repository)
+    .bind(&sha)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    // As the linker stores a link by meaning (functions/linker/src/link.rs).
+    sqlx::query(
+        "insert into commit_task_links (commit_id, task_id, method, relation, confidence, state, evidence)
+         values ($1, $2, 'similarity', 'references', 0.656, 'active',
+                 '{\"score\": 0.11, \"semantic\": 0.656, \"terms\": [\"crash\"]}')",
+    )
+    .bind(commit)
+    .bind(task)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let viewer = &team.with(Role::Viewer).token;
+    let reply = app
+        .send(page(
+            Method::GET,
+            &format!("/orgs/acme/commits/{sha}"),
+            Some(viewer),
+            &[],
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let html = text(&reply);
+    assert!(
+        html.contains("close in meaning <small>(0.66)</small>, shares <mark>crash</mark>"),
+        "{html}"
+    );
+    assert!(html.contains("(similarity 0.11)"), "{html}");
+}
