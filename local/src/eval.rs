@@ -25,7 +25,7 @@ pub struct Args {
 
 /// Evaluates and prints.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let model = Model::from_env()?;
+    let model = Model::from_lookup(&dashboard_shared::config::Env::process())?;
     let results = evaluate_dir(
         &args.dir,
         &Settings::default(),

@@ -130,7 +130,7 @@ impl System {
         let semantic = match self.semantic.get() {
             Some(loaded) => loaded.clone(),
             None => {
-                let loaded = Model::from_env()?;
+                let loaded = Model::from_lookup(&Env::process())?;
                 self.semantic.get_or_init(|| loaded).clone()
             }
         };

@@ -18,7 +18,8 @@ fn main() -> anyhow::Result<()> {
         || PathBuf::from("../shared/fixtures/linking"),
         PathBuf::from,
     );
-    let model = Model::from_env()?.ok_or_else(|| anyhow::anyhow!("set LINKER_MODEL_DIR"))?;
+    let model = Model::from_lookup(&dashboard_shared::config::Env::process())?
+        .ok_or_else(|| anyhow::anyhow!("set LINKER_MODEL_DIR"))?;
     let distilling = Instant::now();
     let table = model.distil()?;
     println!(

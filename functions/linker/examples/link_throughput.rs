@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let issues: Vec<Issue> = read(&fixtures, "issues.jsonl")?;
     let commits: Vec<Commit> = read(&fixtures, "commits.jsonl")?;
-    let model = Model::from_env()?;
+    let model = Model::from_lookup(&dashboard_shared::config::Env::process())?;
     if model.is_some() {
         println!("memory with the model loaded: {}", memory());
     }

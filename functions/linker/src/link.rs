@@ -31,7 +31,9 @@ use crate::{
     LinkerContext, embed,
     references::{self, Reference, Relation, Target},
     semantic::{self, Model},
-    similarity::{Corpus, Decision, Index, Settings, commit_terms, confidence, decide, task_terms},
+    similarity::{
+        Corpus, Decision, Index, Settings, Vector, commit_terms, confidence, decide, task_terms,
+    },
 };
 
 /// How long before a task's creation a commit may still belong to it (GitHub tasks).
@@ -432,19 +434,26 @@ impl Scoring {
             let born = self.lifetimes.partition_point(|(born, _)| *born <= at);
             let candidates = scorer.scores(&query, born, |i| at <= self.lifetimes[i].1, floor);
             match decide(&candidates, &self.settings) {
-                Decision::Link(i, _) => decided.push(self.scored(c, i, "active", None)),
-                Decision::Suggest(suggestions) => unlinked.push((c, born, suggestions)),
+                Decision::Link(i, _) => decided.push(self.scored(c, &query, i, "active", None)),
+                Decision::Suggest(suggestions) => unlinked.push(Unlinked {
+                    commit: c,
+                    born,
+                    suggestions,
+                    query,
+                }),
             }
         }
         let mut near = self.nearest(&unlinked);
         let semantic = self.settings.semantic;
-        for ((c, _, suggestions), near) in unlinked.into_iter().zip(near.drain(..)) {
+        for (commit, near) in unlinked.into_iter().zip(near.drain(..)) {
+            let (c, query) = (commit.commit, &commit.query);
             if let Some((i, cosine)) = semantic::closest(near.iter().copied(), semantic.link) {
-                decided.push(self.scored(c, i, "active", Some(cosine)));
+                decided.push(self.scored(c, query, i, "active", Some(cosine)));
                 continue;
             }
             // The words' suggestions and the closest in meaning: the best 3.
-            let mut suggested: Vec<(usize, Option<f32>, f64)> = suggestions
+            let mut suggested: Vec<(usize, Option<f32>, f64)> = commit
+                .suggestions
                 .into_iter()
                 .map(|(i, score)| (i, None, score))
                 .collect();
@@ -457,16 +466,23 @@ impl Scoring {
             suggested.sort_by(|a, b| b.2.total_cmp(&a.2));
             suggested.truncate(3);
             for (i, cosine, _) in suggested {
-                decided.push(self.scored(c, i, "suggested", cosine));
+                decided.push(self.scored(c, query, i, "suggested", cosine));
             }
         }
         decided
     }
 
-    /// Commit `c` and task `i` in `state`, with their score and shared terms.
-    fn scored(&self, c: usize, i: usize, state: &'static str, semantic: Option<f32>) -> Scored {
-        let query = self.corpus.vector(&self.commit_terms[c]);
-        let (score, shared) = self.index.vector(i).similarity(&query);
+    /// Commit `c` (its terms' vector `query`) and task `i` in `state`, with their score and
+    /// shared terms.
+    fn scored(
+        &self,
+        c: usize,
+        query: &Vector,
+        i: usize,
+        state: &'static str,
+        semantic: Option<f32>,
+    ) -> Scored {
+        let (score, shared) = self.index.vector(i).similarity(query);
         Scored {
             commit: c,
             task: i,
@@ -481,10 +497,10 @@ impl Scoring {
         }
     }
 
-    /// For each `(commit, born, _)`, the tasks among the first `born` still alive at the commit's
+    /// For each unlinked commit, the tasks among the first `born` still alive at the commit's
     /// time whose embedding is closest to the commit's, the best [`NEAREST`] above the suggestion
     /// floor (none without a model or an embedding). One matrix product for them all.
-    fn nearest<T>(&self, commits: &[(usize, usize, T)]) -> Vec<Vec<(usize, f32)>> {
+    fn nearest(&self, commits: &[Unlinked]) -> Vec<Vec<(usize, f32)>> {
         let mut near = vec![Vec::new(); commits.len()];
         let Some(meaning) = &self.meaning else {
             return near;
@@ -492,9 +508,9 @@ impl Scoring {
         let embedded: Vec<(usize, &[f32])> = commits
             .iter()
             .enumerate()
-            .filter_map(|(row, (c, _, _))| Some((row, meaning.commits[*c].as_deref()?)))
+            .filter_map(|(row, u)| Some((row, meaning.commits[u.commit].as_deref()?)))
             .collect();
-        let width = commits.iter().map(|(_, born, _)| *born).max().unwrap_or(0);
+        let width = commits.iter().map(|u| u.born).max().unwrap_or(0);
         if embedded.is_empty() || width == 0 {
             return near;
         }
@@ -506,8 +522,8 @@ impl Scoring {
             .suggest
             .min(self.settings.semantic.link);
         for ((row, _), cosines) in embedded.iter().zip(cosines.chunks(width)) {
-            let (c, born, _) = &commits[*row];
-            let at = self.commits[*c].at.timestamp();
+            let Unlinked { commit, born, .. } = &commits[*row];
+            let at = self.commits[*commit].at.timestamp();
             let mut best: Vec<(usize, f32)> = cosines[..*born]
                 .iter()
                 .enumerate()
@@ -522,9 +538,17 @@ impl Scoring {
     }
 }
 
-/// A commit the words did not link: its index, how many tasks were born before it, the words'
-/// suggestions (task, score).
-type Unlinked = (usize, usize, Vec<(usize, f64)>);
+/// A commit the words did not link.
+struct Unlinked {
+    /// Its index in [`Scoring::commits`].
+    commit: usize,
+    /// How many tasks were born before it.
+    born: usize,
+    /// The words' suggestions (task, score).
+    suggestions: Vec<(usize, f64)>,
+    /// Its terms' vector.
+    query: Vector,
+}
 
 /// How many tasks close in meaning one commit considers.
 const NEAREST: usize = 3;

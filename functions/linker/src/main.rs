@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
             db,
             transport,
             github,
-            semantic: dashboard_linker::semantic::Model::from_env()?,
+            semantic: dashboard_linker::semantic::Model::from_lookup(&env)?,
         }))
     })
     .await

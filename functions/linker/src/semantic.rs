@@ -10,12 +10,13 @@
 //! its row ([`to_bytes`]) and reused by every relink; two texts' similarity is the dot product of
 //! their embeddings (their cosine). How it enters the decision: [`Semantic`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+use dashboard_shared::config::Env;
 use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
 
 /// The environment variable naming the model's directory.
@@ -122,16 +123,16 @@ impl Model {
     }
 
     /// The model named by `LINKER_MODEL_DIR`, if set; says at start-up which way the linker links.
-    pub fn from_env() -> anyhow::Result<Option<std::sync::Arc<Self>>> {
-        let Some(dir) = std::env::var_os(MODEL_DIR_VAR).filter(|d| !d.is_empty()) else {
+    pub fn from_lookup(env: &Env) -> anyhow::Result<Option<std::sync::Arc<Self>>> {
+        let Some(dir) = env.get(MODEL_DIR_VAR).map(PathBuf::from) else {
             tracing::warn!(
                 "{MODEL_DIR_VAR} is not set: linking by references and shared words only, not by meaning"
             );
             return Ok(None);
         };
-        let model = Self::load(Path::new(&dir))
-            .with_context(|| format!("{MODEL_DIR_VAR}={}", Path::new(&dir).display()))?;
-        tracing::info!(model.dir = %Path::new(&dir).display(), "linking by meaning too");
+        let model =
+            Self::load(&dir).with_context(|| format!("{MODEL_DIR_VAR}={}", dir.display()))?;
+        tracing::info!(model.dir = %dir.display(), "linking by meaning too");
         Ok(Some(std::sync::Arc::new(model)))
     }
 
